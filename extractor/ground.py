@@ -1,0 +1,111 @@
+"""Grounding: locate each quoted evidence passage in the source, with an explicit status.
+
+Exact first (NFKC + whitespace removed, so full-width/half-width and line breaks do not
+matter), then a character-level fuzzy alignment with explicit thresholds. Models quote;
+only this module produces offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from extractor.normalise import NormalisedText, matching_key, normalise
+from extractor.schema import AlignmentStatus, Flag, FlagCode, Record, Span
+
+#: Fuzzy alignment must reach this similarity (0-100) over the aligned window...
+FUZZY_MIN_SCORE = 85.0
+#: ...and the aligned window must cover this share of the quote's length (density guard
+#: against a short quote matching inside a long, unrelated passage or vice versa).
+FUZZY_MIN_COVERAGE = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    span: Span | None
+    status: AlignmentStatus
+    score: float = 0.0
+
+
+class SourceIndex:
+    """The source normalised once, for aligning many quotes against it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.norm: NormalisedText = normalise(text, drop_whitespace=True)
+
+    def align(self, quote: str, *, near: int = 0, allow_fuzzy: bool = True) -> Alignment:
+        key = matching_key(quote)
+        if not key:
+            return Alignment(None, AlignmentStatus.NONE)
+        hay = self.norm.text
+        # Prefer the occurrence at or after `near` (the item's section), else the first one.
+        near_norm = _first_index_at_or_after(self.norm, near)
+        pos = hay.find(key, near_norm)
+        if pos < 0:
+            pos = hay.find(key)
+        if pos >= 0:
+            start, end = self.norm.to_original(pos, pos + len(key))
+            return Alignment(Span(start=start, end=end), AlignmentStatus.EXACT, 100.0)
+        if not allow_fuzzy or len(key) < 6:
+            return Alignment(None, AlignmentStatus.NONE)
+        result = fuzz.partial_ratio_alignment(key, hay, score_cutoff=FUZZY_MIN_SCORE)
+        if result is None:
+            return Alignment(None, AlignmentStatus.NONE)
+        window = result.dest_end - result.dest_start
+        if window < FUZZY_MIN_COVERAGE * len(key) or window > len(key) / FUZZY_MIN_COVERAGE:
+            return Alignment(None, AlignmentStatus.NONE, result.score)
+        start, end = self.norm.to_original(result.dest_start, result.dest_end)
+        return Alignment(Span(start=start, end=end), AlignmentStatus.FUZZY, result.score)
+
+
+def _first_index_at_or_after(norm: NormalisedText, original_index: int) -> int:
+    if original_index <= 0:
+        return 0
+    # origin is sorted ascending: binary search.
+    lo, hi = 0, len(norm.origin)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if norm.origin[mid] < original_index:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def align_quote(source: str, quote: str) -> Alignment:
+    """Locate one quote in `source` (convenience wrapper; use SourceIndex for many)."""
+    return SourceIndex(source).align(quote)
+
+
+def ground_record(record: Record, source: str, *, index: SourceIndex | None = None) -> Record:
+    """Fill span + alignment of every item and metric; flag what is not exactly grounded.
+
+    Items are never dropped: an unaligned item stays, flagged for review.
+    """
+    index = index or SourceIndex(source)
+    for items in (record.achievements, record.problems, record.plans):
+        for item in items:
+            hint = item.span.start if item.span else 0
+            if item.span is not None and matching_key(source[item.span.start : item.span.end]) == matching_key(
+                item.evidence
+            ):
+                item.alignment = AlignmentStatus.EXACT
+            else:
+                found = index.align(item.evidence, near=hint)
+                item.span, item.alignment = found.span, found.status
+            _flag_alignment(item.flags, item.alignment, "evidence")
+            for metric in getattr(item, "metrics", []):
+                near = item.span.start if item.span else 0
+                found = index.align(metric.evidence, near=near)
+                metric.span, metric.alignment = found.span, found.status
+                _flag_alignment(item.flags, metric.alignment, f"metric {metric.name}")
+    return record
+
+
+def _flag_alignment(flags: list[Flag], status: AlignmentStatus | None, what: str) -> None:
+    if status is AlignmentStatus.NONE:
+        flags.append(Flag(code=FlagCode.UNALIGNED, detail=f"{what} not found in the source"))
+    elif status is AlignmentStatus.FUZZY:
+        flags.append(Flag(code=FlagCode.FUZZY_ALIGNMENT, detail=f"{what} only fuzzily aligned"))

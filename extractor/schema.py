@@ -1,0 +1,185 @@
+"""The record format: pydantic models are the single source of truth.
+
+Extractor output, reviewed records and gold files share this shape (see
+shared/spec/gold-format.md). Fields beyond the spec (`span`, `alignment`, `flags`,
+`provenance`) are optional, so a plain gold file validates unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class Area(StrEnum):
+    """The closed list of policy areas."""
+
+    LEADERSHIP = "统筹推进与党的领导"
+    RULEMAKING = "制度建设与依法决策"
+    ENFORCEMENT = "行政执法与监督"
+    RECONSIDERATION = "行政复议与应诉"
+    LEGAL_EDUCATION = "普法与法治宣传"
+    LEGAL_SERVICES = "公共法律服务"
+    DISPUTES = "矛盾纠纷化解"
+    CORRECTIONS = "社区矫正与安置帮教"
+    GRASSROOTS = "基层基础与队伍建设"
+    OTHER = "其他"
+
+
+class Period(StrEnum):
+    ANNUAL = "annual"
+    HALF_YEAR = "half_year"
+
+
+class ListName(StrEnum):
+    """The three item lists of a record."""
+
+    ACHIEVEMENTS = "achievements"
+    PROBLEMS = "problems"
+    PLANS = "plans"
+
+
+class AlignmentStatus(StrEnum):
+    """How an evidence passage was located in the source (langextract style)."""
+
+    EXACT = "exact"  # verbatim after NFKC + whitespace removal
+    FUZZY = "fuzzy"  # located by character-level fuzzy alignment; needs review
+    NONE = "none"  # not found in the source; needs review
+
+
+class FlagCode(StrEnum):
+    """Why a reviewer should look at an item."""
+
+    UNALIGNED = "unaligned"
+    FUZZY_ALIGNMENT = "fuzzy_alignment"
+    METRIC_NOT_IN_EVIDENCE = "metric_not_in_evidence"
+    SECTION_FALLBACK = "section_fallback"
+    AREA_DISAGREES = "area_disagrees"
+    BOUNDARY_DISAGREES = "boundary_disagrees"
+    METRICS_DISAGREE = "metrics_disagree"
+    VALIDATION_FAILED = "validation_failed"
+    OCR_TEXT = "ocr_text"
+
+
+class Span(BaseModel):
+    """Half-open character interval [start, end) into the original document text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError(f"span end {self.end} before start {self.start}")
+        return self
+
+
+class Flag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: FlagCode
+    detail: str = ""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class Metric(_Strict):
+    name: str
+    value: int | float
+    unit: str
+    evidence: str
+    span: Span | None = None
+    alignment: AlignmentStatus | None = None
+
+
+class _Item(_Strict):
+    area: Area
+    text: str
+    evidence: str
+    span: Span | None = None
+    alignment: AlignmentStatus | None = None
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class Achievement(_Item):
+    metrics: list[Metric] = Field(default_factory=list)
+
+
+class Problem(_Item):
+    cause: str | None = None
+
+
+class Plan(_Item):
+    pass
+
+
+Item = Achievement | Problem | Plan
+
+
+class Meta(_Strict):
+    issuer: str | None = None
+    region: str | None = None
+    report_year: int | None = None
+    period: Period | None = None
+    plan_year: int | None = None
+    publish_date: dt.date | None = None
+
+
+class Provenance(_Strict):
+    """Where a record came from. Never holds secrets (no API keys, no headers)."""
+
+    backend: str
+    model: str | None = None
+    prompt_hash: str | None = None
+    source_path: str | None = None
+    source_sha256: str | None = None
+    source_format: str | None = None
+    ocr: bool = False
+    extracted_at: dt.datetime | None = None
+    reviewed_by: str | None = None
+
+
+class Record(_Strict):
+    """One report's structured record."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    doc_id: str
+    meta: Meta = Field(default_factory=Meta)
+    achievements: list[Achievement] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    plans: list[Plan] = Field(default_factory=list)
+    provenance: Provenance | None = None
+
+    def items(self, list_name: ListName | str) -> list[Achievement] | list[Problem] | list[Plan]:
+        return getattr(self, ListName(list_name).value)
+
+    def to_json(self, *, internal: bool = True) -> str:
+        """JSON in the record format (`ensure_ascii=False` equivalent: pydantic keeps UTF-8).
+
+        `internal=False` drops pipeline-only fields, giving exactly the spec's shape.
+        """
+        exclude = None if internal else _INTERNAL_FIELDS
+        return self.model_dump_json(indent=2, exclude=exclude, exclude_none=False)
+
+
+_ITEM_INTERNAL = {"span": True, "alignment": True, "flags": True}
+_INTERNAL_FIELDS = {
+    "provenance": True,
+    "achievements": {"__all__": {**_ITEM_INTERNAL, "metrics": {"__all__": {"span": True, "alignment": True}}}},
+    "problems": {"__all__": _ITEM_INTERNAL},
+    "plans": {"__all__": _ITEM_INTERNAL},
+}
+
+
+def record_json_schema() -> dict:
+    """JSON Schema of the record (what `extractor schema` prints)."""
+    return Record.model_json_schema()
