@@ -1,0 +1,132 @@
+"""Logical paragraphs of a report, rebuilt from whatever line structure the file has.
+
+Text copied out of a PDF breaks lines mid-sentence (even inside a number: `1\n2个`) and
+carries page footers (`— 3 —`); web pages carry chrome (索引号, 发布时间, 【打印】). This stage
+undoes that, giving NFKC paragraphs whose every character maps back to the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from extractor.normalise import normalise
+
+TERMINAL = "。！？!?；;：:"
+_CLOSERS = "”’」』）)】"
+
+_FOOTER = re.compile(r"^[-—–_~·•\s]*(第\s*)?\d{1,4}\s*(页)?(\s*[/／]\s*\d+|\s*共\s*\d+\s*页)?[-—–_~·•\s]*$")
+_CHROME = re.compile(
+    r"^(索引号|发布时间|发布日期|发文日期|成文日期|信息来源|文章来源|来源|作者|浏览次数|点击数|访问量|阅读量|"
+    r"字体|字号|分享到|主题分类|发布机构|所属机构|文号|有效性|当前位置|您当前的位置|您的位置|【|扫一扫|打印本页|关闭窗口)"
+)
+_BREADCRUMB = re.compile(r"(首页|网站首页).{0,40}[>»/]")
+_PARAGRAPH_MARKER = re.compile(r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节])")
+_TITLEISH_END = re.compile(r"(报告|总结|情况|计划|安排|打算|思路|重点|成效|不足|问题|原因|举措|目录)$")
+_ORG_END = re.compile(r"(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处|室)$")
+_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """`text` is NFKC, line joins removed, trimmed; `origin[i]` indexes the original text."""
+
+    text: str
+    origin: tuple[int, ...]
+
+    @property
+    def start(self) -> int:
+        return self.origin[0]
+
+    @property
+    def end(self) -> int:
+        return self.origin[-1] + 1
+
+    def span_of(self, a: int, b: int) -> tuple[int, int]:
+        """Original half-open interval covering paragraph characters [a, b)."""
+        a = max(0, min(a, len(self.text) - 1))
+        b = max(a + 1, min(b, len(self.text)))
+        return self.origin[a], self.origin[b - 1] + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    text: str
+    origin: list[int]
+    blank_before: bool
+
+
+def is_chrome_line(line: str) -> bool:
+    """Page footers, web-page chrome and breadcrumbs: never part of the report body."""
+    return bool(_FOOTER.match(line) or _CHROME.match(line) or _BREADCRUMB.search(line))
+
+
+def _is_heading_like(line: str) -> bool:
+    if _PARAGRAPH_MARKER.match(line) and len(line) <= 60:
+        return True
+    if len(line) <= 40 and _TITLEISH_END.search(line):
+        return True
+    return len(line) <= 25 and bool(_ORG_END.search(line) or _DATE_LINE.match(line))
+
+
+def _wrap_width(lines: list[_Line]) -> int | None:
+    """The fixed width of hard-wrapped text, if most long lines share one length."""
+    lengths = [len(line.text) for line in lines if len(line.text) >= 12]
+    if len(lengths) < 6:
+        return None
+    width, _ = Counter(lengths).most_common(1)[0]
+    near = sum(1 for n in lengths if width - 3 <= n <= width)
+    return width if near >= 0.4 * len(lengths) and width <= 120 else None
+
+
+def _should_join(prev: _Line, nxt: _Line, width: int | None) -> bool:
+    if nxt.blank_before or not prev.text:
+        return False
+    if _PARAGRAPH_MARKER.match(nxt.text) or _DATE_LINE.match(nxt.text):
+        return False
+    full_width = width is not None and len(prev.text) >= width - 3
+    if prev.text[-1] in TERMINAL or (prev.text[-1] in _CLOSERS and len(prev.text) > 1 and prev.text[-2] in TERMINAL):
+        # A wrapped line can end on a full stop by chance; only a full-width one continues.
+        return full_width and not _is_heading_like(prev.text)
+    if full_width:
+        return True
+    return not _is_heading_like(prev.text) and not _is_heading_like(nxt.text)
+
+
+def split_paragraphs(text: str) -> list[Paragraph]:
+    """Rebuild logical paragraphs; drop footers and chrome lines. Offsets stay exact."""
+    norm = normalise(text)
+    lines: list[_Line] = []
+    blank = False
+    pos = 0
+    ntext = norm.text
+    while pos <= len(ntext):
+        nl = ntext.find("\n", pos)
+        if nl < 0:
+            nl = len(ntext)
+        raw = ntext[pos:nl]
+        stripped = raw.strip()
+        if stripped and not is_chrome_line(stripped):
+            lead = len(raw) - len(raw.lstrip())
+            origin = list(norm.origin[pos + lead : pos + lead + len(stripped)])
+            lines.append(_Line(stripped, origin, blank))
+            blank = False
+        elif not stripped:
+            blank = True
+        pos = nl + 1
+    if not lines:
+        return []
+    width = _wrap_width(lines)
+    paragraphs: list[Paragraph] = []
+    buf_text = [lines[0].text]
+    buf_origin = list(lines[0].origin)
+    for prev, nxt in zip(lines, lines[1:], strict=False):
+        if _should_join(prev, nxt, width):
+            buf_text.append(nxt.text)
+            buf_origin.extend(nxt.origin)
+        else:
+            paragraphs.append(Paragraph("".join(buf_text), tuple(buf_origin)))
+            buf_text, buf_origin = [nxt.text], list(nxt.origin)
+    paragraphs.append(Paragraph("".join(buf_text), tuple(buf_origin)))
+    return paragraphs
