@@ -1,0 +1,295 @@
+"""Segmentation: find the achievements, problems and plans sections and their leaf points.
+
+Entry: `segment_report(doc) -> SegmentedReport`. Works on logical paragraphs (see
+`paragraphs`), so PDF line breaks, page footers and web chrome do not matter, and reports
+every point as a span of the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractor.document import SourceDocument
+from extractor.enumeration import Chunk, LeafPiece, find_tokens, leaf_pieces, marker_at_start, title_of
+from extractor.paragraphs import Paragraph, split_paragraphs
+from extractor.schema import Span
+from extractor.segment_model import Point, Section, SectionKind, SegmentedReport
+
+_ACHIEVEMENT_WORDS = r"(成效|成绩|完成情况|开展情况|推进情况|落实情况|主要做法|工作情况|进展|取得|主要举措|基本情况|履行.{0,24}职责)"
+_ACHIEVEMENTS = re.compile(_ACHIEVEMENT_WORDS + r"|第一责任人")
+_ACHIEVEMENT_EXCLUDE = re.compile(_ACHIEVEMENT_WORDS)
+_PROBLEMS = re.compile(
+    r"存在(的)?(主要)?(问题|不足|困难|短板|差距)|不足(之处|和|与|及|$)|问题(和|与|及)(不足|困难|短板|差距|原因)"
+    r"|困难(和|与)问题|短板(和|与)?弱项|薄弱环节|^(主要)?问题(和|与|及)?(不足)?$"
+)
+_PROBLEMS_EXCLUDE = re.compile(r"^(补齐|补强|破解|解决|整改|弥补|聚焦|坚持|着力|推动|加强)")
+_PLANS = re.compile(
+    r"下一步|下步|下阶段|下一阶段|下半年|明年|今后|来年|新的一年|努力方向|展望"
+    r"|\d{4}年(度)?.{0,16}(计划|安排|打算|思路|重点|目标|任务)"
+    r"|工作(计划|安排|打算|思路|重点|设想|举措)$|(计划|打算|安排|思路)$"
+)
+_CAUSES = re.compile(r"^(产生|存在|出现|造成)?(上述|以上|这些)?(问题|不足)?(的)?(主要)?原因(分析)?(如下|主要(是|有))?$")
+# A problems passage that opens inside a paragraph: "…还存在一些短板弱项…主要是：一是…"
+_PROBLEMS_RUN_IN = re.compile(
+    r"(存在|面临|仍有|还有)[^。]{0,30}(不足|问题|短板|弱项|困难|差距)[^。]{0,30}[。：:]?\s*(主要(是|有|表现(在|为))|具体(表现)?(为|如下|是)|表现(在|为)|如下)?[：:]"
+)
+_PLANS_RUN_IN = re.compile(r"([^。！!？?：:]{0,40}(工作计划|工作安排|工作打算|工作思路|工作重点|计划如下|打算如下|安排如下))[：:]\s*")
+_SHORTFALL_LINE = re.compile(r"^(存在的?)?(不足之处|存在不足|存在问题|不足|问题)[：:]")
+_CAUSE_IN_POINT = re.compile(
+    r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因)"
+)
+_CLOSING = re.compile(r"(我们将|我局将|我们要|我局要|我们会|全局上下将|我县将|我区将)|^(总之|总而言之|今后)")
+_TRAILING_REMARK = re.compile(r"(对此|为此|总之|总的来看|今后)[^。]*[。!！]?$")
+_ORG_LINE = re.compile(r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处)$")
+_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$")
+_INTRO = re.compile(r"(现将|如下|以下几个方面|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$")
+_YEAR = re.compile(r"(20\d{2})\s*年")
+
+
+@dataclass
+class _OpenSection:
+    kind: SectionKind
+    heading: str
+    heading_span: Span | None
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+def classify_heading(title: str, *, numbered_top: bool = True) -> SectionKind | None:
+    """Which section a heading opens, by its wording; None if it names no section."""
+    title = title.strip().rstrip(":：")
+    if not title or len(title) > 60:
+        return None
+    if _CAUSES.match(title):
+        return SectionKind.CAUSES
+    if _PROBLEMS.search(title) and not _PROBLEMS_EXCLUDE.match(title):
+        return SectionKind.PROBLEMS
+    if _PLANS.search(title) and not _ACHIEVEMENT_EXCLUDE.search(title):
+        return SectionKind.PLANS
+    if numbered_top and _ACHIEVEMENTS.search(title):
+        return SectionKind.ACHIEVEMENTS
+    return None
+
+
+def _is_signature(text: str) -> bool:
+    return bool(_DATE_LINE.match(text) or (_ORG_LINE.match(text) and len(text) <= 40))
+
+
+def _span(para: Paragraph, a: int, b: int) -> Span:
+    start, end = para.span_of(a, b)
+    return Span(start=start, end=end)
+
+
+def segment_report(doc: SourceDocument) -> SegmentedReport:
+    """Sections and their leaf points. Sections come in document order; a report may have
+    several achievements sections (each top-level heading of reported work is one)."""
+    paragraphs = split_paragraphs(doc.text)
+    while paragraphs and _is_signature(paragraphs[-1].text):
+        paragraphs.pop()
+    opened: list[_OpenSection] = []
+    preamble: list[Chunk] = []
+    current: _OpenSection | None = None
+    title = paragraphs[0].text if paragraphs else ""
+
+    def open_section(kind: SectionKind, heading: str, span: Span | None) -> _OpenSection:
+        section = _OpenSection(kind, heading, span)
+        opened.append(section)
+        return section
+
+    for para in paragraphs:
+        text = para.text
+        m = marker_at_start(text)
+        marker_kind = m.lastgroup if m else None
+        body_start = m.end() if m else 0
+        heading, standalone = title_of(text[body_start:])
+        is_top = marker_kind == "cn" or (m is None and standalone and len(text) <= 40)
+        kind = None
+        if is_top:
+            kind = classify_heading(heading, numbered_top=True)
+        elif marker_kind == "pcn" and standalone:
+            # Reports that use （一） as their top level: only unambiguous wordings count.
+            kind = classify_heading(heading, numbered_top=False)
+            if kind is SectionKind.PLANS and current is not None and current.kind is SectionKind.PLANS:
+                kind = None
+        in_late = current is not None and current.kind in (SectionKind.PROBLEMS, SectionKind.PLANS, SectionKind.CAUSES)
+        if kind is not None or (marker_kind == "cn" and not in_late):
+            if kind is None:
+                kind = SectionKind.ACHIEVEMENTS
+            if kind is SectionKind.CAUSES and (current is None or current.kind is not SectionKind.PROBLEMS):
+                kind = SectionKind.CAUSES if current else SectionKind.PROBLEMS
+            head_end = body_start + len(heading)
+            current = open_section(kind, heading, _span(para, 0, head_end))
+            rest = _skip_punct(text, head_end)
+            if not standalone and rest < len(text):
+                current.chunks.append(Chunk(para, rest, len(text)))
+            continue
+        plan_cut = _plans_heading_inside(text) if (current is None or current.kind is not SectionKind.PLANS) else None
+        if plan_cut is not None:
+            h_start, h_end, body = plan_cut
+            current = open_section(SectionKind.PLANS, text[h_start:h_end].rstrip("：:"), _span(para, h_start, h_end))
+            if body < len(text):
+                current.chunks.append(Chunk(para, body, len(text)))
+            continue
+        if (current is None or current.kind is SectionKind.ACHIEVEMENTS) and _PROBLEMS_RUN_IN.search(text):
+            current = open_section(SectionKind.PROBLEMS, "", None)
+            current.chunks.append(Chunk(para, 0, len(text)))
+            continue
+        if current is not None and current.kind is SectionKind.ACHIEVEMENTS and _SHORTFALL_LINE.match(text):
+            previous = current
+            shortfall = open_section(SectionKind.PROBLEMS, "", None)
+            shortfall.chunks.append(Chunk(para, 0, len(text)))
+            current = open_section(previous.kind, previous.heading, previous.heading_span)
+            continue
+        if current is not None and current.kind is SectionKind.PROBLEMS and _CAUSES.match(heading.rstrip("：:")):
+            current = open_section(SectionKind.CAUSES, heading, _span(para, 0, len(heading)))
+            rest = _skip_punct(text, len(heading))
+            if rest < len(text):
+                current.chunks.append(Chunk(para, rest, len(text)))
+            continue
+        if current is None:
+            if m is not None and marker_kind in ("pcn", "num"):
+                current = open_section(SectionKind.ACHIEVEMENTS, "", None)
+                current.chunks.append(Chunk(para, 0, len(text)))
+            else:
+                preamble.append(Chunk(para, 0, len(text)))
+            continue
+        current.chunks.append(Chunk(para, 0, len(text)))
+
+    if not any(s.kind is SectionKind.ACHIEVEMENTS for s in opened) and len(preamble) > 1:
+        # Unheaded reports: the paragraphs before the first problems/plans heading are the
+        # reported work, once the title and introduction are set aside.
+        body = [c for c in preamble[1:] if not _INTRO.search(c.text) and len(c.text) > 40]
+        if len(body) > 1 and not re.search(r"(报告|总结)$", preamble[0].text):
+            body = body[1:] if _YEAR.match(body[0].text) or "现将" in body[0].text else body
+        if body:
+            section = _OpenSection(SectionKind.ACHIEVEMENTS, "", None, body)
+            opened.insert(0, section)
+
+    sections = [s for s in (_close(s, doc.text) for s in opened if s.chunks) if s is not None]
+    return SegmentedReport(doc_id=doc.doc_id, sections=sections, title=title)
+
+
+def _skip_punct(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in "。:：;；,，.、 \t":
+        pos += 1
+    return pos
+
+
+def _plans_heading_inside(text: str) -> tuple[int, int, int] | None:
+    """A plans heading run into the end of a paragraph ("…！下半年工作计划：")."""
+    for m in _PLANS_RUN_IN.finditer(text):
+        clause = m.group(1)
+        start = m.start(1)
+        # The heading is its own clause: it starts the paragraph or follows a sentence end.
+        lead = len(clause) - len(clause.lstrip("。！!？? "))
+        if start + lead > 0 and text[start + lead - 1] not in "。！!？?；; ":
+            continue
+        if classify_heading(clause.strip("。！!？? ")) is not SectionKind.PLANS:
+            continue
+        return start + lead, m.end(1) + 1, m.end()
+    return None
+
+
+def _close(section: _OpenSection, source: str) -> Section | None:
+    chunks = section.chunks
+    mask: list[tuple[int, int, int]] = []
+    if section.kind is SectionKind.PROBLEMS:
+        # Enumerations inside a cause (究其原因，一是…二是…) belong to that one problem.
+        for ci, c in enumerate(chunks):
+            cause = _CAUSE_IN_POINT.search(c.para.text, c.start, c.end)
+            if cause:
+                mask.append((ci, cause.start(), c.end))
+    tokens = find_tokens(chunks, mask=mask)
+    if tokens:
+        first = tokens[0]
+        chunks_before = first.chunk
+        if chunks_before:
+            # Unnumbered paragraphs before the first marker introduce the section.
+            chunks = chunks[chunks_before:]
+            for t in tokens:
+                t.chunk -= chunks_before
+    elif len(chunks) > 1 and _INTRO.search(chunks[0].text):
+        chunks = chunks[1:]
+    pieces = leaf_pieces(chunks, tokens, context=[section.heading] if section.heading else [])
+    pieces = _drop_closing(pieces, chunks, section)
+    points = [p for p in (_point(piece, chunks, section.kind) for piece in pieces) if p is not None]
+    if not points:
+        return None
+    body_start = chunks[0].para.span_of(chunks[0].start, chunks[0].start + 1)[0]
+    body_end = chunks[-1].para.span_of(chunks[-1].end - 1, chunks[-1].end)[1]
+    year_text = section.heading + (chunks[0].text[:60] if chunks else "")
+    year = _YEAR.search(section.heading) or (_YEAR.match(chunks[0].text) if chunks else None)
+    del year_text
+    return Section(
+        kind=section.kind,
+        heading=section.heading,
+        heading_span=section.heading_span,
+        span=Span(start=body_start, end=max(body_start, body_end)),
+        points=points,
+        year=int(year.group(1)) if year else None,
+    )
+
+
+def _drop_closing(pieces: list[LeafPiece], chunks: list[Chunk], section: _OpenSection) -> list[LeafPiece]:
+    """Closing remarks (我们将…认真完成…) after the last point are not items."""
+    while len(pieces) > 1:
+        last = pieces[-1]
+        text = _piece_text(last, chunks)
+        same_heading = pieces[-2].context == last.context
+        if (
+            same_heading
+            and last.marker is None
+            and len(text) <= 160
+            and _CLOSING.search(text)
+            and last.chunk == last.end_chunk
+        ):
+            pieces.pop()
+            continue
+        break
+    return pieces
+
+
+def _piece_text(piece: LeafPiece, chunks: list[Chunk]) -> str:
+    if piece.chunk == piece.end_chunk:
+        return chunks[piece.chunk].para.text[piece.pos : piece.end_pos]
+    parts = [chunks[piece.chunk].para.text[piece.pos : chunks[piece.chunk].end]]
+    parts += [chunks[ci].text for ci in range(piece.chunk + 1, piece.end_chunk)]
+    parts.append(chunks[piece.end_chunk].para.text[chunks[piece.end_chunk].start : piece.end_pos])
+    return "".join(parts)
+
+
+def _point(piece: LeafPiece, chunks: list[Chunk], kind: SectionKind) -> Point | None:
+    first, last = chunks[piece.chunk], chunks[piece.end_chunk]
+    start_para, end_para = first.para, last.para
+    a, b = piece.pos, piece.end_pos
+    # Trim trailing whitespace/ separators inside the last paragraph.
+    while b > a and end_para.text[b - 1] in " \t,，;；、" and (start_para is not end_para or b - 1 > a):
+        b -= 1
+    if start_para is end_para and b <= a:
+        return None
+    cause_span = None
+    if kind is SectionKind.PROBLEMS:
+        text = _piece_text(LeafPiece(piece.chunk, a, piece.end_chunk, b, None, None, []), chunks)
+        cause = _CAUSE_IN_POINT.search(text)
+        if cause and cause.start() > 4:
+            cut = a + cause.start()
+            if start_para is end_para:
+                cause_span = _span(start_para, cut, b)
+                b = cut
+                while b > a and start_para.text[b - 1] in " \t,，;；:：":
+                    b -= 1
+    if start_para is end_para:
+        remark = _TRAILING_REMARK.search(start_para.text, a, b)
+        if remark and remark.start() > a + 10 and start_para.text[remark.start() - 1] in "。;；!！":
+            b = remark.start()
+    start = start_para.span_of(a, a + 1)[0]
+    end = end_para.span_of(b - 1, b)[1]
+    if end <= start:
+        return None
+    return Point(
+        span=Span(start=start, end=end),
+        marker=piece.marker,
+        lead=piece.lead or None,
+        context=[c for c in piece.context if c],
+        cause_span=cause_span,
+    )
