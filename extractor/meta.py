@@ -1,0 +1,93 @@
+"""Report metadata from the title, the first lines and the signature: issuer, region, years,
+period, publish date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from extractor.document import SourceDocument
+from extractor.normalise import normalise
+from extractor.schema import Meta, Period
+from extractor.segment_model import SectionKind, SegmentedReport
+
+_ORG_SUFFIX = r"(?:人民政府|委员会|司法局|监督管理局|管理局|局|办公室|政府|法院|检察院|中心|委|办|厅)"
+_ISSUER = re.compile(
+    r"((?:中共)?[\u4e00-\u9fff]{2,20}?" + _ORG_SUFFIX + r"(?:[\s、和与及]+(?:中共)?[\u4e00-\u9fff]{2,20}?" + _ORG_SUFFIX + r")?)"
+    r"(?=\s*(?:关于|20\d{2}|二〇|\d{4}年|上半年|年度|法治|$))"
+)
+_REGION = re.compile(r"^(?:中共)?([\u4e00-\u9fff]{1,12}?(?:自治县|自治旗|自治州|县|区|市|旗|乡|镇|街道))")
+_YEAR = re.compile(r"(20\d{2})\s*年")
+_HALF = re.compile(r"(上半年|半年|1-6月|1—6月|一至六月)")
+_SIGNED_DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_ISO_DATE = re.compile(r"(20\d{2})[-./](\d{1,2})[-./](\d{1,2})")
+_PUBLISHED = re.compile(r"(?:发布时间|发布日期|发文日期|成文日期)\s*[:：]?\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
+
+
+def _date(y: str, m: str, d: str) -> dt.date | None:
+    try:
+        return dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+
+
+def find_issuer(lines: list[str]) -> str | None:
+    for line in lines:
+        m = _ISSUER.search(line.replace(" ", " "))
+        if m:
+            return re.sub(r"\s+", " ", m.group(1)).strip()
+    return None
+
+
+def region_of(issuer: str | None) -> str | None:
+    if not issuer:
+        return None
+    m = _REGION.match(issuer)
+    return m.group(1) if m else None
+
+
+def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
+    """Meta fields by the spec's rules; a field stays None when the report does not say."""
+    text = normalise(doc.text).text
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    head = lines[:4]
+    tail = lines[-4:]
+    title = "".join(head[:2]) if head else ""
+    issuer = find_issuer(head[:3]) or find_issuer(list(reversed(tail)))
+    if issuer is None:
+        body_org = re.search(r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))", text[:600])
+        issuer = body_org.group(1) if body_org else None
+
+    first_years = _YEAR.findall(title) or _YEAR.findall(" ".join(lines[:3]))
+    report_year = int(first_years[0]) if first_years else None
+    opening = " ".join(lines[:3])
+    period = Period.HALF_YEAR if _HALF.search(title) or _HALF.search(opening[:120]) else Period.ANNUAL
+
+    plan_year = None
+    plans = segmented.sections_of(SectionKind.PLANS)
+    if plans:
+        named = next((s.year for s in plans if s.year), None)
+        if named is not None:
+            plan_year = named
+        elif report_year is not None:
+            plan_year = report_year if period is Period.HALF_YEAR else report_year + 1
+
+    publish_date = doc.publish_date_hint
+    if publish_date is None:
+        m = _PUBLISHED.search(text[:2000])
+        if m:
+            publish_date = _date(*m.groups())
+    if publish_date is None:
+        for line in reversed(tail):
+            m = _SIGNED_DATE.fullmatch(line) or _ISO_DATE.fullmatch(line)
+            if m:
+                publish_date = _date(*m.groups())
+                break
+    return Meta(
+        issuer=issuer,
+        region=region_of(issuer),
+        report_year=report_year,
+        period=period,
+        plan_year=plan_year,
+        publish_date=publish_date,
+    )

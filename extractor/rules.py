@@ -1,0 +1,153 @@
+"""The offline rules backend: fills the whole record from the segmenter's points, no model.
+
+Entry: `extract_with_rules(doc, segmented) -> Record`. Every evidence passage is a slice of
+the original text at the point's span, so grounding is exact by construction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractor.areas import classify_area
+from extractor.document import SourceDocument
+from extractor.enumeration import LEAD_END, marker_at_start
+from extractor.meta import extract_meta
+from extractor.numbers import MetricMatch, dedupe_repeats, find_metrics
+from extractor.schema import (
+    Achievement,
+    AlignmentStatus,
+    ListName,
+    Metric,
+    Plan,
+    Problem,
+    Provenance,
+    Record,
+    Span,
+)
+from extractor.segment_model import Point, SectionKind, SegmentedReport
+
+BACKEND_NAME = "rules"
+_CAUSE_LABEL = re.compile(r"^[^:：，,]{0,12}(原因分析|究其原因|主要原因|原因)[^:：，,]{0,4}[:：,，]\s*")
+_TEXT_MAX = 40
+
+
+def summary_text(evidence: str, lead: str | None = None) -> str:
+    """The point's own heading phrase, else its first clause, without the marker."""
+    if lead:
+        text = lead
+    else:
+        m = marker_at_start(evidence)
+        body = evidence[m.end() :] if m else evidence
+        end = LEAD_END.search(body)
+        text = body[: end.start()] if end else body
+        if len(text) > _TEXT_MAX:
+            comma = re.search(r"[，,]", text)
+            text = text[: comma.start()] if comma and comma.start() >= 6 else text[:_TEXT_MAX]
+    m = marker_at_start(text)
+    if m:
+        text = text[m.end() :]
+    return text.strip(" 。；;：:，,")
+
+
+def _metrics(source: str, span: Span) -> list[MetricMatch]:
+    return find_metrics(source[span.start : span.end])
+
+
+def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[Metric]:
+    base = span.start
+    return [
+        Metric(
+            name=m.name,
+            value=m.value,
+            unit=m.unit,
+            evidence=source[base + m.evidence_start : base + m.evidence_end].strip(),
+            span=Span(start=base + m.evidence_start, end=base + m.evidence_end),
+            alignment=AlignmentStatus.EXACT,
+        )
+        for m in matches
+    ]
+
+
+def _cause_text(source: str, point: Point) -> str | None:
+    if point.cause_span is None:
+        return None
+    raw = source[point.cause_span.start : point.cause_span.end].strip()
+    return _CAUSE_LABEL.sub("", raw, count=1).strip() or raw
+
+
+def _dice(a: str, b: str) -> float:
+    grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
+    grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
+    if not grams_a or not grams_b:
+        return 0.0
+    return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
+
+
+def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
+    """A separate 原因 block: its points go to the problems they explain (same count: in
+    order; otherwise by wording similarity), and are left out where none clearly fits."""
+    if not causes or not problems:
+        return
+    if len(causes) == len(problems):
+        for problem, cause in zip(problems, causes, strict=True):
+            problem.cause = problem.cause or cause
+        return
+    for cause in causes:
+        best = max(problems, key=lambda p: _dice(p.evidence, cause))
+        if _dice(best.evidence, cause) >= 0.15 and best.cause is None:
+            best.cause = cause
+
+
+def _item(source: str, point: Point, kind: SectionKind, seen_metrics: list[MetricMatch]):
+    span = point.span
+    evidence = source[span.start : span.end].strip()
+    text = summary_text(evidence, point.lead)
+    area = classify_area(evidence, lead=text, context=point.context)
+    common = {"area": area, "text": text, "evidence": evidence, "span": span, "alignment": AlignmentStatus.EXACT}
+    if kind is SectionKind.ACHIEVEMENTS:
+        found = _metrics(source, span)
+        # A figure repeated later for the same thing counts once, at its first statement.
+        kept = {id(m) for m in dedupe_repeats([*seen_metrics, *found])}
+        fresh = [m for m in found if id(m) in kept]
+        seen_metrics.extend(found)
+        return Achievement(**common, metrics=_metric_models(source, span, fresh))
+    if kind is SectionKind.PROBLEMS:
+        return Problem(**common, cause=_cause_text(source, point))
+    return Plan(**common)
+
+
+def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Record:
+    """The complete record from rules alone. Evidence spans are exact slices of `doc.text`."""
+    source = doc.text
+    record = Record(doc_id=doc.doc_id, meta=extract_meta(doc, segmented))
+    seen: list[MetricMatch] = []
+    separate_causes: list[str] = []
+    for section in segmented.sections:
+        for point in section.points:
+            if section.kind is SectionKind.CAUSES:
+                separate_causes.append(_strip_marker(source[point.span.start : point.span.end]))
+                continue
+            item = _item(source, point, section.kind, seen)
+            record.items(ListName(section.kind.value)).append(item)  # type: ignore[arg-type]
+    _assign_separate_causes(record.problems, separate_causes)
+    record.provenance = Provenance(
+        backend=BACKEND_NAME,
+        source_path=doc.path,
+        source_sha256=doc.sha256,
+        source_format=doc.format,
+        ocr=doc.ocr,
+    )
+    return record
+
+
+def _strip_marker(text: str) -> str:
+    text = text.strip()
+    m = marker_at_start(text)
+    return (text[m.end() :] if m else text).strip()
+
+
+def item_from_passage(source_text: str, span: Span, list_name: ListName | str) -> Achievement | Problem | Plan:
+    """A draft item for a passage a reviewer added: area, text and metrics pre-filled."""
+    kind = SectionKind(ListName(list_name).value)
+    point = Point(span=span)
+    return _item(source_text, point, kind, [])
