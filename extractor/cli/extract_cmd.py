@@ -1,1 +1,215 @@
-"""(placeholder: filled in by its owner)."""
+"""`extractor extract`, `extractor show`, `extractor schema`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from extractor.cli.app import app
+from extractor.errors import ExtractorError
+from extractor.pipeline import BACKENDS, FileOutcome, extract_paths
+from extractor.schema import Record, record_json_schema
+
+_LISTS = (("achievements", "主要成效"), ("problems", "存在不足"), ("plans", "下步计划"))
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, width=None if sys.stdout.isatty() else 140)
+
+
+def _open_store(db: str | None):
+    from extractor.store import Store
+
+    return Store(db)
+
+
+@app.command("extract")
+def extract_command(
+    paths: Annotated[list[Path], typer.Argument(help="Report files or folders (.txt .docx .pdf .html).")],
+    backend: Annotated[str, typer.Option("--backend", help=f"One of: {', '.join(BACKENDS)}.")] = "rules",
+    out: Annotated[Path, typer.Option("--out", help="Folder for one JSON record per report.")] = Path("out"),
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: EXTRACTOR_DB_URL or ./extractor.db).")
+    ] = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Write JSON only; do not touch the database.")
+    ] = False,
+    model: Annotated[str | None, typer.Option("--model", help="LLM model name (llm backend).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (llm backend).")
+    ] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="tools | json | md_json (llm backend).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Reports extracted at once.")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Skip reports already extracted with the same backend, model and prompt."
+        ),
+    ] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Bypass the LLM response cache.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
+) -> None:
+    """Extract one structured record per report; store it and write it as JSON."""
+    console = _console()
+    err = _console(stderr=True)
+    try:
+        llm = None
+        if backend == "llm":
+            from extractor.llm import resolve_llm_settings
+
+            llm = resolve_llm_settings(
+                model=model,
+                base_url=base_url,
+                mode=mode,
+                concurrency=concurrency,
+                cache=False if no_cache else None,
+            )
+        store = None if no_store else _open_store(db)
+        with Progress(
+            TextColumn("[bold]提取"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("", total=None)
+
+            def on_done(outcome: FileOutcome) -> None:
+                if outcome.error:
+                    progress.console.print(f"[red]✗[/red] {escape(outcome.error)}")
+                progress.update(task, advance=1, description=escape(outcome.path.name))
+
+            from extractor.load import iter_report_files
+
+            files = iter_report_files(paths)
+            progress.update(task, total=len(files))
+            result = extract_paths(
+                files,
+                backend=backend,
+                store=store,
+                out_dir=out,
+                concurrency=concurrency or 1,
+                resume=resume,
+                llm=llm,
+                on_done=on_done,
+            )
+    except ExtractorError as error:
+        if verbose:
+            raise
+        err.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from None
+    console.print(_summary_table(result.outcomes))
+    console.print(
+        f"{len(result.extracted)} extracted, {len(result.skipped)} skipped, {len(result.failed)} failed"
+        + (f"; records in {out}/" if result.extracted else "")
+    )
+    if not result.extracted and not result.skipped:
+        raise typer.Exit(1)
+
+
+def _summary_table(outcomes: list[FileOutcome]) -> Table:
+    table = Table(title="提取结果 Extraction summary")
+    for column in ("file", "issuer", "year", "成效", "不足", "计划", "指标", "flagged", "status"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        r = o.record
+        if r is None:
+            status = (
+                "skipped (already extracted)" if o.skipped else f"[red]failed[/red]: {escape(o.error or '')}"
+            )
+            table.add_row(escape(o.path.name), "", "", "", "", "", "", "", status)
+            continue
+        flagged = sum(1 for name, _ in _LISTS for item in r.items(name) if item.flags)
+        table.add_row(
+            escape(o.path.name),
+            escape(r.meta.issuer or "?"),
+            str(r.meta.report_year or "?"),
+            str(len(r.achievements)),
+            str(len(r.problems)),
+            str(len(r.plans)),
+            str(sum(len(a.metrics) for a in r.achievements)),
+            str(flagged),
+            "[green]ok[/green]",
+        )
+    return table
+
+
+@app.command("show")
+def show_command(
+    target: Annotated[
+        str, typer.Argument(help="A record JSON file, or a doc_id / content hash in the store.")
+    ],
+    db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+) -> None:
+    """Print a readable summary of one record."""
+    console = _console()
+    try:
+        path = Path(target)
+        if path.suffix == ".json" and path.is_file():
+            record = Record.model_validate_json(path.read_text(encoding="utf-8"))
+        elif path.is_file():
+            from extractor.load import load_document
+            from extractor.pipeline import extract_document
+
+            record = extract_document(load_document(path))
+        else:
+            stored = _open_store(db).current_record(target)
+            if stored is None:
+                raise ExtractorError(
+                    "no such record in the store (give a doc_id, a hash or a file)", source=target
+                )
+            record = stored.record
+    except ExtractorError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from None
+    except ValueError as error:
+        console.print(
+            f"[red]error:[/red] {escape(target)}: not a valid record ({escape(str(error).splitlines()[0])})"
+        )
+        raise typer.Exit(1) from None
+    render_record(console, record)
+
+
+def render_record(console: Console, record: Record) -> None:
+    m = record.meta
+    console.print(
+        f"[bold]{escape(record.doc_id)}[/bold]  {escape(m.issuer or '?')} · {escape(m.region or '?')}"
+    )
+    console.print(
+        f"报告年度 {m.report_year or '?'} · {'半年' if m.period and m.period.value == 'half_year' else '年度'}"
+        f" · 计划年度 {m.plan_year or '—'} · 发布日期 {m.publish_date or '—'}"
+    )
+    for name, label in _LISTS:
+        items = record.items(name)
+        table = Table(title=f"{label} ({len(items)})", show_lines=False, expand=True)
+        table.add_column("#", width=3)
+        table.add_column("领域 area", width=14)
+        table.add_column("摘要 text", ratio=2)
+        table.add_column("指标 / 原因", ratio=2)
+        for i, item in enumerate(items, 1):
+            extra = ""
+            if name == "achievements":
+                extra = "; ".join(f"{x.name} {x.value:.12g}{x.unit}" for x in item.metrics)  # type: ignore[union-attr]
+            elif name == "problems" and item.cause:  # type: ignore[union-attr]
+                extra = "原因: " + item.cause  # type: ignore[union-attr]
+            flag = " [yellow]⚑[/yellow]" if item.flags else ""
+            table.add_row(str(i), item.area.value, escape(item.text) + flag, escape(extra))
+        console.print(table)
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the record format."""
+    typer.echo(json.dumps(record_json_schema(), ensure_ascii=False, indent=2))

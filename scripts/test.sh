@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs into .venv, lints, runs the tests, checks
+# the gold files and gates extraction quality on the eval thresholds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+pip install -q --upgrade pip >/dev/null
+pip install -q -e ".[dev]"
+mkdir -p artifacts
+echo "== ruff"
+ruff check .
+echo "== pytest"
+pytest -q "$@"
+echo "== gold files"
+extractor gold check --gold eval/gold --docs eval/docs
+echo "== eval gate (rules backend vs gold)"
+extractor eval --backend rules --gold eval/gold --docs eval/docs \
+  --thresholds eval/thresholds.toml --json artifacts/eval.json --markdown artifacts/eval.md
