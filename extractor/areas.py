@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from extractor.schema import Area
 
@@ -68,9 +69,28 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
     },
 }
 
-_PATTERN = re.compile(
-    "|".join(sorted((re.escape(k) for kw in _KEYWORDS.values() for k in kw), key=len, reverse=True))
-)
+def _trie_pattern(words: list[str]) -> str:
+    """One regex for many keywords, shaped as a trie (Python's re does not factor
+    alternations itself); longer keywords win at each position."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+_PATTERN = re.compile(_trie_pattern([k for kw in _KEYWORDS.values() for k in kw]))
 _WEIGHTS: dict[str, list[tuple[Area, float]]] = {}
 for _area, _kw in _KEYWORDS.items():
     for _word, _weight in _kw.items():
@@ -81,11 +101,16 @@ LEAD_WEIGHT = 2.0
 
 def area_scores(text: str) -> dict[Area, float]:
     """Weighted keyword hits per area (longest keyword wins at each position)."""
+    return dict(_area_scores(text))
+
+
+@lru_cache(maxsize=4096)
+def _area_scores(text: str) -> tuple[tuple[Area, float], ...]:
     scores: dict[Area, float] = {}
     for m in _PATTERN.finditer(text):
         for area, weight in _WEIGHTS[m.group(0)]:
             scores[area] = scores.get(area, 0.0) + weight
-    return scores
+    return tuple(scores.items())
 
 
 def classify_area(body: str, *, lead: str | None = None, context: Sequence[str] = ()) -> Area:

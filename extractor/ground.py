@@ -84,24 +84,37 @@ def ground_record(record: Record, source: str, *, index: SourceIndex | None = No
 
     Items are never dropped: an unaligned item stays, flagged for review.
     """
-    index = index or SourceIndex(source)
+    lazy_index: list[SourceIndex] = [index] if index else []
+
+    def align(quote: str, near: int) -> Alignment:
+        if not lazy_index:
+            lazy_index.append(SourceIndex(source))
+        return lazy_index[0].align(quote, near=near)
+
     for items in (record.achievements, record.problems, record.plans):
         for item in items:
-            hint = item.span.start if item.span else 0
-            if item.span is not None and matching_key(source[item.span.start : item.span.end]) == matching_key(
-                item.evidence
-            ):
+            if _span_holds(source, item.span, item.evidence):
                 item.alignment = AlignmentStatus.EXACT
             else:
-                found = index.align(item.evidence, near=hint)
+                found = align(item.evidence, item.span.start if item.span else 0)
                 item.span, item.alignment = found.span, found.status
             _flag_alignment(item.flags, item.alignment, "evidence")
             for metric in getattr(item, "metrics", []):
-                near = item.span.start if item.span else 0
-                found = index.align(metric.evidence, near=near)
-                metric.span, metric.alignment = found.span, found.status
+                if _span_holds(source, metric.span, metric.evidence):
+                    metric.alignment = AlignmentStatus.EXACT
+                else:
+                    found = align(metric.evidence, item.span.start if item.span else 0)
+                    metric.span, metric.alignment = found.span, found.status
                 _flag_alignment(item.flags, metric.alignment, f"metric {metric.name}")
     return record
+
+
+def _span_holds(source: str, span: Span | None, quote: str) -> bool:
+    """A span already given (rules output, a reviewer's edit) still points at the quote."""
+    if span is None or span.end > len(source):
+        return False
+    window = source[span.start : span.end]
+    return window.strip() == quote.strip() or matching_key(window) == matching_key(quote)
 
 
 def _flag_alignment(flags: list[Flag], status: AlignmentStatus | None, what: str) -> None:

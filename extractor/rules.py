@@ -98,18 +98,29 @@ def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
             best.cause = cause
 
 
-def _item(source: str, point: Point, kind: SectionKind, seen_metrics: list[MetricMatch]):
+def _first_statements(found: list[MetricMatch], seen: dict[tuple[float, str], list[MetricMatch]]) -> list[MetricMatch]:
+    """Drop figures already stated earlier in the report for the same thing (same value and
+    unit, similar name); remember the new ones."""
+    fresh: list[MetricMatch] = []
+    for match in found:
+        key = (float(match.value), match.unit)
+        earlier = seen.setdefault(key, [])
+        if earlier and len(dedupe_repeats([*earlier, match])) == len(earlier):
+            continue
+        earlier.append(match)
+        fresh.append(match)
+    return fresh
+
+
+def _item(source: str, point: Point, kind: SectionKind, seen_metrics: dict[tuple[float, str], list[MetricMatch]]):
     span = point.span
     evidence = source[span.start : span.end].strip()
     text = summary_text(evidence, point.lead)
     area = classify_area(evidence, lead=text, context=point.context)
     common = {"area": area, "text": text, "evidence": evidence, "span": span, "alignment": AlignmentStatus.EXACT}
     if kind is SectionKind.ACHIEVEMENTS:
-        found = _metrics(source, span)
         # A figure repeated later for the same thing counts once, at its first statement.
-        kept = {id(m) for m in dedupe_repeats([*seen_metrics, *found])}
-        fresh = [m for m in found if id(m) in kept]
-        seen_metrics.extend(found)
+        fresh = _first_statements(_metrics(source, span), seen_metrics)
         return Achievement(**common, metrics=_metric_models(source, span, fresh))
     if kind is SectionKind.PROBLEMS:
         return Problem(**common, cause=_cause_text(source, point))
@@ -120,7 +131,7 @@ def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Recor
     """The complete record from rules alone. Evidence spans are exact slices of `doc.text`."""
     source = doc.text
     record = Record(doc_id=doc.doc_id, meta=extract_meta(doc, segmented))
-    seen: list[MetricMatch] = []
+    seen: dict[tuple[float, str], list[MetricMatch]] = {}
     separate_causes: list[str] = []
     for section in segmented.sections:
         for point in section.points:
@@ -150,4 +161,4 @@ def item_from_passage(source_text: str, span: Span, list_name: ListName | str) -
     """A draft item for a passage a reviewer added: area, text and metrics pre-filled."""
     kind = SectionKind(ListName(list_name).value)
     point = Point(span=span)
-    return _item(source_text, point, kind, [])
+    return _item(source_text, point, kind, {})

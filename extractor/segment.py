@@ -34,7 +34,7 @@ _CAUSES = re.compile(r"^(产生|存在|出现|造成)?(上述|以上|这些)?(�
 _PROBLEMS_RUN_IN = re.compile(
     r"(存在|面临|仍有|还有)[^。]{0,30}(不足|问题|短板|弱项|困难|差距)[^。]{0,30}[。：:]?\s*(主要(是|有|表现(在|为))|具体(表现)?(为|如下|是)|表现(在|为)|如下)?[：:]"
 )
-_PLANS_RUN_IN = re.compile(r"([^。！!？?：:]{0,40}(工作计划|工作安排|工作打算|工作思路|工作重点|计划如下|打算如下|安排如下))[：:]\s*")
+_PLANS_RUN_IN = re.compile(r"(工作计划|工作安排|工作打算|工作思路|工作重点|计划如下|打算如下|安排如下)[：:]\s*")
 _SHORTFALL_LINE = re.compile(r"^(存在的?)?(不足之处|存在不足|存在问题|不足|问题)[：:]")
 _CAUSE_IN_POINT = re.compile(
     r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因)"
@@ -178,15 +178,16 @@ def _skip_punct(text: str, pos: int) -> int:
 def _plans_heading_inside(text: str) -> tuple[int, int, int] | None:
     """A plans heading run into the end of a paragraph ("…！下半年工作计划：")."""
     for m in _PLANS_RUN_IN.finditer(text):
-        clause = m.group(1)
-        start = m.start(1)
         # The heading is its own clause: it starts the paragraph or follows a sentence end.
-        lead = len(clause) - len(clause.lstrip("。！!？? "))
-        if start + lead > 0 and text[start + lead - 1] not in "。！!？?；; ":
+        start = max(text.rfind(ch, 0, m.start()) for ch in "。！!？?；;") + 1
+        while start < m.start() and text[start] == " ":
+            start += 1
+        if m.end(1) - start > 40:
             continue
-        if classify_heading(clause.strip("。！!？? ")) is not SectionKind.PLANS:
+        clause = text[start : m.end(1)]
+        if classify_heading(clause) is not SectionKind.PLANS:
             continue
-        return start + lead, m.end(1) + 1, m.end()
+        return start, m.end(1) + 1, m.end()
     return None
 
 

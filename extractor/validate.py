@@ -12,13 +12,13 @@ from extractor.schema import Flag, FlagCode, Metric, Record
 
 def value_in_evidence(metric: Metric) -> bool:
     """True when the metric's value is stated in its evidence (万/亿/%/Chinese numerals understood)."""
+    # The plain digits are the common case and cheap to check; then the parser's forms.
+    raw = f"{metric.value:.12g}" if isinstance(metric.value, float) else str(metric.value)
+    if raw in metric.evidence.replace(",", ""):
+        return True
     for match in find_metrics(metric.evidence):
         if _same(match.value, metric.value):
             return True
-    # Fallback for forms the metric parser deliberately skips (e.g. inside quotes).
-    raw = f"{metric.value:g}" if isinstance(metric.value, float) else str(metric.value)
-    if raw in metric.evidence.replace(",", ""):
-        return True
     parsed = parse_chinese_number(metric.evidence)
     return parsed is not None and _same(parsed, metric.value)
 
