@@ -121,24 +121,46 @@ def title_of(text: str) -> tuple[str, bool]:
     return text[: end.start()].strip(), False
 
 
-def find_tokens(chunks: list[Chunk], *, mask: list[tuple[int, int, int]] | None = None) -> list[Token]:
-    """All enumeration markers of a section, validated. `mask`: (chunk, from, to) ranges to skip."""
+def find_tokens(chunks: list[Chunk], *, causes: list[tuple[int, int]] | None = None) -> list[Token]:
+    """All enumeration markers of a section, validated.
+
+    `causes`: (chunk, position) where a cause passage (究其原因…) starts. Inside a cause only
+    the next point of the enclosing enumeration counts, and not once the cause has begun an
+    enumeration of its own (究其原因，一是…二是… belongs to the one problem).
+    """
     tokens: list[Token] = []
     last_ordinal: dict[str, int] = {}
+    cause_starts = sorted(causes or [])
     for ci, chunk in enumerate(chunks):
+        chunk_causes = [pos for c, pos in cause_starts if c == ci]
         text = chunk.para.text
         m = _INITIAL.match(text, chunk.start)
-        if m:
-            if m and m.end() < chunk.end:
-                kind, ordinal = _kind_and_ordinal(m)
-                title, standalone = title_of(text[m.end() : chunk.end])
-                standalone = standalone and chunk.at_paragraph_start
-                tokens.append(Token(ci, chunk.start, kind, ordinal, m.group(0), standalone, title))
-                last_ordinal[kind] = ordinal
-        for m in _INLINE.finditer(text, chunk.start + 1, chunk.end):
-            if mask and any(c == ci and a <= m.start() < b for c, a, b in mask):
-                continue
+        if m and m.end() < chunk.end:
             kind, ordinal = _kind_and_ordinal(m)
+            title, standalone = title_of(text[m.end() : chunk.end])
+            standalone = standalone and chunk.at_paragraph_start
+            tokens.append(Token(ci, chunk.start, kind, ordinal, m.group(0), standalone, title))
+            last_ordinal[kind] = ordinal
+        cause_from: int | None = None
+        cause_runs: set[str] = set()
+        for m in _INLINE.finditer(text, chunk.start + 1, chunk.end):
+            kind, ordinal = _kind_and_ordinal(m)
+            started = [pos for pos in chunk_causes if pos <= m.start() and (cause_from is None or pos > cause_from)]
+            if started:
+                cause_from, cause_runs = started[-1], set()
+            if cause_from is not None:
+                enclosing = tokens[-1] if tokens else None
+                continues = (
+                    enclosing is not None
+                    and enclosing.kind == kind
+                    and enclosing.ordinal + 1 == ordinal
+                    and kind not in cause_runs
+                    and text[m.start() - 1] in _STRONG_BOUNDARY
+                )
+                if not continues:
+                    cause_runs.add(kind)
+                    continue
+                cause_from = None
             boundary = text[m.start() - 1]
             expected = ordinal == 1 or last_ordinal.get(kind) == ordinal - 1
             if kind == "shi":

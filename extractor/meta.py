@@ -49,9 +49,9 @@ def region_of(issuer: str | None) -> str | None:
 def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     """Meta fields by the spec's rules; a field stays None when the report does not say."""
     text = normalise(doc.text).text
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    head = lines[:4]
-    tail = lines[-4:]
+    head = segmented.head_lines
+    tail = segmented.tail_lines
+    lines = head
     title = "".join(head[:2]) if head else ""
     issuer = find_issuer(head[:3]) or find_issuer(list(reversed(tail)))
     if issuer is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 from extractor.normalise import normalise
 
@@ -19,9 +20,12 @@ _CLOSERS = "”’」』）)】"
 _FOOTER = re.compile(r"^[-—–_~·•\s]*(第\s*)?\d{1,4}\s*(页)?(\s*[/／]\s*\d+|\s*共\s*\d+\s*页)?[-—–_~·•\s]*$")
 _CHROME = re.compile(
     r"^(索引号|发布时间|发布日期|发文日期|成文日期|信息来源|文章来源|来源|作者|浏览次数|点击数|访问量|阅读量|"
-    r"字体|字号|分享到|主题分类|发布机构|所属机构|文号|有效性|当前位置|您当前的位置|您的位置|【|扫一扫|打印本页|关闭窗口)"
+    r"字体|字号|分享到|主题分类|发布机构|所属机构|文号|有效性|当前位置|您当前的位置|您的位置|【|扫一扫|打印本页|关闭窗口|"
+    r"上一篇|下一篇|相关链接|相关文章|相关阅读|责任编辑|编辑[:：]|主办单位|承办单位|主办[:：]|承办[:：]|版权所有|"
+    r"网站标识码|网站地图|联系我们|技术支持|.{0,12}ICP备|.{0,12}公网安备|附件下载|附件[:：]?$)"
 )
 _BREADCRUMB = re.compile(r"(首页|网站首页).{0,40}[>»/]")
+_SHI_START = re.compile(r"^[一二三四五六七八九十]{1,3}是")
 _PARAGRAPH_MARKER = re.compile(r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节])")
 _TITLEISH_END = re.compile(r"(报告|总结|情况|计划|安排|打算|思路|重点|成效|不足|问题|原因|举措|目录)$")
 _ORG_END = re.compile(r"(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处|室)$")
@@ -55,6 +59,7 @@ class _Line:
     text: str
     origin: list[int]
     blank_before: bool
+    indented: bool
 
 
 def is_chrome_line(line: str) -> bool:
@@ -85,6 +90,10 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None) -> bool:
         return False
     if _PARAGRAPH_MARKER.match(nxt.text) or _DATE_LINE.match(nxt.text):
         return False
+    if width is not None and nxt.indented:
+        return False  # hard-wrapped text marks a new paragraph by its indent
+    if _SHI_START.match(nxt.text) and _is_heading_like(prev.text) and not any(c in TERMINAL for c in prev.text):
+        return False  # a heading line that happens to be nearly full width
     full_width = width is not None and len(prev.text) >= width - 3
     if prev.text[-1] in TERMINAL or (prev.text[-1] in _CLOSERS and len(prev.text) > 1 and prev.text[-2] in TERMINAL):
         # A wrapped line can end on a full stop by chance; only a full-width one continues.
@@ -110,7 +119,7 @@ def split_paragraphs(text: str) -> list[Paragraph]:
         if stripped and not is_chrome_line(stripped):
             lead = len(raw) - len(raw.lstrip())
             origin = list(norm.origin[pos + lead : pos + lead + len(stripped)])
-            lines.append(_Line(stripped, origin, blank))
+            lines.append(_Line(stripped, origin, blank, lead >= 2))
             blank = False
         elif not stripped:
             blank = True
@@ -121,7 +130,7 @@ def split_paragraphs(text: str) -> list[Paragraph]:
     paragraphs: list[Paragraph] = []
     buf_text = [lines[0].text]
     buf_origin = list(lines[0].origin)
-    for prev, nxt in zip(lines, lines[1:], strict=False):
+    for prev, nxt in pairwise(lines):
         if _should_join(prev, nxt, width):
             buf_text.append(nxt.text)
             buf_origin.extend(nxt.origin)

@@ -84,6 +84,8 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     """Sections and their leaf points. Sections come in document order; a report may have
     several achievements sections (each top-level heading of reported work is one)."""
     paragraphs = split_paragraphs(doc.text)
+    head_lines = [p.text for p in paragraphs[:4]]
+    tail_lines = [p.text for p in paragraphs[-4:]]
     while paragraphs and _is_signature(paragraphs[-1].text):
         paragraphs.pop()
     opened: list[_OpenSection] = []
@@ -136,7 +138,8 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             continue
         if current is not None and current.kind is SectionKind.ACHIEVEMENTS and _SHORTFALL_LINE.match(text):
             previous = current
-            shortfall = open_section(SectionKind.PROBLEMS, "", None)
+            # Its context is the enclosing section (e.g. the 第一责任人 duty it falls short of).
+            shortfall = open_section(SectionKind.PROBLEMS, previous.heading, None)
             shortfall.chunks.append(Chunk(para, 0, len(text)))
             current = open_section(previous.kind, previous.heading, previous.heading_span)
             continue
@@ -166,7 +169,9 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             opened.insert(0, section)
 
     sections = [s for s in (_close(s, doc.text) for s in opened if s.chunks) if s is not None]
-    return SegmentedReport(doc_id=doc.doc_id, sections=sections, title=title)
+    return SegmentedReport(
+        doc_id=doc.doc_id, sections=sections, title=title, head_lines=head_lines, tail_lines=tail_lines
+    )
 
 
 def _skip_punct(text: str, pos: int) -> int:
@@ -193,14 +198,11 @@ def _plans_heading_inside(text: str) -> tuple[int, int, int] | None:
 
 def _close(section: _OpenSection, source: str) -> Section | None:
     chunks = section.chunks
-    mask: list[tuple[int, int, int]] = []
+    causes: list[tuple[int, int]] = []
     if section.kind is SectionKind.PROBLEMS:
-        # Enumerations inside a cause (究其原因，一是…二是…) belong to that one problem.
         for ci, c in enumerate(chunks):
-            cause = _CAUSE_IN_POINT.search(c.para.text, c.start, c.end)
-            if cause:
-                mask.append((ci, cause.start(), c.end))
-    tokens = find_tokens(chunks, mask=mask)
+            causes += [(ci, m.start()) for m in _CAUSE_IN_POINT.finditer(c.para.text, c.start, c.end)]
+    tokens = find_tokens(chunks, causes=causes)
     if tokens:
         first = tokens[0]
         chunks_before = first.chunk

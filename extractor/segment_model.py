@@ -46,6 +46,8 @@ class SegmentedReport(BaseModel):
     doc_id: str
     sections: list[Section] = Field(default_factory=list)
     title: str = ""
+    head_lines: list[str] = Field(default_factory=list, description="First paragraphs (chrome removed).")
+    tail_lines: list[str] = Field(default_factory=list, description="Last paragraphs: signature, date.")
 
     def sections_of(self, kind: SectionKind) -> list[Section]:
         return [s for s in self.sections if s.kind is kind]
