@@ -13,7 +13,7 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
+def register_commands() -> None:
     # Imported for their side effect of adding commands to `app`.
     from extractor.cli import (  # noqa: F401
         eval_cmd,
@@ -24,5 +24,5 @@ def _register() -> None:
 
 
 def main() -> None:
-    _register()
+    register_commands()
     app()
