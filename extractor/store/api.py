@@ -1,0 +1,308 @@
+"""The Store: documents, extraction runs and the versioned, reviewed records.
+
+Guarantees:
+- Versions are append-only: nothing a reviewer saved is ever updated or deleted, and a
+  document's current record is its newest review if it has one (a later extraction is kept
+  in the log but does not replace reviewed work).
+- Each write is one transaction: it fully happens or leaves the database as it was.
+- Every database failure surfaces as a one-line StoreError naming the database with its
+  password masked; a stale review save surfaces as ReviewConflictError.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from extractor.document import SourceDocument
+from extractor.errors import ExtractorError, StoreError
+from extractor.schema import Record
+from extractor.store import queries as q
+from extractor.store import writes
+from extractor.store.engine import (
+    WRITE_OPTION,
+    create_db_engine,
+    default_db_url,
+    mask_db_url,
+    parse_db_url,
+    store_error,
+)
+from extractor.store.models import DocumentSummary, RecordVersionInfo, RunInfo, StoredDocument, StoredRecord
+from extractor.store.tables import (
+    REVIEW_STATUSES,
+    Base,
+    DocumentRow,
+    RecordVersionRow,
+    ReviewStatus,
+    RunRow,
+    utc_now,
+)
+
+T = TypeVar("T")
+
+#: Attempts for writes that can lose a harmless race (two processes adding the same new
+#: document or the next extraction version at once); the loser retries and finds the row.
+_RACE_ATTEMPTS = 3
+_OWN_TABLES = [DocumentRow.__table__, RunRow.__table__, RecordVersionRow.__table__]
+
+
+class Store:
+    """Access to the extractor database (SQLite file by default, or PostgreSQL).
+
+    `url` overrides `$EXTRACTOR_DB_URL`, which overrides `sqlite:///./extractor.db`.
+    Tables are created if missing. Safe to share between threads; every method runs in its
+    own session and returns detached models.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = parse_db_url(url or default_db_url())
+        self.engine = create_db_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            Base.metadata.create_all(self.engine, tables=_OWN_TABLES)
+        except SQLAlchemyError as e:
+            self.engine.dispose()
+            raise store_error("cannot open database", e, self.url) from e
+
+    def close(self) -> None:
+        """Release every pooled connection (the Store must not be used afterwards)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({mask_db_url(self.url)!r})"
+
+    # -- documents -------------------------------------------------------------------
+
+    def upsert_document(self, doc: SourceDocument) -> StoredDocument:
+        """Store `doc` once per content: the same text (sha256) always maps to the same row,
+        whose path, format and OCR flag follow the latest upsert; its doc_id stays as first
+        stored, so records and links keep working after a file is renamed."""
+        return self._write(
+            "cannot save document",
+            lambda s: q.to_document(writes.upsert_document_row(s, doc)),
+            attempts=_RACE_ATTEMPTS,
+        )
+
+    def get_document(self, doc_key: str) -> StoredDocument | None:
+        """The document with this doc_id or sha256, or None."""
+
+        def work(session: Session) -> StoredDocument | None:
+            row = q.find_document(session, doc_key)
+            return None if row is None else q.to_document(row)
+
+        return self._read("cannot read document", work)
+
+    def source_document(self, doc_key: str) -> SourceDocument | None:
+        """The stored document rebuilt as a SourceDocument (original text), or None."""
+
+        def work(session: Session) -> SourceDocument | None:
+            row = q.find_document(session, doc_key)
+            if row is None:
+                return None
+            return SourceDocument(
+                doc_id=row.doc_id,
+                path=row.path,
+                text=row.text,
+                format=row.format,  # type: ignore[arg-type]  # written from a SourceDocument
+                ocr=row.ocr,
+            )
+
+        return self._read("cannot read document", work)
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_run(self, *, backend: str, model: str | None = None, prompt_hash: str | None = None) -> int:
+        """Record the start of an extraction run; returns its id for `save_extraction`."""
+
+        def work(session: Session) -> int:
+            run = RunRow(backend=backend, model=model, prompt_hash=prompt_hash, status="running")
+            session.add(run)
+            session.flush()
+            return run.id
+
+        return self._write("cannot start run", work)
+
+    def finish_run(self, run_id: int, *, status: str, stats: dict[str, Any]) -> None:
+        """Mark a run finished with `status` and its `stats` (counts, tokens, cost)."""
+        try:
+            json.dumps(stats)
+        except (TypeError, ValueError) as e:
+            raise StoreError(f"run {run_id}: stats are not JSON-serialisable ({e})") from e
+
+        def work(session: Session) -> None:
+            run = session.get(RunRow, run_id)
+            if run is None:
+                raise StoreError(f"no run with id {run_id}")
+            run.status, run.stats, run.finished_at = status, stats, utc_now()
+
+        self._write("cannot finish run", work)
+
+    def get_run(self, run_id: int) -> RunInfo | None:
+        """The run with this id, or None."""
+
+        def work(session: Session) -> RunInfo | None:
+            row = session.get(RunRow, run_id)
+            return None if row is None else q.to_run(row)
+
+        return self._read("cannot read run", work)
+
+    # -- extractions -------------------------------------------------------------------
+
+    def save_extraction(
+        self, doc: SourceDocument, record: Record, *, run_id: int | None
+    ) -> RecordVersionInfo:
+        """Add `record` as the document's next 'extraction' version (the document is upserted).
+
+        Re-running changes nothing: if the latest extraction of this document by the same
+        backend, model and prompt hash holds the same record (timestamps and source path
+        aside), that version is returned and no row is added. Backend, model and prompt hash
+        come from `record.provenance`, else from the run. A document that has reviews keeps
+        its reviewed record as current.
+        """
+        return self._write(
+            "cannot save extraction",
+            lambda s: writes.save_extraction(s, doc, record, run_id=run_id),
+            attempts=_RACE_ATTEMPTS,
+        )
+
+    def has_extraction(
+        self, sha256: str, *, backend: str, model: str | None = None, prompt_hash: str | None = None
+    ) -> bool:
+        """Whether the document with this content hash already has an extraction by exactly
+        this backend, model and prompt hash (None matches only None), for `--resume`."""
+        rv = RecordVersionRow
+        stmt = (
+            select(rv.id)
+            .join(DocumentRow, DocumentRow.id == rv.document_id)
+            .where(
+                DocumentRow.sha256 == sha256.lower(),
+                rv.kind == "extraction",
+                rv.backend == backend,
+                rv.model.is_not_distinct_from(model),
+                rv.prompt_hash.is_not_distinct_from(prompt_hash),
+            )
+            .limit(1)
+        )
+        return self._read("cannot check extraction", lambda s: s.scalar(stmt) is not None)
+
+    # -- current records ---------------------------------------------------------------
+
+    def current_record(self, doc_key: str) -> StoredRecord | None:
+        """The document's current record (newest review, else newest extraction), or None if
+        the document is unknown or has no record. `doc_key` is a doc_id or a sha256."""
+
+        def work(session: Session) -> StoredRecord | None:
+            document = q.find_document(session, doc_key)
+            row = None if document is None else q.current_version_row(session, document.id)
+            if document is None or row is None:
+                return None
+            return q.to_stored_record(row, document, latest_version=q.max_version(session, document.id))
+
+        return self._read("cannot read record", work)
+
+    def current_records(self, *, approved_only: bool = False) -> list[StoredRecord]:
+        """Every document's current record, ordered by doc_id (documents without a record
+        are left out). `approved_only` keeps only reviews with status 'approved'."""
+
+        def work(session: Session) -> list[StoredRecord]:
+            out = []
+            for document, row, latest in session.execute(q.current_rows_query()):
+                if row is None or (approved_only and (row.kind, row.status) != ("review", "approved")):
+                    continue
+                out.append(q.to_stored_record(row, document, latest_version=latest or row.version))
+            return out
+
+        return self._read("cannot read records", work)
+
+    def list_documents(self) -> list[DocumentSummary]:
+        """One summary per stored document, ordered by doc_id (the review queue)."""
+
+        def work(session: Session) -> list[DocumentSummary]:
+            return [q.to_summary(d, r, latest) for d, r, latest in session.execute(q.current_rows_query())]
+
+        return self._read("cannot list documents", work)
+
+    # -- reviews -----------------------------------------------------------------------
+
+    def save_review(
+        self, doc_key: str, record: Record, *, base_version: int, reviewer: str, status: ReviewStatus
+    ) -> RecordVersionInfo:
+        """Save a reviewer's record as the document's next version, which becomes current.
+
+        `base_version` is the version the reviewer loaded (`StoredRecord.version` or
+        `.latest_version`). If another review, or an extraction that became current, was
+        saved after it, ReviewConflictError names who saved, when and which fields changed,
+        and nothing is written. The check and the insert are one transaction; the unique
+        (document, version) constraint refuses the second of two simultaneous saves.
+        """
+        if status not in REVIEW_STATUSES:
+            raise StoreError(
+                f"unknown review status {status!r} (expected one of {', '.join(REVIEW_STATUSES)})"
+            )
+        if not reviewer.strip():
+            raise StoreError("a review needs the reviewer's name", source=doc_key)
+        return self._write(
+            "cannot save review",
+            lambda s: writes.save_review(
+                s, doc_key, record, base_version=base_version, reviewer=reviewer.strip(), status=status
+            ),
+            on_integrity_error=lambda: writes.simultaneous_save_conflict(doc_key, base_version),
+        )
+
+    def versions(self, doc_key: str) -> list[RecordVersionInfo]:
+        """The document's version log, oldest first ([] for an unknown document)."""
+
+        def work(session: Session) -> list[RecordVersionInfo]:
+            document = q.find_document(session, doc_key)
+            if document is None:
+                return []
+            return [q.to_version_info(row, document) for row in q.document_versions(session, document.id)]
+
+        return self._read("cannot read versions", work)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _read(self, action: str, work: Callable[[Session], T]) -> T:
+        try:
+            with self._sessions() as session:
+                return work(session)
+        except SQLAlchemyError as e:
+            raise store_error(action, e, self.url) from e
+
+    def _write(
+        self,
+        action: str,
+        work: Callable[[Session], T],
+        *,
+        attempts: int = 1,
+        on_integrity_error: Callable[[], ExtractorError] | None = None,
+    ) -> T:
+        """Run `work` in one write transaction, committed only if it returns normally.
+
+        A constraint violation is retried (`attempts`), or turned into the error that
+        `on_integrity_error` makes, or else reported as a StoreError.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._sessions.begin() as session:
+                    session.connection(execution_options={WRITE_OPTION: True})
+                    return work(session)
+            except IntegrityError as e:
+                if on_integrity_error is not None:
+                    raise on_integrity_error() from e
+                if attempt == attempts:
+                    raise store_error(action, e, self.url) from e
+            except SQLAlchemyError as e:
+                raise store_error(action, e, self.url) from e
+        raise AssertionError("unreachable: the last attempt returns or raises")

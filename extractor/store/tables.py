@@ -1,0 +1,103 @@
+"""ORM tables: documents, extraction runs and the versioned records.
+
+Other modules add their own tables to the same database by declaring them on `Base` and
+calling `Base.metadata.create_all(store.engine, tables=[...])`. These rows stay inside
+the store: its API returns pydantic models, never rows bound to a session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+VersionKind = Literal["extraction", "review"]
+ReviewStatus = Literal["pending", "in_review", "approved", "rejected"]
+VERSION_KINDS: tuple[VersionKind, ...] = ("extraction", "review")
+REVIEW_STATUSES: tuple[ReviewStatus, ...] = ("pending", "in_review", "approved", "rejected")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every table of the extractor database."""
+
+
+class DocumentRow(Base):
+    """One source text, identified by the sha256 of its text (same content, same row)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    doc_id: Mapped[str] = mapped_column(String(255), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(16))
+    ocr: Mapped[bool] = mapped_column(Boolean, default=False)
+    char_count: Mapped[int] = mapped_column(Integer)
+    # The original text: the review screen shows it beside the record.
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RunRow(Base):
+    """One extraction run (a batch of documents with one backend / model / prompt)."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    backend: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(255))
+    prompt_hash: Mapped[str | None] = mapped_column(String(128))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(32), default="running")
+    # Counts, tokens, cost: whatever the pipeline reports, as JSON.
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class RecordVersionRow(Base):
+    """One version of a document's record. Rows are only ever added, never updated."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (
+        # The backstop for optimistic concurrency: two saves cannot take the same number.
+        UniqueConstraint("document_id", "version", name="uq_record_versions_document_version"),
+        CheckConstraint("kind IN ('extraction', 'review')", name="ck_record_versions_kind"),
+        CheckConstraint(
+            "status IN ('pending', 'in_review', 'approved', 'rejected')", name="ck_record_versions_status"
+        ),
+        Index("ix_record_versions_document_kind", "document_id", "kind", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="RESTRICT"))
+    backend: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(255))
+    prompt_hash: Mapped[str | None] = mapped_column(String(128))
+    reviewer: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # The version this one was compared with (and, for a review, edited from).
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    record_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Field-level diff against `base_version`: a list of FieldChange dicts, or null.
+    diff_json: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -1,0 +1,200 @@
+"""The store's writes: documents, extraction versions and review versions.
+
+Each function works inside the caller's write transaction (see `Store._write`) and raises
+to abort it, so a write either fully happens or leaves the database as it was. Version
+rows are only ever added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from extractor.diff import FieldChange, record_diff
+from extractor.document import SourceDocument
+from extractor.errors import ReviewConflictError, StoreError
+from extractor.schema import Record
+from extractor.store import queries as q
+from extractor.store.models import RecordVersionInfo
+from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow
+
+#: Changed fields named per version in a conflict message before "and N more".
+_MAX_FIELDS_IN_MESSAGE = 6
+
+
+def upsert_document_row(session: Session, doc: SourceDocument) -> DocumentRow:
+    """The row for `doc`'s content (sha256), created if new; path, format and OCR flag
+    follow `doc`, the doc_id stays as first stored. Locks the row (PostgreSQL)."""
+    stmt = select(DocumentRow).where(DocumentRow.sha256 == doc.sha256).with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        row = DocumentRow(
+            sha256=doc.sha256,
+            doc_id=doc.doc_id,
+            path=doc.path,
+            format=doc.format,
+            ocr=doc.ocr,
+            char_count=len(doc.text),
+            text=doc.text,
+        )
+        session.add(row)
+    else:
+        row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
+    session.flush()
+    return row
+
+
+def save_extraction(
+    session: Session, doc: SourceDocument, record: Record, *, run_id: int | None
+) -> RecordVersionInfo:
+    """See `Store.save_extraction`."""
+    document = upsert_document_row(session, doc)
+    run = None if run_id is None else session.get(RunRow, run_id)
+    if run_id is not None and run is None:
+        raise StoreError(f"no run with id {run_id}", source=doc.path)
+    provenance = record.provenance
+    backend = provenance.backend if provenance else run.backend if run else None
+    if not backend:
+        raise StoreError("the record names no backend (no provenance and no run)", source=doc.path)
+    model = provenance.model if provenance else run.model if run else None
+    prompt_hash = provenance.prompt_hash if provenance else run.prompt_hash if run else None
+
+    record_json = record.model_dump(mode="json")
+    rv = RecordVersionRow
+    same_setup = session.scalars(
+        select(rv)
+        .where(
+            rv.document_id == document.id,
+            rv.kind == "extraction",
+            rv.backend == backend,
+            rv.model.is_not_distinct_from(model),
+            rv.prompt_hash.is_not_distinct_from(prompt_hash),
+        )
+        .order_by(rv.version.desc())
+        .limit(1)
+    ).first()
+    if same_setup is not None and _content(same_setup.record_json) == _content(record_json):
+        return q.to_version_info(same_setup, document)
+
+    previous = q.latest_version_row(session, document.id)
+    diff = None if previous is None else record_diff(Record.model_validate(previous.record_json), record)
+    row = rv(
+        document_id=document.id,
+        version=(previous.version if previous else 0) + 1,
+        kind="extraction",
+        run_id=run_id,
+        backend=backend,
+        model=model,
+        prompt_hash=prompt_hash,
+        status="pending",
+        base_version=previous.version if previous else None,
+        record_json=record_json,
+        diff_json=_diff_json(diff),
+    )
+    session.add(row)
+    session.flush()
+    return q.to_version_info(row, document)
+
+
+def save_review(
+    session: Session, doc_key: str, record: Record, *, base_version: int, reviewer: str, status: str
+) -> RecordVersionInfo:
+    """See `Store.save_review`. The review's diff is against `base_version`, the version the
+    reviewer edited (not a newer extraction that was set aside)."""
+    document = q.find_document(session, doc_key, lock=True)
+    if document is None:
+        raise StoreError("no stored document with this doc_id or sha256", source=doc_key)
+    history = q.document_versions(session, document.id)
+    latest = history[-1].version if history else 0
+    if not 0 <= base_version <= latest:
+        raise ReviewConflictError(
+            f"version {base_version} does not exist (latest is {latest}); reload the record",
+            source=document.doc_id,
+        )
+    conflicts = _conflicting_versions(history, base_version)
+    if conflicts:
+        raise ReviewConflictError(_conflict_message(base_version, conflicts), source=document.doc_id)
+
+    base = session.scalars(
+        select(RecordVersionRow).where(
+            RecordVersionRow.document_id == document.id, RecordVersionRow.version == base_version
+        )
+    ).first()
+    if record.provenance is not None:
+        record = record.model_copy(
+            update={"provenance": record.provenance.model_copy(update={"reviewed_by": reviewer})}
+        )
+    diff = None if base is None else record_diff(Record.model_validate(base.record_json), record)
+    row = RecordVersionRow(
+        document_id=document.id,
+        version=latest + 1,
+        kind="review",
+        backend=base.backend if base else None,
+        model=base.model if base else None,
+        prompt_hash=base.prompt_hash if base else None,
+        reviewer=reviewer,
+        status=status,
+        base_version=base_version or None,
+        record_json=record.model_dump(mode="json"),
+        diff_json=_diff_json(diff),
+    )
+    session.add(row)
+    # A save that slipped past the check takes the same number: the unique constraint
+    # refuses it here (IntegrityError, see `simultaneous_save_conflict`).
+    session.flush()
+    return q.to_version_info(row, document)
+
+
+def simultaneous_save_conflict(doc_key: str, base_version: int) -> ReviewConflictError:
+    """The error for a review refused by the unique (document, version) constraint."""
+    return ReviewConflictError(
+        f"version {base_version} is out of date: another save on this record finished at the same "
+        "time; reload the record and apply your changes again",
+        source=doc_key,
+    )
+
+
+def _content(record_json: dict[str, Any]) -> dict[str, Any]:
+    """A record's JSON without what changes on every run of the same extraction: the
+    timestamp, and the source path (the document row tracks where the file is now)."""
+    provenance = record_json.get("provenance")
+    if not provenance:
+        return record_json
+    stable = {k: v for k, v in provenance.items() if k not in ("extracted_at", "source_path")}
+    return {**record_json, "provenance": stable}
+
+
+def _diff_json(diff: list[FieldChange] | None) -> list[Any] | None:
+    return None if diff is None else [change.model_dump(mode="json") for change in diff]
+
+
+def _conflicting_versions(history: Sequence[RecordVersionRow], base_version: int) -> list[RecordVersionRow]:
+    """The versions after `base_version` that a review based on it would silently overrule:
+    every review, and every extraction that was current when saved (no review before it).
+    An extraction saved after a review never became current, so it does not conflict."""
+    conflicts = []
+    reviewed = False
+    for row in history:
+        if row.version > base_version and (row.kind == "review" or not reviewed):
+            conflicts.append(row)
+        reviewed = reviewed or row.kind == "review"
+    return conflicts
+
+
+def _conflict_message(base_version: int, conflicts: list[RecordVersionRow]) -> str:
+    saves = []
+    for row in conflicts:
+        who = row.reviewer if row.kind == "review" else "extraction"
+        when = q.as_utc(row.created_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        paths = [change["path"] for change in row.diff_json or []]
+        shown = ", ".join(paths[:_MAX_FIELDS_IN_MESSAGE]) or "no field"
+        if len(paths) > _MAX_FIELDS_IN_MESSAGE:
+            shown += f" and {len(paths) - _MAX_FIELDS_IN_MESSAGE} more"
+        saves.append(f"v{row.version} by {who} at {when} changed {shown}")
+    return (
+        f"version {base_version} is out of date: since then {'; '.join(saves)}; "
+        "reload the record and apply your changes again"
+    )

@@ -1,0 +1,490 @@
+"""Store behaviour on SQLite and on a real PostgreSQL server (see tests/pg.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from pg import fresh_schema_url, pg_server  # noqa: F401  (pg_server: fixture, requested by name)
+from sqlalchemy import String, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from extractor.diff import FieldChange, record_diff
+from extractor.document import SourceDocument
+from extractor.errors import ReviewConflictError, StoreError
+from extractor.schema import (
+    Achievement,
+    Area,
+    Flag,
+    FlagCode,
+    Meta,
+    Metric,
+    Plan,
+    Problem,
+    Provenance,
+    Record,
+)
+from extractor.store import Base, RecordVersionInfo, Store, default_db_url, queries
+
+TEXT = (
+    "蓝山县2024年法治政府建设年度报告\n"
+    "一、主要成效\n（一）行政复议。2024年，我县受理行政复议案件37件，其中，已结案31件。\n"
+    "（二）普法宣传。开展普法活动120场，发放资料4万余份。\n"
+    "二、存在的不足\n一是法治保障工作队伍亟需加强专业化、职业化建设。\n"
+    "三、下一步工作计划\n继续深挖本土法治与非遗融合的普法精品。\n"
+)
+
+
+def make_doc(
+    *, path: str = "/reports/lanshan-2024.txt", text: str = TEXT, doc_id: str = "lanshan-2024"
+) -> SourceDocument:
+    return SourceDocument(doc_id=doc_id, path=path, text=text)
+
+
+def make_record(
+    doc_id: str = "lanshan-2024",
+    *,
+    backend: str = "rules",
+    model: str | None = None,
+    extracted_at: dt.datetime | None = None,
+    source_path: str = "/reports/lanshan-2024.txt",
+) -> Record:
+    """The sample report's record: 2 achievements (3 metrics, 1 flag), 1 problem, 1 plan."""
+    reconsideration = Achievement(
+        area=Area.RECONSIDERATION,
+        text="受理行政复议案件37件，已结案31件",
+        evidence="2024年，我县受理行政复议案件37件，其中，已结案31件。",
+        metrics=[
+            Metric(name="受理行政复议案件", value=37, unit="件", evidence="受理行政复议案件37件"),
+            Metric(name="已结案", value=31, unit="件", evidence="已结案31件"),
+        ],
+    )
+    education = Achievement(
+        area=Area.LEGAL_EDUCATION,
+        text="开展普法活动120场",
+        evidence="开展普法活动120场，发放资料4万余份。",
+        metrics=[Metric(name="普法活动", value=120, unit="场", evidence="开展普法活动120场")],
+        flags=[Flag(code=FlagCode.METRICS_DISAGREE)],
+    )
+    problem = Problem(area=Area.GRASSROOTS, text="队伍专业化、职业化建设不足", evidence="一是法治保障工作队伍亟需加强专业化、职业化建设。")  # fmt: skip
+    plan = Plan(
+        area=Area.LEGAL_EDUCATION, text="深挖普法精品", evidence="继续深挖本土法治与非遗融合的普法精品。"
+    )
+    extracted_at = extracted_at or dt.datetime.now(dt.UTC)
+    return Record(
+        doc_id=doc_id,
+        meta=Meta(issuer="蓝山县司法局", region="蓝山县", report_year=2024),
+        achievements=[reconsideration, education],
+        problems=[problem],
+        plans=[plan],
+        provenance=Provenance(
+            backend=backend, model=model, source_path=source_path, extracted_at=extracted_at
+        ),
+    )
+
+
+def edited(record: Record, *, area: Area = Area.OTHER, issuer: str | None = None) -> Record:
+    """A reviewer's edit: the first achievement's area (and optionally the issuer)."""
+    new = record.model_copy(deep=True)
+    new.achievements[0].area = area
+    if issuer is not None:
+        new.meta.issuer = issuer
+    return new
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'extractor.db'}"
+        return
+    with fresh_schema_url(request.getfixturevalue("pg_server")) as url:
+        yield url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with Store(db_url) as opened:
+        yield opened
+
+
+def extract(store: Store, record: Record | None = None) -> int:
+    """Save an extraction of the sample document in a fresh run; returns its version number."""
+    record = record or make_record()
+    run_id = store.start_run(backend=record.provenance.backend, model=record.provenance.model)
+    return store.save_extraction(make_doc(), record, run_id=run_id).version
+
+
+def review(store: Store, *, base: int, reviewer: str, area: Area = Area.OTHER) -> RecordVersionInfo:
+    """Save a review of the sample document that sets the first achievement's area."""
+    record = edited(make_record(), area=area)
+    return store.save_review("lanshan-2024", record, base_version=base, reviewer=reviewer, status="approved")
+
+
+# -- documents and extractions ------------------------------------------------------------
+
+
+def test_same_content_is_one_document_even_after_a_move(store: Store) -> None:
+    first = store.upsert_document(make_doc())
+    moved = store.upsert_document(make_doc(path="/archive/renamed.txt", doc_id="renamed"))
+    other = store.upsert_document(make_doc(text=TEXT + "附件。", doc_id="lanshan-2024-v2"))
+
+    assert moved.id == first.id
+    assert moved.path == "/archive/renamed.txt"
+    assert moved.doc_id == "lanshan-2024"  # links to the document keep working
+    assert other.id != first.id
+    assert [d.sha256 for d in store.list_documents()] == [first.sha256, other.sha256]
+    source = store.source_document(first.sha256)
+    assert source is not None and source.text == TEXT and source.path == "/archive/renamed.txt"
+
+
+def test_rerun_on_the_same_file_adds_no_version(store: Store) -> None:
+    run_id = store.start_run(backend="rules")
+    first = store.save_extraction(make_doc(), make_record(), run_id=run_id)
+    later = make_record(extracted_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), source_path="/moved/lanshan.txt")
+    again = store.save_extraction(
+        make_doc(path="/moved/lanshan.txt"), later, run_id=store.start_run(backend="rules")
+    )
+
+    assert again.version == first.version == 1
+    assert len(store.versions("lanshan-2024")) == 1
+
+
+def test_changed_or_differently_produced_extraction_is_a_new_version(store: Store) -> None:
+    extract(store)
+    changed = make_record()
+    changed.plans[0].text = "打造普法精品"
+    assert extract(store, changed) == 2
+    # The same content from another model is a separate result worth keeping.
+    assert extract(store, make_record(backend="llm", model="qwen")) == 3
+
+    log = store.versions("lanshan-2024")
+    assert [(v.version, v.kind, v.backend, v.model) for v in log] == [
+        (1, "extraction", "rules", None),
+        (2, "extraction", "rules", None),
+        (3, "extraction", "llm", "qwen"),
+    ]
+    assert log[1].diff == [FieldChange(path="plans[0].text", old="深挖普法精品", new="打造普法精品")]
+
+
+def test_has_extraction_matches_backend_model_and_prompt(store: Store) -> None:
+    doc = make_doc()
+    run_id = store.start_run(backend="llm", model="qwen", prompt_hash="p1")
+    record = make_record(backend="llm", model="qwen")
+    record.provenance.prompt_hash = "p1"
+    store.save_extraction(doc, record, run_id=run_id)
+
+    assert store.has_extraction(doc.sha256, backend="llm", model="qwen", prompt_hash="p1")
+    assert not store.has_extraction(doc.sha256, backend="llm", model="qwen", prompt_hash="p2")
+    assert not store.has_extraction(doc.sha256, backend="llm", model="other", prompt_hash="p1")
+    assert not store.has_extraction(doc.sha256, backend="rules")
+    assert not store.has_extraction("0" * 64, backend="llm", model="qwen", prompt_hash="p1")
+
+
+def test_runs_keep_their_stats(store: Store) -> None:
+    run_id = store.start_run(backend="llm", model="qwen", prompt_hash="abc")
+    store.finish_run(run_id, status="finished", stats={"documents": 5, "tokens": 1234, "cost": 0.12})
+    run = store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.stats, run.model) == (
+        "finished",
+        {"documents": 5, "tokens": 1234, "cost": 0.12},
+        "qwen",
+    )
+    assert run.finished_at is not None and run.finished_at >= run.started_at
+    with pytest.raises(StoreError, match="no run with id 999"):
+        store.finish_run(999, status="finished", stats={})
+
+
+def test_extraction_with_unknown_run_stores_nothing(store: Store) -> None:
+    with pytest.raises(StoreError, match="no run with id 42"):
+        store.save_extraction(make_doc(), make_record(), run_id=42)
+    assert store.list_documents() == []
+
+
+# -- reviews -------------------------------------------------------------------------------
+
+
+def test_review_adds_a_version_with_a_field_level_diff(store: Store) -> None:
+    extract(store)
+    reviewed = make_record()
+    reviewed.meta.issuer = "蓝山县人民政府"
+    reviewed.achievements[0].metrics[1].value = 32
+    reviewed.problems[0].cause = "人员编制不足"
+    reviewed.achievements[1].flags = []
+    del reviewed.achievements[0].metrics[0]
+
+    saved = store.save_review("lanshan-2024", reviewed, base_version=1, reviewer="张三", status="approved")
+
+    assert saved.model_dump(include={"version", "kind", "reviewer", "status", "base_version"}) == {
+        "version": 2, "kind": "review", "reviewer": "张三", "status": "approved", "base_version": 1
+    }  # fmt: skip
+    removed_metric = make_record().achievements[0].metrics[0].model_dump(mode="json")
+    assert [(c.path, c.old, c.new) for c in saved.diff] == [
+        ("meta.issuer", "蓝山县司法局", "蓝山县人民政府"),
+        ("achievements[0].metrics[0]", removed_metric, None),
+        ("achievements[0].metrics[0].value", 31, 32),  # the 已结案 metric, now first
+        ("achievements[1].flags", [{"code": "metrics_disagree", "detail": ""}], []),
+        ("problems[0].cause", None, "人员编制不足"),
+    ]
+
+    current = store.current_record("lanshan-2024")
+    assert current is not None
+    assert (current.version, current.kind, current.reviewer, current.status) == (2, "review", "张三", "approved")  # fmt: skip
+    assert current.record.meta.issuer == "蓝山县人民政府"
+    assert current.record.provenance.reviewed_by == "张三"
+    assert [v.kind for v in store.versions(current.document.sha256)] == ["extraction", "review"]
+
+    [summary] = store.list_documents()
+    assert summary.model_dump(exclude={"sha256", "path"}) == {
+        "doc_id": "lanshan-2024", "status": "approved", "kind": "review", "issuer": "蓝山县人民政府",
+        "report_year": 2024, "item_count": 4, "flagged_count": 0, "version": 2, "latest_version": 2,
+        "last_reviewer": "张三",
+    }  # fmt: skip
+
+
+def test_stale_review_is_refused_naming_the_other_reviewer_and_field(store: Store) -> None:
+    extract(store)
+    review(store, base=1, reviewer="张三")
+
+    with pytest.raises(ReviewConflictError) as refused:
+        review(store, base=1, reviewer="李四", area=Area.DISPUTES)
+
+    message = str(refused.value)
+    assert "张三" in message and "achievements[0].area" in message and "v2" in message
+    assert "\n" not in message
+    assert [v.version for v in store.versions("lanshan-2024")] == [1, 2]
+    current = store.current_record("lanshan-2024")
+    assert current is not None and current.reviewer == "张三"
+    assert current.record.achievements[0].area == Area.OTHER
+
+
+def test_review_over_an_outdated_extraction_names_the_extraction(store: Store) -> None:
+    extract(store)
+    newer = make_record()
+    newer.meta.region = "永州市蓝山县"
+    extract(store, newer)
+
+    with pytest.raises(ReviewConflictError, match=r"v2 by extraction at .* changed meta\.region"):
+        review(store, base=1, reviewer="李四")
+
+
+def test_current_record_prefers_review_over_a_newer_extraction(store: Store) -> None:
+    extract(store)
+    review(store, base=1, reviewer="张三")
+    rerun = make_record(backend="llm", model="qwen")
+    rerun.achievements[0].text = "模型的新摘要"
+    assert extract(store, rerun) == 3
+
+    current = store.current_record("lanshan-2024")
+    assert current is not None
+    assert (current.version, current.kind, current.latest_version) == (2, "review", 3)
+    assert current.record.achievements[0].area == Area.OTHER
+    assert [s.version for s in store.list_documents()] == [2]
+    # The newer extraction did not change what the reviewer sees, so saving on it is no conflict.
+    again = store.save_review(
+        "lanshan-2024", current.record, base_version=current.version, reviewer="张三", status="approved"
+    )
+    assert again.version == 4 and again.base_version == 2 and again.diff == []
+
+
+def save_simultaneously(stores: list[Store], *, base: int) -> list[RecordVersionInfo | ReviewConflictError]:
+    """Each store saves a different review on `base`, released at the same instant."""
+    barrier = threading.Barrier(len(stores))
+
+    def save(i: int) -> RecordVersionInfo | ReviewConflictError:
+        record = edited(make_record(), area=[Area.OTHER, Area.DISPUTES][i % 2], issuer=f"reviewer-{i}-{base}")
+        barrier.wait(timeout=30)
+        try:
+            return stores[i].save_review(
+                "lanshan-2024", record, base_version=base, reviewer=f"reviewer-{i}", status="in_review"
+            )
+        except ReviewConflictError as e:
+            return e
+
+    with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+        # .result() re-raises anything but a conflict (e.g. "database is locked"): a failure.
+        return [future.result(timeout=60) for future in [pool.submit(save, i) for i in range(len(stores))]]
+
+
+def test_concurrent_saves_on_the_same_base_exactly_one_wins(db_url: str) -> None:
+    rounds = 3
+    with Store(db_url) as setup:
+        extract(setup)
+    stores = [Store(db_url), Store(db_url)]  # two reviewers, two connections pools
+    try:
+        for base in range(1, rounds + 1):
+            outcomes = save_simultaneously(stores, base=base)
+            wins = [o for o in outcomes if isinstance(o, RecordVersionInfo)]
+            assert len(wins) == 1, outcomes
+            assert sum(isinstance(o, ReviewConflictError) for o in outcomes) == 1, outcomes
+            assert wins[0].version == base + 1
+        assert [v.version for v in stores[0].versions("lanshan-2024")] == list(range(1, rounds + 2))
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def test_unique_version_constraint_refuses_a_save_that_missed_a_newer_version(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extract(store)
+    review(store, base=1, reviewer="张三")
+    # Simulate the race the check cannot see: a history read before 张三's save committed.
+    real_history = queries.document_versions
+
+    def stale_history(session: Session, document_id: int, **options: bool) -> list:
+        return [row for row in real_history(session, document_id, **options) if row.version <= 1]
+
+    monkeypatch.setattr(queries, "document_versions", stale_history)
+    with pytest.raises(ReviewConflictError, match="at the same time"):
+        review(store, base=1, reviewer="李四", area=Area.DISPUTES)
+    monkeypatch.undo()
+
+    assert [v.reviewer for v in store.versions("lanshan-2024")] == [None, "张三"]
+
+
+def test_failed_write_leaves_earlier_records_untouched(store: Store) -> None:
+    extract(store)
+    review(store, base=1, reviewer="张三")
+    before = store.current_record("lanshan-2024")
+
+    # Make the database reject the version insert, after the document row was written in
+    # the same transaction.
+    def break_version_insert(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO RECORD_VERSIONS"):
+            statement = statement.replace("record_versions", "no_such_table", 1)
+        return statement, parameters
+
+    event.listen(store.engine, "before_cursor_execute", break_version_insert, retval=True)
+    try:
+        new_doc = make_doc(text=TEXT + "新报告。", doc_id="new-report")
+        with pytest.raises(StoreError) as failed:
+            store.save_extraction(new_doc, make_record("new-report"), run_id=None)
+        assert "\n" not in str(failed.value)
+        with pytest.raises(StoreError):
+            review(store, base=2, reviewer="李四", area=Area.DISPUTES)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", break_version_insert)
+
+    # The new document, written in the same transaction, was rolled back too.
+    assert [d.doc_id for d in store.list_documents()] == ["lanshan-2024"]
+    assert store.current_record("lanshan-2024") == before
+    assert [v.version for v in store.versions("lanshan-2024")] == [1, 2]
+
+
+def test_review_input_is_checked(store: Store) -> None:
+    extract(store)
+    with pytest.raises(StoreError, match="unknown review status"):
+        store.save_review("lanshan-2024", make_record(), base_version=1, reviewer="张三", status="done")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="reviewer"):
+        store.save_review("lanshan-2024", make_record(), base_version=1, reviewer="  ", status="approved")
+    with pytest.raises(StoreError, match="no stored document"):
+        store.save_review("missing", make_record(), base_version=1, reviewer="张三", status="approved")
+    with pytest.raises(ReviewConflictError, match="version 5 does not exist"):
+        store.save_review("lanshan-2024", make_record(), base_version=5, reviewer="张三", status="approved")
+    assert store.current_record("missing") is None
+    assert store.versions("missing") == []
+
+
+# -- database access -----------------------------------------------------------------------
+
+
+class _OtherModuleRow(Base):
+    """Stands in for a table another module (the LLM call log) adds to the database."""
+
+    __tablename__ = "test_other_module_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note: Mapped[str] = mapped_column(String(50))
+
+
+def test_other_modules_can_add_tables(store: Store) -> None:
+    Base.metadata.create_all(store.engine, tables=[_OtherModuleRow.__table__])
+    with Session(store.engine) as session, session.begin():
+        session.add(_OtherModuleRow(note="调用记录"))
+    with Session(store.engine) as session:
+        assert session.scalars(select(_OtherModuleRow.note)).all() == ["调用记录"]
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'x.db'}") as opened, opened.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() > 0
+
+
+def test_default_database_is_extractor_db_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXTRACTOR_DB_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with Store() as opened:
+        opened.upsert_document(make_doc())
+    assert (tmp_path / "extractor.db").is_file()
+
+    monkeypatch.setenv("EXTRACTOR_DB_URL", f"sqlite:///{tmp_path / 'from-env.db'}")
+    assert default_db_url() == f"sqlite:///{tmp_path / 'from-env.db'}"
+    with Store() as opened:
+        assert opened.list_documents() == []
+    assert (tmp_path / "from-env.db").is_file()
+
+
+def test_plain_postgresql_url_uses_psycopg_and_connection_errors_hide_the_password() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(StoreError) as failed:
+        Store(f"postgresql://extractor:pw-Secret%40123@127.0.0.1:{port}/extractor")
+
+    message = str(failed.value)
+    assert "cannot open database" in message and f"127.0.0.1:{port}" in message
+    assert "***" in message and "Secret" not in message and "\n" not in message
+    assert "psycopg" in message  # the plain URL was mapped to the psycopg 3 driver
+
+
+@pytest.mark.postgres
+def test_refused_login_hides_the_password(request: pytest.FixtureRequest) -> None:
+    wrong = make_url(request.getfixturevalue("pg_server")).set(password="not-the-Password-42")
+    try:
+        Store(wrong.render_as_string(hide_password=False)).close()
+    except StoreError as e:
+        message = str(e)
+    else:
+        pytest.skip("this server accepts any password (trust authentication)")
+    assert "password authentication failed" in message
+    assert "not-the-Password-42" not in message and "***" in message and "\n" not in message
+
+
+def test_store_error_for_unwritable_sqlite_path(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+
+
+# -- record_diff (pure) --------------------------------------------------------------------
+
+
+def test_record_diff_paths() -> None:
+    old = make_record()
+    new = make_record()
+    new.meta.issuer = "蓝山县人民政府"
+    new.achievements[1].metrics[0].value = 121
+    new.problems[0].cause = "编制不足"
+    # An insertion in the middle is one addition, not a change to every later item.
+    inserted = Achievement(area=Area.OTHER, text="新增事项", evidence="新增事项证据")
+    new.achievements.insert(1, inserted)
+    del new.plans[0]
+
+    assert [(c.path, c.old, c.new) for c in record_diff(old, new)] == [
+        ("meta.issuer", "蓝山县司法局", "蓝山县人民政府"),
+        ("achievements[1]", None, inserted.model_dump(mode="json")),
+        ("achievements[2].metrics[0].value", 120, 121),
+        ("problems[0].cause", None, "编制不足"),
+        ("plans[0]", old.plans[0].model_dump(mode="json"), None),
+    ]
+    assert record_diff(old, make_record(extracted_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))) == []
