@@ -1,1 +1,126 @@
-"""(placeholder: filled in by its owner)."""
+"""`extractor eval`: score predictions or a backend against gold; compare two runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from extractor.cli.app import app
+from extractor.errors import ExtractorError
+from extractor.evaluation.compare import compare_results, comparison_table, load_result
+from extractor.evaluation.models import EvalResult
+from extractor.evaluation.report import detail_table, meta_table, render_markdown, summary_table
+from extractor.evaluation.run import evaluate_backend, evaluate_predictions
+from extractor.evaluation.thresholds import check_thresholds, load_thresholds
+
+#: Exit code when a figure is below its bar (distinct from 1, bad input).
+EXIT_BELOW_THRESHOLD = 2
+#: Console width when output is not a terminal.
+WIDE_OUTPUT = 160
+
+
+@app.command("eval")
+def eval_command(
+    pred: Annotated[
+        Path | None, typer.Option("--pred", help="Directory of predictions <doc_id>.json.")
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="Run this extraction backend on each document.")
+    ] = None,
+    gold: Annotated[Path, typer.Option("--gold", help="Directory of gold files.")] = Path("eval/gold"),
+    docs: Annotated[Path, typer.Option("--docs", help="Directory of the reports.")] = Path("eval/docs"),
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write every score and difference as JSON.")
+    ] = None,
+    markdown_out: Annotated[
+        Path | None, typer.Option("--markdown", help="Write a markdown report of the differences.")
+    ] = None,
+    thresholds: Annotated[
+        Path | None, typer.Option("--thresholds", help="TOML of minimum overall figures.")
+    ] = None,
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option("--compare", help="Compare two --json results (BEFORE AFTER) instead of scoring."),
+    ] = None,
+) -> None:
+    """Score against gold. Exit 0 if fine, 1 on bad input, 2 if a figure is below its bar."""
+    console = _console()
+    try:
+        if compare is not None:
+            if pred is not None or backend is not None:
+                _usage_error("--compare takes no --pred or --backend")
+            _compare(console, *compare)
+            return
+        bars = load_thresholds(thresholds) if thresholds is not None else {}
+        if pred is not None and backend is None:
+            result = evaluate_predictions(gold_dir=gold, docs_dir=docs, pred_dir=pred)
+        elif backend is not None and pred is None:
+            result = evaluate_backend(gold_dir=gold, docs_dir=docs, backend=backend)
+        else:
+            _usage_error("give exactly one of --pred DIR or --backend NAME")
+        _print_result(console, result)
+        _write_outputs(result, json_out=json_out, markdown_out=markdown_out)
+    except ExtractorError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    if bars:
+        _apply_thresholds(console, result, bars, source=thresholds)
+
+
+def _console() -> Console:
+    # Piped output (CI logs) would otherwise wrap the wide tables at rich's default 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=WIDE_OUTPUT)
+
+
+def _usage_error(message: str) -> NoReturn:
+    # Exit 1, not click's usage code 2: exit 2 means "a figure is below its bar" to CI.
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _compare(console: Console, before_path: Path, after_path: Path) -> None:
+    changes = compare_results(load_result(before_path), load_result(after_path))
+    console.print(comparison_table(changes, before_label=str(before_path), after_label=str(after_path)))
+    better = sum(c.direction > 0 for c in changes)
+    worse = sum(c.direction < 0 for c in changes)
+    console.print(f"{better} improvement(s), {worse} regression(s)")
+
+
+def _print_result(console: Console, result: EvalResult) -> None:
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+    console.print(summary_table(result))
+    console.print(detail_table(result.overall))
+    console.print(meta_table(result.overall))
+
+
+def _write_outputs(result: EvalResult, *, json_out: Path | None, markdown_out: Path | None) -> None:
+    try:
+        if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        if markdown_out is not None:
+            markdown_out.parent.mkdir(parents=True, exist_ok=True)
+            markdown_out.write_text(render_markdown(result), encoding="utf-8")
+    except OSError as e:
+        raise ExtractorError(f"cannot write: {e.strerror}", source=e.filename) from e
+
+
+def _apply_thresholds(
+    console: Console, result: EvalResult, bars: dict[str, float], *, source: Path | None
+) -> None:
+    figures = result.overall.figures()
+    for name in bars:
+        if figures.get(name) is None:
+            console.print(f"threshold {name}: nothing to measure, not checked", highlight=False)
+    failures = check_thresholds(figures, bars)
+    if failures:
+        for failure in failures:
+            console.print(f"[bold red]FAIL[/bold red] {failure}", highlight=False)
+        raise typer.Exit(EXIT_BELOW_THRESHOLD)
+    console.print(f"[green]all {len(bars)} thresholds met[/green] ({source})", highlight=False)

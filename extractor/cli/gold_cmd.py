@@ -1,1 +1,34 @@
-"""(placeholder: filled in by its owner)."""
+"""`extractor gold check`: validate the hand-labelled gold files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from extractor.cli.app import app
+from extractor.evaluation.gold_check import check_gold
+
+gold_app = typer.Typer(help="Gold files: validate hand-labelled records.", no_args_is_help=True)
+app.add_typer(gold_app, name="gold")
+
+
+@gold_app.command("check")
+def check(
+    gold: Annotated[Path, typer.Option("--gold", help="A gold directory or one gold file.")] = Path(
+        "eval/gold"
+    ),
+    docs: Annotated[Path, typer.Option("--docs", help="Directory of the reports (<doc_id>.txt).")] = Path(
+        "eval/docs"
+    ),
+) -> None:
+    """Check shape, doc_id, areas, verbatim evidence and metric values; exit 1 on any failure."""
+    problems = check_gold(gold, docs)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found", err=True)
+        raise typer.Exit(1)
+    count = len(list(gold.glob("*.json"))) if gold.is_dir() else 1
+    typer.echo(f"{count} gold file(s) OK")

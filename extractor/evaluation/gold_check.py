@@ -1,0 +1,262 @@
+"""Gold file validation: shape, file naming, grounding and metric values.
+
+A gold file must be a record (`extractor.schema.Record`, extra fields forbidden) whose
+`doc_id` is its file name, whose report exists, whose every evidence passage is verbatim
+in the report, and whose every metric value is stated in the metric's own evidence
+(Arabic or Chinese numerals, with 万/亿 multipliers, 余/多 and thousands separators).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from extractor.errors import ExtractorError
+from extractor.evaluation.documents import find_document, read_document
+from extractor.evaluation.matching import SourceKey
+from extractor.normalise import matching_key
+from extractor.schema import Area, ListName, Record
+
+ROOT = "$"  # item path of a problem with the whole file
+
+
+class GoldProblem(BaseModel):
+    """One failure, printed as `file: item path: reason`."""
+
+    file: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.reason}"
+
+
+def check_gold(gold_path: Path, docs_dir: Path) -> list[GoldProblem]:
+    """Every problem of one gold file, or of every `*.json` in a gold directory.
+
+    Never raises for bad gold content: each defect becomes a GoldProblem. An empty list means
+    every file passed every check.
+    """
+    if gold_path.is_dir():
+        files = sorted(gold_path.glob("*.json"))
+        if not files:
+            return [GoldProblem(file=str(gold_path), path=ROOT, reason="no gold files (*.json)")]
+    elif gold_path.is_file():
+        files = [gold_path]
+    else:
+        return [GoldProblem(file=str(gold_path), path=ROOT, reason="no such file or directory")]
+    problems: list[GoldProblem] = []
+    for path in files:
+        problems.extend(check_gold_file(path, docs_dir))
+    return problems
+
+
+def check_gold_file(path: Path, docs_dir: Path) -> list[GoldProblem]:
+    """Problems of one gold file (see `check_gold`)."""
+    file = str(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return [GoldProblem(file=file, path=ROOT, reason="not UTF-8")]
+    except json.JSONDecodeError as e:
+        return [
+            GoldProblem(
+                file=file, path=ROOT, reason=f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}"
+            )
+        ]
+    except OSError as e:
+        return [GoldProblem(file=file, path=ROOT, reason=f"cannot read: {e.strerror}")]
+    if not isinstance(raw, dict):
+        return [GoldProblem(file=file, path=ROOT, reason="not a JSON object")]
+
+    problems: list[GoldProblem] = []
+    doc_id = raw.get("doc_id")
+    if isinstance(doc_id, str) and doc_id != path.stem:
+        problems.append(
+            GoldProblem(
+                file=file, path="doc_id", reason=f"'{doc_id}' does not match the file name '{path.stem}'"
+            )
+        )
+    try:
+        record = Record.model_validate(raw)
+    except ValidationError as e:
+        return problems + _shape_problems(file, e)
+
+    doc_path = find_document(docs_dir, record.doc_id)
+    if doc_path is None:
+        problems.append(
+            GoldProblem(file=file, path="doc_id", reason=f"no document '{record.doc_id}' in {docs_dir}")
+        )
+        return problems
+    try:
+        source = read_document(doc_path)
+    except ExtractorError as e:
+        problems.append(GoldProblem(file=file, path="doc_id", reason=str(e)))
+        return problems
+    return problems + check_record_against_source(record, source, file=file)
+
+
+def check_record_against_source(record: Record, source: str, *, file: str = "") -> list[GoldProblem]:
+    """Grounding and metric-value problems of a record against its report text.
+
+    Checks that every item and metric evidence is verbatim in `source` (NFKC, whitespace
+    removed) and every metric value is stated in its own evidence. `file` labels the
+    problems (the review app passes the gold path it is about to write).
+    """
+    key = SourceKey(source)
+    label = file or record.doc_id
+    problems: list[GoldProblem] = []
+    for list_name in ListName:
+        for i, item in enumerate(record.items(list_name)):
+            item_path = f"{list_name.value}[{i}]"
+            if not key.is_verbatim(item.evidence):
+                problems.append(
+                    GoldProblem(file=label, path=f"{item_path}.evidence", reason=_not_verbatim(item.evidence))
+                )
+            for j, metric in enumerate(getattr(item, "metrics", [])):
+                metric_path = f"{item_path}.metrics[{j}]"
+                if not key.is_verbatim(metric.evidence):
+                    problems.append(
+                        GoldProblem(
+                            file=label, path=f"{metric_path}.evidence", reason=_not_verbatim(metric.evidence)
+                        )
+                    )
+                if not value_in_text(metric.value, metric.evidence):
+                    problems.append(
+                        GoldProblem(
+                            file=label,
+                            path=f"{metric_path}.value",
+                            reason=f"value {metric.value:g} not stated in its evidence 「{metric.evidence}」",
+                        )
+                    )
+    return problems
+
+
+def _not_verbatim(passage: str) -> str:
+    if not matching_key(passage):
+        return "evidence is empty"
+    shown = passage if len(passage) <= 60 else passage[:57] + "..."
+    return f"evidence not verbatim in the document: 「{shown}」"
+
+
+# Pydantic tags union branches in error locations (value -> int / float); they are not fields.
+_UNION_TAG = re.compile(r"^(int|float|str|bool|none|Span|.*\[.*\])$")
+
+
+def _shape_problems(file: str, error: ValidationError) -> list[GoldProblem]:
+    problems: dict[str, GoldProblem] = {}
+    for detail in error.errors():
+        loc = list(detail["loc"])
+        while len(loc) > 1 and isinstance(loc[-1], str) and _UNION_TAG.match(loc[-1]):
+            loc.pop()
+        path = _format_loc(loc)
+        if path in problems:  # one line per field, not one per union branch
+            continue
+        if detail["type"] == "extra_forbidden":
+            reason = "extra field (not in the record format)"
+        elif loc and loc[-1] == "area":
+            reason = (
+                f"area '{detail.get('input')}' is not in the closed list ({'、'.join(a.value for a in Area)})"
+            )
+        else:
+            reason = detail["msg"]
+        problems[path] = GoldProblem(file=file, path=path, reason=reason)
+    return list(problems.values())
+
+
+def _format_loc(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or ROOT
+
+
+# --- numbers stated in an evidence passage ---------------------------------------------------
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
+_ARABIC = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)[余多逾]?(千万|百万|万|亿|千)?")
+_MULTIPLIERS = {"千": 1e3, "万": 1e4, "百万": 1e6, "千万": 1e7, "亿": 1e8}
+
+
+def parse_chinese_numeral(token: str) -> int | None:
+    """Value of a Chinese numeral (一万二千 -> 12000, 九十 -> 90, 二〇二三 -> 2023).
+
+    None when the token states no digit (百 in 百分之, 千万 as an adverb).
+    """
+    if not token or not (any(ch in _CN_DIGITS for ch in token) or token[0] == "十"):
+        return None
+    if not any(ch in _CN_SMALL_UNITS or ch in "万亿" for ch in token):
+        return int("".join(str(_CN_DIGITS[ch]) for ch in token))  # read digit by digit
+    total = wan_part = section = number = 0
+    for ch in token:
+        if ch in _CN_DIGITS:
+            number = _CN_DIGITS[ch]
+        elif ch in _CN_SMALL_UNITS:
+            section += (number or 1) * _CN_SMALL_UNITS[ch]
+            number = 0
+        elif ch == "万":
+            wan_part = (section + number) * 10_000
+            section = number = 0
+        else:  # 亿
+            total = (total + wan_part + section + number) * 100_000_000
+            wan_part = section = number = 0
+    return total + wan_part + section + number
+
+
+def _own_number_candidates(text: str) -> set[float]:
+    key = matching_key(text)  # NFKC: full-width digits, commas and ％ become ASCII
+    values: set[float] = set()
+    for match in _ARABIC.finditer(key):
+        number = float(match.group(1).replace(",", ""))
+        values.add(number)
+        if match.group(2):
+            values.add(number * _MULTIPLIERS[match.group(2)])
+    for match in _CN_NUMERAL.finditer(key):
+        parsed = parse_chinese_numeral(match.group(0))
+        if parsed is not None:
+            values.add(float(parsed))
+    return values
+
+
+def _numbers_module_candidates(text: str) -> set[float]:
+    # The project's number parser, when present, knows more forms than the fallback above;
+    # its values are added to (never replace) the fallback's, so either may vouch for a value.
+    try:
+        from extractor.numbers import find_metrics
+    except ImportError:
+        return set()
+    return {float(match.value) for match in find_metrics(text)}
+
+
+def number_candidates(text: str) -> set[float]:
+    """Every number `text` states, as the parsers read it (raw and with 万/亿 applied)."""
+    return _own_number_candidates(text) | _numbers_module_candidates(text)
+
+
+def value_in_text(value: float, text: str) -> bool:
+    """True when `text` states `value` (relative tolerance 1e-6).
+
+    40000 in 4万余份, 80000 in 约8万元, 3400000 in 340余万元, 90 in 百分之九十,
+    12000 in 一万二千, 1002 in 1,002.
+    """
+    return any(math.isclose(value, candidate, rel_tol=1e-6) for candidate in number_candidates(text))

@@ -1,0 +1,173 @@
+"""Matching primitives for the scorer: similarity, span location and optimal assignment.
+
+Everything here compares text through `extractor.normalise.matching_key` (NFKC, whitespace
+removed), the spec's definition of "verbatim", so full-width and half-width forms and line
+breaks never decide a match. Located intervals are half-open and in matching-key
+coordinates of the whole report, so two passages can be compared by overlap directly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from extractor.normalise import matching_key
+
+#: Dice similarity at or above which two strings count as "similar" (spec: >= 0.5).
+SIMILAR = 0.5
+#: Two located spans are eligible for a match when their intersection covers at least
+#: this share of the shorter span.
+MIN_SHORTER_COVERAGE = 0.5
+
+Interval = tuple[int, int]
+
+
+@lru_cache(maxsize=8192)
+def _bigrams(text: str) -> tuple[dict[str, int], int]:
+    """Bigram multiset of the matching key, and its size."""
+    key = matching_key(text)
+    # A one-character string has no bigram; its single character stands in, so "件" vs "件"
+    # is identical rather than undefined.
+    grams = Counter([key]) if len(key) == 1 else Counter(key[i : i + 2] for i in range(len(key) - 1))
+    return dict(grams), sum(grams.values())
+
+
+def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
+    """Character-bigram Dice coefficient (multiset) of the matching keys, in [0, 1].
+
+    Two empty (or None) strings are identical (1.0); one empty string against a non-empty
+    one is 0.0. Never raises on empty input. With `floor`, a result below `floor` may be
+    returned as 0.0 without being computed (the size bound already rules it out).
+    """
+    (grams_a, size_a), (grams_b, size_b) = _bigrams(a or ""), _bigrams(b or "")
+    total = size_a + size_b
+    if total == 0:
+        return 1.0
+    if 2.0 * min(size_a, size_b) / total < floor:
+        return 0.0
+    # The key-set intersection runs in C; only shared bigrams need a Python-level min.
+    common = sum(min(grams_a[gram], grams_b[gram]) for gram in grams_a.keys() & grams_b.keys())
+    return 2.0 * common / total
+
+
+def same_text(a: str | None, b: str | None) -> bool:
+    """Equal matching keys (NFKC, all whitespace removed); None equals only None."""
+    if a is None or b is None:
+        return a is None and b is None
+    return matching_key(a) == matching_key(b)
+
+
+@lru_cache(maxsize=64)
+def _source_key(source: str) -> str:
+    # Cached because the scorer and the bench score many records against the same report;
+    # the key is a pure function of the source, so caching changes no result.
+    return matching_key(source)
+
+
+class SourceKey:
+    """A report's matching key, computed once, for locating and verbatim-checking passages."""
+
+    def __init__(self, source: str) -> None:
+        self.key = _source_key(source)
+        self._needles: dict[str, str] = {}
+
+    def _needle(self, passage: str | None) -> str:
+        # One passage is looked up several times per record (matching, metric anchoring,
+        # grounding); keying it once keeps scoring linear in the record's text.
+        passage = passage or ""
+        needle = self._needles.get(passage)
+        if needle is None:
+            needle = self._needles[passage] = matching_key(passage)
+        return needle
+
+    def locate(self, passage: str | None, *, near: int = 0) -> Interval | None:
+        """Half-open interval of `passage` in the key, or None if it is not verbatim there.
+
+        Prefers the first occurrence at or after `near` (e.g. the enclosing item's start),
+        so a short metric quote repeated elsewhere in the report lands inside its item.
+        """
+        needle = self._needle(passage)
+        if not needle:
+            return None
+        pos = self.key.find(needle, near) if near > 0 else -1
+        if pos < 0:
+            pos = self.key.find(needle)
+        return None if pos < 0 else (pos, pos + len(needle))
+
+    def is_verbatim(self, passage: str | None) -> bool:
+        """Same answer as `extractor.normalise.is_verbatim`, without re-keying the source."""
+        needle = self._needle(passage)
+        return bool(needle) and needle in self.key
+
+
+def overlap(a: Interval, b: Interval) -> int:
+    """Length of the intersection of two half-open intervals (0 if disjoint)."""
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def iou(a: Interval, b: Interval) -> float:
+    """Intersection over union of two half-open intervals, in [0, 1]."""
+    inter = overlap(a, b)
+    union = (a[1] - a[0]) + (b[1] - b[0]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def span_weights(pred_spans: Sequence[Interval | None], gold_spans: Sequence[Interval | None]) -> np.ndarray:
+    """IoU matrix (pred x gold) of the eligible located pairs; NaN elsewhere.
+
+    A pair is eligible when both are located and the intersection covers at least half of
+    the shorter span. Pairs with an unlocated side are NaN: the caller decides them by its
+    fallback. Computed with array operations: item lists are matched all-against-all.
+    """
+    weights = np.full((len(pred_spans), len(gold_spans)), np.nan)
+    pred_rows = [i for i, span in enumerate(pred_spans) if span is not None]
+    gold_cols = [j for j, span in enumerate(gold_spans) if span is not None]
+    if not pred_rows or not gold_cols:
+        return weights
+    p = np.array([pred_spans[i] for i in pred_rows], dtype=float)
+    g = np.array([gold_spans[j] for j in gold_cols], dtype=float)
+    p_start, p_end = p[:, :1], p[:, 1:]
+    g_start, g_end = g[:, 0][None, :], g[:, 1][None, :]
+    inter = np.clip(np.minimum(p_end, g_end) - np.maximum(p_start, g_start), 0, None)
+    p_len, g_len = p_end - p_start, g_end - g_start
+    shorter = np.minimum(p_len, g_len)
+    eligible = (shorter > 0) & (inter >= MIN_SHORTER_COVERAGE * shorter)
+    union = p_len + g_len - inter
+    located = np.where(eligible, inter / np.where(union > 0, union, 1), np.nan)
+    weights[np.ix_(pred_rows, gold_cols)] = located
+    return weights
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One matched (prediction index, gold index) pair and the weight it was matched on."""
+
+    pred: int
+    gold: int
+    weight: float
+
+
+def assign(weights: np.ndarray) -> list[Pair]:
+    """Optimal one-to-one matching on a (pred x gold) matrix of qualities; NaN = ineligible.
+
+    The result maximises first the number of matched pairs and then the total quality (IoU
+    or similarity) among matchings of that size; every returned pair is eligible and each
+    index appears at most once. Sorted by gold index.
+    """
+    eligible = ~np.isnan(weights)
+    if weights.size == 0 or not eligible.any():
+        return []
+    # A bonus larger than any possible total quality makes the solver prefer one more match
+    # over any gain in quality: a split or merged item still earns its one true positive.
+    bonus = float(min(weights.shape) + 1)
+    scores = np.where(eligible, weights + bonus, 0.0)
+    rows, cols = linear_sum_assignment(scores, maximize=True)
+    pairs = [
+        Pair(int(i), int(j), float(weights[i, j])) for i, j in zip(rows, cols, strict=True) if eligible[i, j]
+    ]
+    return sorted(pairs, key=lambda p: p.gold)

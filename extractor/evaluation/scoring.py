@@ -1,0 +1,336 @@
+"""Score a predicted record against a gold record (pure functions, no I/O).
+
+The rules are the spec's "Scoring" section (shared/spec/gold-format.md):
+
+- items of one list are matched one-to-one (optimal assignment) on the overlap of their
+  evidence spans in the normalised report; a pair is eligible when the intersection covers
+  at least half of the shorter span, and the assignment maximises IoU. When either evidence
+  cannot be located, the pair is eligible when the Dice similarity of `text` or of
+  `evidence` reaches 0.5;
+- metrics of all achievements are matched one-to-one on equal value and unit plus
+  overlapping evidence or a similar name;
+- meta fields compare exactly after NFKC and stripping;
+- grounding is the share of predicted evidence passages that are verbatim in the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from extractor.evaluation.matching import (
+    SIMILAR,
+    Interval,
+    SourceKey,
+    assign,
+    bigram_dice,
+    iou,
+    overlap,
+    same_text,
+    span_weights,
+)
+from extractor.evaluation.models import (
+    META_FIELDS,
+    AreaError,
+    CauseError,
+    DocumentScore,
+    GroundingScore,
+    ItemNote,
+    ListScore,
+    MetaMismatch,
+    MetaScore,
+    MetricNote,
+    MetricScore,
+    OverallScore,
+)
+from extractor.normalise import matching_key
+from extractor.schema import Achievement, ListName, Metric, Plan, Problem, Record
+
+#: Relative tolerance for equal metric values (floats from 99.54 and 99.5400001 are equal).
+VALUE_REL_TOL = 1e-6
+
+AnyItem = Achievement | Problem | Plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    """An item with its evidence interval in the report's matching key (None if not found)."""
+
+    index: int
+    item: AnyItem
+    span: Interval | None
+
+
+@dataclass(frozen=True, slots=True)
+class _LocatedMetric:
+    achievement_index: int
+    metric: Metric
+    span: Interval | None
+
+
+def score_document(pred: Record, gold: Record, source: str) -> DocumentScore:
+    """Score `pred` against `gold` for the report text `source`.
+
+    Guarantees: every gold item is either matched to exactly one predicted item or listed in
+    `misses`; every predicted item is matched or listed in `false_positives`; likewise for
+    metrics. Counts are integers, so documents aggregate exactly (see `aggregate`). The
+    result depends only on the arguments.
+    """
+    key = SourceKey(source)
+    result = DocumentScore(doc_id=gold.doc_id)
+    for list_name in ListName:
+        _score_list(result, list_name, pred.items(list_name), gold.items(list_name), key)
+    _score_metrics(result, pred, gold, key)
+    _score_meta(result, pred, gold)
+    _score_grounding(result, pred, key)
+    return result
+
+
+#: The name in the architecture notes; same function.
+score_record = score_document
+
+
+def aggregate(scores: Iterable[DocumentScore]) -> OverallScore:
+    """Micro-average: sum every count and sum over documents, then take the ratios.
+
+    An empty iterable gives an OverallScore of zero documents (P=R=F1=1, other ratios None).
+    """
+    overall = OverallScore()
+    for doc in scores:
+        overall.documents += 1
+        for total, part in zip(overall.lists(), doc.lists(), strict=True):
+            total.tp += part.tp
+            total.fp += part.fp
+            total.fn += part.fn
+            total.area_correct += part.area_correct
+            total.text_similarity_sum += part.text_similarity_sum
+            total.cause_correct += part.cause_correct
+        overall.metrics.tp += doc.metrics.tp
+        overall.metrics.fp += doc.metrics.fp
+        overall.metrics.fn += doc.metrics.fn
+        overall.metrics.name_similarity_sum += doc.metrics.name_similarity_sum
+        overall.meta.documents += doc.meta.documents
+        for name in META_FIELDS:
+            overall.meta.correct[name] += doc.meta.correct.get(name, 0)
+        overall.grounding.verbatim += doc.grounding.verbatim
+        overall.grounding.total += doc.grounding.total
+    return overall
+
+
+def fallback_similarity(pred: AnyItem, gold: AnyItem) -> float | None:
+    """Match quality of two items when either evidence is not in the report, or None.
+
+    Eligible when the Dice similarity of `text` or of `evidence` reaches 0.5; the quality
+    is the higher of the two.
+    """
+    text_similarity = bigram_dice(pred.text, gold.text)
+    # Evidence similarity only matters if it could beat both the bar and the text's score.
+    evidence_similarity = bigram_dice(pred.evidence, gold.evidence, floor=max(SIMILAR, text_similarity))
+    similarity = max(text_similarity, evidence_similarity)
+    return similarity if similarity >= SIMILAR else None
+
+
+def _item_weights(preds: Sequence[_Located], golds: Sequence[_Located]) -> np.ndarray:
+    """Quality matrix (pred x gold): span IoU where both are located, else the fallback."""
+    weights = span_weights([p.span for p in preds], [g.span for g in golds])
+    for i, pred in enumerate(preds):
+        for j, gold in enumerate(golds):
+            if pred.span is None or gold.span is None:
+                similarity = fallback_similarity(pred.item, gold.item)
+                if similarity is not None:
+                    weights[i, j] = similarity
+    return weights
+
+
+def values_equal(a: float, b: float) -> bool:
+    """Metric values equal within a relative tolerance of 1e-6 (0 equals only 0)."""
+    return math.isclose(a, b, rel_tol=VALUE_REL_TOL, abs_tol=0.0)
+
+
+def metric_weight(pred: _LocatedMetric, gold: _LocatedMetric) -> float | None:
+    """Match quality of two metrics, or None when they may not be matched.
+
+    Equal value and unit are required; then overlapping evidence or a similar name.
+
+    Quality: name similarity plus evidence IoU, halved (in [0, 1]).
+    """
+    if not values_equal(pred.metric.value, gold.metric.value):
+        return None
+    if not same_text(pred.metric.unit, gold.metric.unit):
+        return None
+    name_similarity = bigram_dice(pred.metric.name, gold.metric.name)
+    spans_overlap = pred.span is not None and gold.span is not None and overlap(pred.span, gold.span) > 0
+    if not spans_overlap and name_similarity < SIMILAR:
+        return None
+    span_quality = iou(pred.span, gold.span) if spans_overlap else 0.0  # type: ignore[arg-type]
+    return (name_similarity + span_quality) / 2
+
+
+def cause_correct(pred_cause: str | None, gold_cause: str | None) -> bool:
+    """Both null, or both present and similar (Dice >= 0.5). Blank counts as null."""
+    pred_cause = pred_cause if pred_cause and pred_cause.strip() else None
+    gold_cause = gold_cause if gold_cause and gold_cause.strip() else None
+    if pred_cause is None or gold_cause is None:
+        return pred_cause is None and gold_cause is None
+    return bigram_dice(pred_cause, gold_cause) >= SIMILAR
+
+
+def _locate_items(items: Sequence[AnyItem], key: SourceKey) -> list[_Located]:
+    return [_Located(i, item, key.locate(item.evidence)) for i, item in enumerate(items)]
+
+
+def _note(list_name: ListName, located: _Located) -> ItemNote:
+    item = located.item
+    return ItemNote(
+        list_name=list_name,
+        index=located.index,
+        area=item.area.value,
+        text=item.text,
+        evidence=item.evidence,
+        located=located.span is not None,
+    )
+
+
+def _score_list(
+    result: DocumentScore,
+    list_name: ListName,
+    pred_items: Sequence[AnyItem],
+    gold_items: Sequence[AnyItem],
+    key: SourceKey,
+) -> None:
+    preds, golds = _locate_items(pred_items, key), _locate_items(gold_items, key)
+    pairs = assign(_item_weights(preds, golds))
+    score: ListScore = getattr(result, list_name.value)
+    score.tp = len(pairs)
+    score.fp = len(preds) - len(pairs)
+    score.fn = len(golds) - len(pairs)
+    matched_pred = {p.pred for p in pairs}
+    matched_gold = {p.gold for p in pairs}
+    result.misses.extend(_note(list_name, g) for g in golds if g.index not in matched_gold)
+    result.false_positives.extend(_note(list_name, p) for p in preds if p.index not in matched_pred)
+    for pair in pairs:
+        pred, gold = preds[pair.pred].item, golds[pair.gold].item
+        score.text_similarity_sum += bigram_dice(pred.text, gold.text)
+        if pred.area == gold.area:
+            score.area_correct += 1
+        else:
+            result.area_errors.append(
+                AreaError(
+                    list_name=list_name,
+                    gold_index=pair.gold,
+                    pred_index=pair.pred,
+                    text=gold.text,
+                    gold_area=gold.area.value,
+                    pred_area=pred.area.value,
+                )
+            )
+        if isinstance(gold, Problem) and isinstance(pred, Problem):
+            if cause_correct(pred.cause, gold.cause):
+                score.cause_correct += 1
+            else:
+                result.cause_errors.append(
+                    CauseError(
+                        gold_index=pair.gold,
+                        pred_index=pair.pred,
+                        text=gold.text,
+                        gold_cause=gold.cause,
+                        pred_cause=pred.cause,
+                    )
+                )
+
+
+def _locate_metrics(record: Record, key: SourceKey) -> list[_LocatedMetric]:
+    located: list[_LocatedMetric] = []
+    for index, achievement in enumerate(record.achievements):
+        # Search from the achievement's own passage first: a short quote such as 已结案31件
+        # may also occur earlier in the report, and should land inside its item.
+        item_span = key.locate(achievement.evidence)
+        near = item_span[0] if item_span else 0
+        for metric in achievement.metrics:
+            located.append(_LocatedMetric(index, metric, key.locate(metric.evidence, near=near)))
+    return located
+
+
+def _metric_weights(preds: Sequence[_LocatedMetric], golds: Sequence[_LocatedMetric]) -> np.ndarray:
+    """Quality matrix (pred x gold) of metric pairs; NaN where they may not match."""
+    weights = np.full((len(preds), len(golds)), np.nan)
+    if not preds or not golds:
+        return weights
+    # Equal value and unit are cheap array tests that rule out almost every pair; only the
+    # survivors need names and spans compared.
+    pred_values = np.array([float(m.metric.value) for m in preds])[:, None]
+    gold_values = np.array([float(m.metric.value) for m in golds])[None, :]
+    same_value = np.abs(pred_values - gold_values) <= VALUE_REL_TOL * np.maximum(
+        np.abs(pred_values), np.abs(gold_values)
+    )
+    unit_ids: dict[str, int] = {}
+    pred_units = np.array([unit_ids.setdefault(matching_key(m.metric.unit), len(unit_ids)) for m in preds])
+    gold_units = np.array([unit_ids.setdefault(matching_key(m.metric.unit), len(unit_ids)) for m in golds])
+    same_unit = pred_units[:, None] == gold_units[None, :]
+    for i, j in zip(*np.nonzero(same_value & same_unit), strict=True):
+        weight = metric_weight(preds[i], golds[j])
+        if weight is not None:
+            weights[i, j] = weight
+    return weights
+
+
+def _metric_note(located: _LocatedMetric) -> MetricNote:
+    metric = located.metric
+    return MetricNote(
+        achievement_index=located.achievement_index,
+        name=metric.name,
+        value=metric.value,
+        unit=metric.unit,
+        evidence=metric.evidence,
+    )
+
+
+def _score_metrics(result: DocumentScore, pred: Record, gold: Record, key: SourceKey) -> None:
+    preds, golds = _locate_metrics(pred, key), _locate_metrics(gold, key)
+    pairs = assign(_metric_weights(preds, golds))
+    score: MetricScore = result.metrics
+    score.tp = len(pairs)
+    score.fp = len(preds) - len(pairs)
+    score.fn = len(golds) - len(pairs)
+    score.name_similarity_sum = sum(
+        bigram_dice(preds[p.pred].metric.name, golds[p.gold].metric.name) for p in pairs
+    )
+    matched_pred = {p.pred for p in pairs}
+    matched_gold = {p.gold for p in pairs}
+    result.metric_misses.extend(_metric_note(m) for j, m in enumerate(golds) if j not in matched_gold)
+    result.metric_false_positives.extend(
+        _metric_note(m) for i, m in enumerate(preds) if i not in matched_pred
+    )
+
+
+def _meta_value(value: object) -> str | None:
+    """A meta field as compared: NFKC, stripped; dates as ISO strings, enums by value."""
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, dt.date) else str(getattr(value, "value", value))
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _score_meta(result: DocumentScore, pred: Record, gold: Record) -> None:
+    score = MetaScore(documents=1)
+    for name in META_FIELDS:
+        gold_value = _meta_value(getattr(gold.meta, name))
+        pred_value = _meta_value(getattr(pred.meta, name))
+        if pred_value == gold_value:
+            score.correct[name] = 1
+        else:
+            result.meta_mismatches.append(MetaMismatch(field=name, gold=gold_value, pred=pred_value))
+    result.meta = score
+
+
+def _score_grounding(result: DocumentScore, pred: Record, key: SourceKey) -> None:
+    passages = [item.evidence for name in ListName for item in pred.items(name)]
+    passages += [metric.evidence for achievement in pred.achievements for metric in achievement.metrics]
+    verbatim = [key.is_verbatim(passage) for passage in passages]
+    result.grounding = GroundingScore(verbatim=sum(verbatim), total=len(passages))
+    result.ungrounded = [p for p, ok in zip(passages, verbatim, strict=True) if not ok]
