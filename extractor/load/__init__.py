@@ -1,0 +1,175 @@
+"""Load stage: a report file (.txt, .docx, .pdf, .html/.htm) becomes a `SourceDocument`.
+
+`SourceDocument.text` is the "original text" every later offset indexes: plain-text files
+keep their characters exactly (line endings become \\n); container formats give their
+extracted text, tidied once here so offsets stay stable afterwards.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from extractor.document import SourceDocument, SourceFormat
+from extractor.errors import LoadError
+from extractor.load.common import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_TEXT_BYTES,
+    FILE_LIMIT_ENV,
+    TEXT_LIMIT_ENV,
+    Extracted,
+    describe_over_limit,
+    resolve_limit,
+)
+from extractor.load.docx import load_docx
+from extractor.load.html import load_html
+from extractor.load.pdf import load_pdf
+from extractor.load.txt import load_txt
+
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "DEFAULT_MAX_TEXT_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "iter_report_files",
+    "load_document",
+]
+
+_Loader = Callable[..., Extracted]
+_FORMATS: dict[str, tuple[SourceFormat, _Loader]] = {
+    ".txt": ("txt", load_txt),
+    ".docx": ("docx", load_docx),
+    ".pdf": ("pdf", load_pdf),
+    ".html": ("html", load_html),
+    ".htm": ("html", load_html),
+}
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_FORMATS)
+# Formats whose file *is* the text: their file size is bounded by the text limit.
+_TEXT_FORMATS = frozenset({"txt", "html"})
+
+
+def load_document(
+    path: str | Path,
+    *,
+    doc_id: str | None = None,
+    max_text_bytes: int | None = None,
+    max_file_bytes: int | None = None,
+) -> SourceDocument:
+    """Read one report file into a `SourceDocument`.
+
+    `doc_id` defaults to the file stem. Limits: a .txt/.html file, and the text extracted
+    from a .pdf/.docx, may be at most `max_text_bytes` (default 2 MB, env
+    EXTRACTOR_MAX_TEXT_MB); a .pdf/.docx file at most `max_file_bytes` (default 50 MB, env
+    EXTRACTOR_MAX_FILE_MB). Every problem with the file raises LoadError with `source` set
+    to the path and a one-line reason; no other exception escapes for a bad file.
+    """
+    path = Path(path)
+    source = str(path)
+    if path.is_dir():
+        raise LoadError("is a folder, not a file", source=source)
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        shown = suffix or "(no suffix)"
+        raise LoadError(
+            f"unsupported file type {shown}; supported: {', '.join(SUPPORTED_SUFFIXES)}", source=source
+        )
+    fmt, loader = _FORMATS[suffix]
+    text_limit = resolve_limit(max_text_bytes, TEXT_LIMIT_ENV, DEFAULT_MAX_TEXT_BYTES)
+
+    data = _read_bounded(path, fmt=fmt, text_limit=text_limit, max_file_bytes=max_file_bytes)
+    if not data.strip():
+        raise LoadError("file is empty", source=source)
+    try:
+        extracted = loader(data, source=source)
+    except LoadError:
+        raise
+    # The guarantee is "a bad file never crashes the run": anything a parsing library
+    # raises that the format loader did not anticipate still becomes a one-line LoadError
+    # (the chained traceback stays available for --verbose).
+    except Exception as e:
+        detail = (str(e).splitlines() or [""])[0][:200]
+        raise LoadError(
+            f"could not read this {fmt} file ({type(e).__name__}: {detail})", source=source
+        ) from e
+
+    if fmt not in _TEXT_FORMATS:
+        text_size = len(extracted.text.encode("utf-8"))
+        if text_size > text_limit:
+            raise LoadError(
+                f"extracted text is {describe_over_limit(text_size, text_limit)} "
+                f"(raise it with {TEXT_LIMIT_ENV})",
+                source=source,
+            )
+    return SourceDocument(
+        doc_id=doc_id if doc_id is not None else path.stem,
+        path=source,
+        text=extracted.text,
+        format=fmt,
+        encoding=extracted.encoding,
+        ocr=extracted.ocr,
+        publish_date_hint=extracted.publish_date_hint,
+        warnings=extracted.warnings,
+    )
+
+
+def iter_report_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and folders (recursively) into the report files to load.
+
+    Guarantees: only files with a supported suffix (case-insensitive); no hidden files or
+    folders and no Office lock files (~$name.docx); no duplicates; sorted. A path that does
+    not exist raises LoadError naming it.
+    """
+    found: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.update(
+                child
+                for child in path.rglob("*")
+                if child.is_file() and _is_report_file(child) and not _is_hidden(child.relative_to(path))
+            )
+        elif path.is_file():
+            if _is_report_file(path):
+                found.add(path)
+        else:
+            raise LoadError("no such file or folder", source=str(path))
+    return sorted(found)
+
+
+def _is_report_file(path: Path) -> bool:
+    return path.suffix.lower() in _FORMATS and not path.name.startswith("~$")
+
+
+def _is_hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _read_bounded(path: Path, *, fmt: str, text_limit: int, max_file_bytes: int | None) -> bytes:
+    """The file's bytes, refusing (before reading) a file over its format's size limit."""
+    source = str(path)
+    try:
+        status = path.stat()
+    except FileNotFoundError as e:
+        raise LoadError("file not found", source=source) from e
+    except OSError as e:
+        raise LoadError(f"cannot read file: {e.strerror or e}", source=source) from e
+    # A FIFO or device would block or stream forever; only regular files are reports.
+    if not stat.S_ISREG(status.st_mode):
+        raise LoadError("not a regular file", source=source)
+    size = status.st_size
+
+    if fmt in _TEXT_FORMATS:
+        limit, env_name = text_limit, TEXT_LIMIT_ENV
+    else:
+        limit = resolve_limit(max_file_bytes, FILE_LIMIT_ENV, DEFAULT_MAX_FILE_BYTES)
+        env_name = FILE_LIMIT_ENV
+    if size > limit:
+        raise LoadError(
+            f"file is {describe_over_limit(size, limit)} for {path.suffix.lower()} files "
+            f"(raise it with {env_name})",
+            source=source,
+        )
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise LoadError(f"cannot read file: {e.strerror or e}", source=source) from e

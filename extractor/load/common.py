@@ -1,0 +1,86 @@
+"""Pieces shared by the per-format loaders: their result type, text tidying, size limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+
+from extractor.errors import ConfigError
+
+MB = 1024 * 1024
+DEFAULT_MAX_TEXT_BYTES = 2 * MB
+DEFAULT_MAX_FILE_BYTES = 50 * MB
+TEXT_LIMIT_ENV = "EXTRACTOR_MAX_TEXT_MB"
+FILE_LIMIT_ENV = "EXTRACTOR_MAX_FILE_MB"
+
+# C0 controls other than \t and \n, DEL, and the non-characters PDFium emits for
+# soft hyphens: noise in extracted text that would only confuse matching and display.
+_EXTRACTION_NOISE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+_TRAILING_SPACE = re.compile(r"[ \t\u3000]+\n")
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What a format loader learned from one file, before it becomes a `SourceDocument`."""
+
+    text: str
+    encoding: str | None = None
+    ocr: bool = False
+    publish_date_hint: dt.date | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def normalise_newlines(text: str) -> str:
+    """Return `text` with every \\r\\n and lone \\r turned into \\n; nothing else changes."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def tidy_extracted_text(text: str) -> str:
+    """Clean text pulled out of a container format (PDF, DOCX, HTML).
+
+    Guarantees: \\n line endings, no control characters except \\t and \\n, no trailing
+    spaces on a line, at most one blank line in a row, no leading or trailing blank lines.
+    Plain-text files do not go through this: their text is kept as the user wrote it.
+    """
+    text = _EXTRACTION_NOISE.sub("", normalise_newlines(text).replace("\x0c", "\n"))
+    text = _TRAILING_SPACE.sub("\n", text + "\n")
+    return _BLANK_RUN.sub("\n\n", text).strip("\n")
+
+
+def resolve_limit(explicit: int | None, env_name: str, default: int) -> int:
+    """The byte limit in force: the keyword if given, else the env var (in MB), else `default`.
+
+    Raises ConfigError when the env var is set but is not a positive number.
+    """
+    if explicit is not None:
+        return explicit
+    raw = os.environ.get(env_name, "").strip()
+    if not raw:
+        return default
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if megabytes <= 0:
+        raise ConfigError(f"must be a positive number of megabytes, got {raw!r}", source=env_name)
+    return int(megabytes * MB)
+
+
+def describe_over_limit(size: int, limit: int) -> str:
+    """'3.10 MB, over the 2.00 MB limit', with exact bytes when rounding would hide the excess."""
+    shown_size, shown_limit = describe_size(size), describe_size(limit)
+    if shown_size == shown_limit:
+        shown_size, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
+    return f"{shown_size}, over the {shown_limit} limit"
+
+
+def describe_size(n_bytes: int) -> str:
+    """A human size such as '2.00 MB', '12.5 KB' or '300 bytes'."""
+    if n_bytes >= MB:
+        return f"{n_bytes / MB:.2f} MB"
+    if n_bytes >= 1024:
+        return f"{n_bytes / 1024:.1f} KB"
+    return f"{n_bytes} bytes"

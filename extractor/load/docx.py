@@ -1,0 +1,58 @@
+"""Word .docx files: body paragraphs and table cells, in document order."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import docx
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from extractor.errors import LoadError
+from extractor.load.common import Extracted, tidy_extracted_text
+
+
+def load_docx(data: bytes, *, source: str) -> Extracted:
+    """Read a .docx report.
+
+    Guarantees: one line per body paragraph and one per table cell (a merged cell once,
+    nested tables included), in the order they appear; raises LoadError for a corrupt file,
+    something that is not a Word 2007+ document, or a document without text.
+    """
+    try:
+        document = docx.Document(io.BytesIO(data))
+    # python-docx surfaces corruption as whatever its zip / XML / packaging layer raised
+    # (BadZipFile, KeyError, ValueError, lxml errors...): all mean "cannot read this file".
+    except Exception as e:
+        raise LoadError(
+            "cannot open as a Word .docx file (corrupt, or not a Word 2007+ document)", source=source
+        ) from e
+    text = tidy_extracted_text("\n".join(_block_lines(document.iter_inner_content())))
+    if not text.strip():
+        raise LoadError("the Word document contains no text", source=source)
+    return Extracted(text=text)
+
+
+def _block_lines(blocks: Iterator[Paragraph | Table]) -> Iterator[str]:
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            yield block.text
+        else:
+            yield from _table_lines(block)
+
+
+def _table_lines(table: Table) -> Iterator[str]:
+    # A merged cell is returned once per grid position it spans; holding the XML elements
+    # in the set keeps lxml's proxies alive, so identity comparison is reliable.
+    seen: set[object] = set()
+    for row in table.rows:
+        for cell in row.cells:
+            if cell._tc in seen:
+                continue
+            seen.add(cell._tc)
+            yield from _cell_lines(cell)
+
+
+def _cell_lines(cell: _Cell) -> Iterator[str]:
+    yield from _block_lines(cell.iter_inner_content())

@@ -1,0 +1,443 @@
+"""Load stage: every supported format gives the report's text; every bad file a clear LoadError."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+from fixtures_load import (
+    find_cjk_font,
+    gov_page_html,
+    render_text_pages,
+    seed_paragraphs,
+    write_docx,
+    write_image_pdf,
+    write_text_pdf,
+)
+from PIL import Image, ImageDraw, ImageFont
+from rapidfuzz import fuzz
+
+from extractor.errors import ConfigError, LoadError
+from extractor.load import iter_report_files, load_document
+from extractor.load.html import find_publish_date, is_chrome_line
+from extractor.load.ocr import OcrBox, boxes_to_text
+from extractor.normalise import matching_key
+
+CJK_FONT = find_cjk_font()
+needs_cjk_font = pytest.mark.skipif(
+    CJK_FONT is None, reason="no CJK font to render scanned pages (apt-get install fonts-noto-cjk)"
+)
+GBK_SEEDS = ["heping-2024", "hubin-2024", "lushan-2023"]  # the others use characters GBK lacks
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def load_error(path: Path, **kwargs: object) -> LoadError:
+    with pytest.raises(LoadError) as caught:
+        load_document(path, **kwargs)  # type: ignore[arg-type]
+    error = caught.value
+    assert error.source == str(path)
+    message = str(error)
+    assert message.startswith(f"{path}: ")
+    assert "\n" not in message
+    return error
+
+
+# --- plain text -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc_id", ["heping-2024", "lanshan-2024", "mayang-2022h1"])
+def test_utf8_seed_loads_verbatim(repo_root: Path, seed_texts: dict[str, str], doc_id: str) -> None:
+    doc = load_document(repo_root / "eval" / "docs" / f"{doc_id}.txt")
+    assert doc.text == seed_texts[doc_id]
+    assert (doc.doc_id, doc.format, doc.encoding, doc.ocr) == (doc_id, "txt", "utf-8", False)
+
+
+@pytest.mark.parametrize(
+    "doc_id", ["heping-2024", "hubin-2024", "lanshan-2024", "lushan-2023", "mayang-2022h1"]
+)
+def test_gb18030_copy_equals_utf8_original(tmp_path: Path, seed_texts: dict[str, str], doc_id: str) -> None:
+    path = tmp_path / f"{doc_id}.txt"
+    path.write_bytes(seed_texts[doc_id].encode("gb18030"))
+    doc = load_document(path)
+    assert doc.text == seed_texts[doc_id]
+    assert doc.encoding == "gb18030"
+    assert doc.sha256 == load_document(Path("eval/docs") / f"{doc_id}.txt").sha256
+
+
+@pytest.mark.parametrize("doc_id", GBK_SEEDS)
+def test_gbk_copy_equals_utf8_original(tmp_path: Path, seed_texts: dict[str, str], doc_id: str) -> None:
+    path = tmp_path / f"{doc_id}.txt"
+    path.write_bytes(seed_texts[doc_id].encode("gbk"))
+    assert load_document(path).text == seed_texts[doc_id]
+
+
+@pytest.mark.parametrize("text", ["报告", "法治政府建设年度报告", "一、主要举措和成效\n二、存在的不足"])
+def test_short_gbk_text_is_not_mistaken_for_another_encoding(tmp_path: Path, text: str) -> None:
+    # Detectors read two GBK characters as Big5 ("报告" -> "惆豢"); strict GB18030 first avoids it.
+    path = tmp_path / "short.txt"
+    path.write_bytes(text.encode("gbk"))
+    assert load_document(path).text == text
+
+
+def test_utf8_bom_is_dropped_and_recorded(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + seed_texts["hubin-2024"].encode("utf-8"))
+    doc = load_document(path)
+    assert doc.text == seed_texts["hubin-2024"]
+    assert doc.encoding == "utf-8-sig"
+
+
+def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.txt"
+    path.write_bytes("法治政府建设\n年度报告".encode("utf-16"))
+    assert load_document(path).text == "法治政府建设\n年度报告"
+
+
+def test_line_endings_become_newlines(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    original = seed_texts["lushan-2023"]
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(original.replace("\n", "\r\n").encode("utf-8"))
+    old_mac = tmp_path / "cr.txt"
+    old_mac.write_bytes(original.replace("\n", "\r").encode("gb18030"))
+    assert load_document(crlf).text == original
+    assert load_document(old_mac).text == original
+
+
+def test_doc_id_defaults_to_stem_and_can_be_given(tmp_path: Path) -> None:
+    path = tmp_path / "某县 2024 报告.txt"
+    path.write_text("报告正文", encoding="utf-8")
+    assert load_document(path).doc_id == "某县 2024 报告"
+    assert load_document(path, doc_id="county-2024").doc_id == "county-2024"
+    assert load_document(path).path == str(path)
+
+
+# --- docx -------------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_and_table_cells_in_order(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    paragraphs = seed_paragraphs(seed_texts["lushan-2023"])
+    table = [["指标", "数值"], ["行政复议案件", "35件"], ["法律援助案件", "412件"]]
+    path = write_docx(tmp_path / "lushan.docx", paragraphs, table)
+    doc = load_document(path)
+    assert doc.format == "docx"
+    lines = doc.text.split("\n")
+    assert lines[: len(paragraphs)] == paragraphs
+    assert lines[len(paragraphs) :] == [cell for row in table for cell in row]
+
+
+def test_docx_merged_cell_appears_once(tmp_path: Path) -> None:
+    path = write_docx(tmp_path / "merged.docx", ["表一"], [["合并标题", ""], ["甲", "乙"]])
+    import docx
+
+    document = docx.Document(str(path))
+    top = document.tables[0].rows[0].cells
+    top[0].merge(top[1])
+    document.save(str(path))
+    assert load_document(path).text.split("\n").count("合并标题") == 1
+
+
+# --- pdf --------------------------------------------------------------------------------
+
+
+def test_text_pdf_contains_every_seed_sentence(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    paragraphs = seed_paragraphs(seed_texts["heping-2024"])
+    path = write_text_pdf(tmp_path / "heping.pdf", paragraphs)
+    doc = load_document(path)
+    assert (doc.format, doc.ocr, doc.warnings) == ("pdf", False, ())
+    assert squeeze(doc.text) == squeeze("".join(paragraphs))
+    assert "\r" not in doc.text
+
+
+@pytest.fixture(scope="module")
+def scanned_pdf(tmp_path_factory: pytest.TempPathFactory, seed_texts: dict[str, str]) -> tuple[Path, str]:
+    if CJK_FONT is None:
+        pytest.skip("no CJK font to render scanned pages (apt-get install fonts-noto-cjk)")
+    [page] = render_text_pages(seed_texts["hubin-2024"], CJK_FONT, max_pages=1)
+    path = write_image_pdf(tmp_path_factory.mktemp("scan") / "hubin-scan.pdf", [page])
+    return path, page.info["source_text"]
+
+
+@needs_cjk_font
+def test_scanned_pdf_is_read_by_ocr(scanned_pdf: tuple[Path, str]) -> None:
+    path, source_text = scanned_pdf
+    doc = load_document(path)
+    assert doc.ocr is True
+    assert any("OCR" in warning for warning in doc.warnings)
+    similarity = fuzz.ratio(matching_key(doc.text), matching_key(source_text))
+    assert similarity >= 80, f"OCR text only {similarity:.1f}% similar to the page"
+    # One output line per printed line: boxes are ordered into lines, not run together.
+    assert abs(len(doc.text.splitlines()) - len(source_text.splitlines())) <= 2
+
+
+@needs_cjk_font
+def test_only_pages_without_text_layer_are_ocred(tmp_path: Path) -> None:
+    assert CJK_FONT is not None
+    text_pdf = write_text_pdf(tmp_path / "text.pdf", ["第一页是正常文字层。"])
+    scan = Image.new("L", (1240, 300), 255)
+    ImageDraw.Draw(scan).text((80, 100), "第二页扫描件", font=ImageFont.truetype(str(CJK_FONT), 64, index=2))
+    scan_pdf = write_image_pdf(tmp_path / "scan.pdf", [scan])
+
+    import pypdfium2 as pdfium
+
+    merged = pdfium.PdfDocument(str(text_pdf))
+    merged.import_pages(pdfium.PdfDocument(str(scan_pdf)))
+    merged.save(str(tmp_path / "mixed.pdf"))
+    doc = load_document(tmp_path / "mixed.pdf")
+    assert doc.text.startswith("第一页是正常文字层。\n")
+    assert "第二页扫描件" in squeeze(doc.text)
+    assert doc.ocr is True
+    assert "page 2 of 2" in doc.warnings[0]
+
+
+def test_blank_scan_reports_no_text(tmp_path: Path) -> None:
+    path = write_image_pdf(tmp_path / "blank-scan.pdf", [Image.new("L", (1240, 1754), 255)])
+    assert "no text layer and OCR found no text" in str(load_error(path))
+
+
+def test_pdf_of_empty_pages_reports_no_text(tmp_path: Path) -> None:
+    path = write_text_pdf(tmp_path / "empty-pages.pdf", [])
+    assert "no text layer and OCR found no text" in str(load_error(path))
+
+
+def test_password_protected_pdf(tmp_path: Path) -> None:
+    path = write_text_pdf(tmp_path / "locked.pdf", ["保密"], encrypt="secret")
+    assert "password-protected" in str(load_error(path))
+
+
+# --- html -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "gbk"])
+def test_html_keeps_report_drops_chrome(tmp_path: Path, seed_texts: dict[str, str], charset: str) -> None:
+    title = "湖滨区司法局关于2024年法治政府建设情况的报告"
+    paragraphs = seed_paragraphs(seed_texts["hubin-2024"])[2:14]
+    path = tmp_path / "hubin.html"
+    path.write_bytes(gov_page_html(title, paragraphs, charset=charset).encode(charset))
+    doc = load_document(path)
+    assert doc.format == "html"
+    assert doc.publish_date_hint == dt.date(2025, 2, 5)
+    lines = doc.text.split("\n")
+    assert lines[0] == title
+    assert lines[1:] == paragraphs
+    for chrome in [
+        "首页",
+        "索引号",
+        "发布时间",
+        "浏览次数",
+        "【打印】",
+        "【关闭】",
+        "分享到",
+        "版权所有",
+        "欢迎您",
+    ]:
+        assert chrome not in doc.text
+
+
+def test_htm_suffix_and_undeclared_gbk(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    paragraphs = seed_paragraphs(seed_texts["lushan-2023"])[:6]
+    # A <title> carrying the site name is not shown on the page, so it is not report text.
+    head = "<head><title>鲁山县司法局2023年报告-鲁山县人民政府门户网站</title></head>"
+    page = f"<html>{head}<body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</body></html>"
+    path = tmp_path / "page.htm"
+    path.write_bytes(page.encode("gbk"))
+    doc = load_document(path)
+    assert doc.text.split("\n") == paragraphs
+    assert doc.publish_date_hint is None
+
+
+def test_publish_date_prefers_publication_label() -> None:
+    page = "成文日期：2025-01-20 发布日期：2025年2月5日 日期：2024-12-31"
+    assert find_publish_date(page) == dt.date(2025, 2, 5)
+    assert find_publish_date("日期: 2024/12/31") == dt.date(2024, 12, 31)
+    assert find_publish_date("成文日期：2025-01-20") is None
+    assert find_publish_date("发布时间：2025-13-40") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "chrome"),
+    [
+        ("作者: 来源:本网 发布时间:2025-02-05 浏览次数:34 【字体:", True),
+        ("索引号：11441624007167386F/2025-00012", True),
+        ("【打印】 【关闭】", True),
+        ("【字体：大 中 小】", True),
+        ("打印本页 关闭窗口", True),
+        ("分享到：微信", True),
+        ("来源于群众的意见建议全部办结。", False),
+        ("【典型案例】某镇依法化解土地纠纷", False),
+        ("2025年2月5日", False),
+    ],
+)
+def test_chrome_line_detection(line: str, chrome: bool) -> None:
+    assert is_chrome_line(line) is chrome
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def test_empty_and_whitespace_files(tmp_path: Path) -> None:
+    for name, data in [("empty.txt", b""), ("blank.txt", " \n\t\r\n"), ("blank.html", b"\n\n")]:
+        path = tmp_path / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+        assert "empty" in str(load_error(path))
+    ideographic = tmp_path / "ideographic.txt"
+    ideographic.write_text("\u3000\u3000\n", encoding="utf-8")
+    assert "empty" in str(load_error(ideographic))
+
+
+def test_png_renamed_txt_is_binary(tmp_path: Path) -> None:
+    path = tmp_path / "scan.txt"
+    Image.new("RGB", (20, 20), "white").save(path, "PNG")
+    message = str(load_error(path))
+    assert "not a text file" in message
+    assert "PNG" in message
+
+
+def test_random_bytes_txt_is_binary(tmp_path: Path) -> None:
+    path = tmp_path / "noise.txt"
+    path.write_bytes(random.Random(7).randbytes(4096))
+    assert "not a text file" in str(load_error(path))
+
+
+def test_undecodable_text_is_unreadable_encoding(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    path = tmp_path / "garbled.txt"
+    path.write_bytes(bytes(rng.randrange(0x80, 0x100) for _ in range(2000)))
+    assert "unreadable encoding" in str(load_error(path))
+
+
+@pytest.mark.parametrize("name", ["report.doc", "report.rtf", "README"])
+def test_unsupported_suffix(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text("报告", encoding="utf-8")
+    message = str(load_error(path))
+    assert "unsupported file type" in message
+    assert ".docx" in message
+
+
+def test_text_file_over_limit(
+    tmp_path: Path, seed_texts: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text(seed_texts["lushan-2023"] * 3, encoding="utf-8")
+    size_kb = f"{path.stat().st_size / 1024:.1f} KB"
+    message = str(load_error(path, max_text_bytes=10_000))
+    assert f"file is {size_kb}, over the 9.8 KB limit" in message
+
+    monkeypatch.setenv("EXTRACTOR_MAX_TEXT_MB", "0.01")
+    assert "over the 10.2 KB limit" in str(load_error(path))
+    monkeypatch.setenv("EXTRACTOR_MAX_TEXT_MB", "1")
+    assert load_document(path).text == seed_texts["lushan-2023"] * 3
+
+
+def test_default_text_limit_is_2_mb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EXTRACTOR_MAX_TEXT_MB", raising=False)
+    path = tmp_path / "huge.html"
+    path.write_bytes(b"<p>" + b"a" * (2 * 1024 * 1024) + b"</p>")
+    message = str(load_error(path))
+    assert "file is 2,097,159 bytes, over the 2,097,152 bytes limit for .html files" in message
+    assert "EXTRACTOR_MAX_TEXT_MB" in message
+
+
+def test_container_file_and_extracted_text_limits(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    path = write_docx(tmp_path / "report.docx", seed_paragraphs(seed_texts["mayang-2022h1"]))
+    assert "limit for .docx files" in str(load_error(path, max_file_bytes=1000))
+    assert "extracted text is" in str(load_error(path, max_text_bytes=1000))
+
+
+def test_bad_limit_setting_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("报告", encoding="utf-8")
+    monkeypatch.setenv("EXTRACTOR_MAX_TEXT_MB", "two")
+    with pytest.raises(ConfigError, match="EXTRACTOR_MAX_TEXT_MB"):
+        load_document(path)
+
+
+def test_corrupt_docx(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.docx"
+    garbage.write_bytes(random.Random(1).randbytes(3000))
+    not_word = tmp_path / "not-word.docx"
+    with zipfile.ZipFile(not_word, "w") as archive:
+        archive.writestr("hello.txt", "not a word document")
+    for path in (garbage, not_word):
+        assert "cannot open as a Word .docx file" in str(load_error(path))
+
+
+def test_truncated_docx(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    path = write_docx(tmp_path / "cut.docx", seed_paragraphs(seed_texts["heping-2024"]))
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert "cannot open as a Word .docx file" in str(load_error(path))
+
+
+def test_corrupt_pdf(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    garbage = tmp_path / "garbage.pdf"
+    garbage.write_bytes(b"%PDF-1.7\n" + random.Random(2).randbytes(3000))
+    renamed = tmp_path / "renamed.pdf"
+    renamed.write_text(seed_texts["hubin-2024"], encoding="utf-8")
+    for path in (garbage, renamed):
+        assert "not a readable PDF" in str(load_error(path))
+
+
+def test_missing_file_folder_and_fifo(tmp_path: Path) -> None:
+    assert "file not found" in str(load_error(tmp_path / "missing.txt"))
+    folder = tmp_path / "reports.txt"
+    folder.mkdir()
+    assert "is a folder" in str(load_error(folder))
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    assert "not a regular file" in str(load_error(fifo))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files regardless of permissions")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "locked.txt"
+    path.write_text("报告", encoding="utf-8")
+    path.chmod(0)
+    assert "cannot read file" in str(load_error(path))
+
+
+# --- finding files ----------------------------------------------------------------------
+
+
+def test_iter_report_files(tmp_path: Path) -> None:
+    names = [
+        "b/2024/report.PDF",
+        "b/notes.md",
+        "a.txt",
+        "b/page.htm",
+        "b/~$draft.docx",
+        "b/.cache/old.txt",
+        ".hidden.txt",
+        "c/report.docx",
+        "c/scan.png",
+    ]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    single = tmp_path / "c" / "report.docx"
+    found = iter_report_files([tmp_path / "b", tmp_path / "a.txt", single, str(tmp_path / "c")])
+    assert found == [tmp_path / "a.txt", tmp_path / "b/2024/report.PDF", tmp_path / "b/page.htm", single]
+    assert iter_report_files([tmp_path / "c" / "scan.png"]) == []
+    with pytest.raises(LoadError, match="no such file or folder"):
+        iter_report_files([tmp_path / "nope"])
+
+
+# --- OCR line ordering ------------------------------------------------------------------
+
+
+def test_ocr_boxes_are_ordered_into_lines() -> None:
+    boxes = [
+        OcrBox(460, 102, 760, 140, "来源：本网"),
+        OcrBox(100, 200, 900, 238, "第二行正文"),
+        OcrBox(100, 100, 260, 138, "作者："),
+        OcrBox(262, 101, 390, 139, "张三"),
+        OcrBox(100, 300, 500, 338, " "),
+    ]
+    assert boxes_to_text(boxes) == "作者：张三 来源：本网\n第二行正文"
+    assert boxes_to_text([]) == ""
