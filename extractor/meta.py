@@ -18,6 +18,7 @@ _ISSUER = re.compile(
 )
 _REGION = re.compile(r"^(?:中共)?([\u4e00-\u9fff]{1,12}?(?:自治县|自治旗|自治州|县|区|市|旗|乡|镇|街道))")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_TITLE_WORDS = re.compile(r"报告|总结|法治政府建设|工作情况")
 _HALF = re.compile(r"(上半年|半年|1-6月|1—6月|一至六月)")
 _SIGNED_DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(20\d{2})[-./](\d{1,2})[-./](\d{1,2})")
@@ -53,7 +54,10 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     tail = segmented.tail_lines
     lines = head
     title = "".join(head[:2]) if head else ""
-    issuer = find_issuer(head[:3]) or find_issuer(list(reversed(tail)))
+    # The title names the issuer; a web page's site banner above it names the site's owner.
+    title_at = next((i for i, line in enumerate(head) if _TITLE_WORDS.search(line)), None)
+    title_lines = [] if title_at is None else [head[title_at], *head[max(0, title_at - 1) : title_at]]
+    issuer = find_issuer(title_lines) or find_issuer(list(reversed(tail))) or find_issuer(head[:3])
     if issuer is None:
         body_org = re.search(r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))", text[:600])
         issuer = body_org.group(1) if body_org else None

@@ -158,6 +158,12 @@ RANK_BEFORE_RE = re.compile(
 RANK_UNITS = frozenset({"名", "位"})
 # Chinese numerals only: a slogan (一村一警, 一家一户, 一月一主题: a numeral right after
 # "numeral + one character") or a vague amount (数十人, 上百人, 几十家).
+# A Chinese-numeral count before its noun is trusted after an action that produces or
+# handles things (新建两个工作站, 举办三期培训); elsewhere such phrases name sets (三项举措).
+CN_COUNT_AFTER_ACTION_RE = re.compile(
+    r"(?:新建|建成|建立|设立|组建|新增|成立|培育|打造|创建|举办|召开|办理|受理|调解|化解|完成|"
+    r"审查|审核|评查|出具|发放|聘请|配备|培训|接待|走访|收到|新收|办结|审结)[了共计约近]?$"
+)
 CN_NOT_A_COUNT_BEFORE_RE = re.compile(
     rf"(?:[{CN_NUMERAL_CHARS}][^\d{CN_NUMERAL_CHARS},。;:!?、]?|[数几上成好])$"
 )

@@ -189,9 +189,15 @@ def _rejected_by_context(s: str, start: int, end: int, unit: str, *, chinese: bo
     if unit in rules.CLAUSE_FINAL_UNITS and not ends_clause:
         return True
     if chinese:
-        # Chinese numerals are only trusted as a count closing its clause (受理案件三十件。);
-        # before a noun they name a set (三项举措, 两个确立, 五个到户).
-        return not ends_clause or rules.CN_NOT_A_COUNT_BEFORE_RE.search(before) is not None
+        # Chinese numerals are trusted as a count closing its clause (受理案件三十件。,
+        # 出庭应诉一次。) or right after an action (新建两个工作站); elsewhere, before a noun,
+        # they name a set (三项举措, 两个确立, 五个到户) or are words (一次性, 一批).
+        lone_one = s[start] == "一" and (end - start) <= 2
+        if lone_one and not (ends_clause and _CJK_RE.match(s[start - 1 : start] or "x")):
+            return True
+        if not ends_clause and not (rules.CN_COUNT_AFTER_ACTION_RE.search(before) and not lone_one):
+            return True
+        return rules.CN_NOT_A_COUNT_BEFORE_RE.search(before) is not None
     return False
 
 
@@ -209,8 +215,8 @@ def _candidates(s: str) -> list[_Candidate]:
         if arabic:
             unit, alt = m.group("ar_unit", "ar_alt")
         elif numeral:
-            if numeral == "一" or _BARE_MULTIPLIER_RE.fullmatch(numeral):
-                continue  # 一次性, 一批高水平, 进万家, 千所联千企: words, not counts
+            if _BARE_MULTIPLIER_RE.fullmatch(numeral):
+                continue  # 进万家, 千所联千企: words, not counts
             unit, alt = m.group("cn_unit", "cn_alt")
         else:
             unit, alt = "%", None

@@ -13,6 +13,7 @@ from extractor.document import SourceDocument
 from extractor.enumeration import LEAD_END, marker_at_start
 from extractor.meta import extract_meta
 from extractor.numbers import MetricMatch, dedupe_repeats, find_metrics
+from extractor.paragraphs import is_chrome_line
 from extractor.schema import (
     Achievement,
     AlignmentStatus,
@@ -49,8 +50,27 @@ def summary_text(evidence: str, lead: str | None = None) -> str:
     return text.strip(" 。；;：:，,")
 
 
+_LINE = re.compile(r"[^\n]*")
+_WRAP = re.compile(r"(?<=[^。！？!?；;：:\n])\n(?=[^\n])")
+
+
+def metric_text(text: str) -> str:
+    """`text` with page footers and chrome lines blanked and mid-sentence line breaks turned
+    into spaces, same length, so a number split by a PDF page (`10\n— 4 —\n0%`) or a wrap
+    (`均\n达100%`) reads whole while offsets stay valid."""
+    if "\n" not in text:
+        return text
+
+    def blank(m: re.Match[str]) -> str:
+        line = m.group(0)
+        return " " * len(line) if line.strip() and is_chrome_line(line.strip()) else line
+
+    text = _LINE.sub(blank, text)
+    return _WRAP.sub(" ", text)
+
+
 def _metrics(source: str, span: Span) -> list[MetricMatch]:
-    return find_metrics(source[span.start : span.end])
+    return find_metrics(metric_text(source[span.start : span.end]))
 
 
 def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[Metric]:
@@ -93,8 +113,11 @@ def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
             problem.cause = problem.cause or cause
         return
     for cause in causes:
-        best = max(problems, key=lambda p: _dice(p.evidence, cause))
-        if _dice(best.evidence, cause) >= 0.15 and best.cause is None:
+        open_problems = [p for p in problems if p.cause is None]
+        if not open_problems:
+            return
+        best = max(open_problems, key=lambda p: _dice(p.evidence, cause))
+        if _dice(best.evidence, cause) >= 0.1:
             best.cause = cause
 
 

@@ -45,6 +45,7 @@ _ORG_LINE = re.compile(r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员�
 _DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$")
 _INTRO = re.compile(r"(现将|如下|以下几个方面|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_TITLE_LINE = re.compile(r"^关于.*(报告|总结)$|(情况|工作)?(报告|总结)$")
 
 
 @dataclass
@@ -100,6 +101,9 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
 
     for para in paragraphs:
         text = para.text
+        if current is None and _TITLE_LINE.search(text) and len(text) <= 80:
+            preamble.append(Chunk(para, 0, len(text)))  # the report's title, never a heading
+            continue
         m = marker_at_start(text)
         marker_kind = m.lastgroup if m else None
         body_start = m.end() if m else 0
