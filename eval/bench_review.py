@@ -1,0 +1,219 @@
+"""Benchmark: the review screen's server work on a large report.
+
+Builds a synthetic 30,000-character report with 150 items (100 achievements with two
+metrics each, 25 problems, 25 plans; every tenth item flagged) in a temporary SQLite
+store, then times:
+
+- open: what the report page runs on the server: load the current record, the report text
+  and the version log, index the text, build the highlight HTML, check for unsaved changes,
+  order and label the three item lists (target < 1.5 s);
+- save: saving the record with one changed item as a new version, with its decisions
+  (target < 200 ms).
+
+Run: python eval/bench_review.py [--repeat 5] [--apptest]
+`--apptest` also times the Streamlit script (AppTest) opening the report page.
+Prints the median and worst time of each; exits 1 if a median is over its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from extractor.document import SourceDocument
+from extractor.ground import ground_record
+from extractor.review import open_session
+from extractor.review.audit import audit_entries
+from extractor.review.edits import ItemEdit
+from extractor.review.labels import DECISION_LABELS, flag_reasons
+from extractor.schema import (
+    Achievement,
+    Area,
+    Flag,
+    FlagCode,
+    ListName,
+    Meta,
+    Metric,
+    Plan,
+    Problem,
+    Provenance,
+    Record,
+)
+from extractor.store import Store
+
+OPEN_TARGET_S = 1.5
+SAVE_TARGET_S = 0.2
+TARGET_CHARS = 30_000
+ITEMS = {ListName.ACHIEVEMENTS: 100, ListName.PROBLEMS: 25, ListName.PLANS: 25}
+HEADINGS = {
+    ListName.ACHIEVEMENTS: "一、主要成效",
+    ListName.PROBLEMS: "二、存在的不足",
+    ListName.PLANS: "三、下一步工作计划",
+}
+_AREAS = list(Area)
+_FILLER = "坚持以习近平法治思想为指导，统筹推进法治政府建设各项任务，严格落实工作责任，确保各项措施落地见效"
+_ORDINALS = "一二三四五六七八九十"
+
+
+def _paragraph(list_name: ListName, n: int) -> tuple[str, list[tuple[str, int, str, str]]]:
+    """One item's paragraph (about 190 characters) and its metrics (name, value, unit, evidence)."""
+    lead = f"{n + 1}、第{n + 1}项重点工作推进情况。"
+    if list_name is ListName.ACHIEVEMENTS:
+        cases, people = 10 + 7 * n, 200 + 13 * n
+        metrics = [
+            (f"办理第{n + 1}类案件", cases, "件", f"办理第{n + 1}类案件{cases}件"),
+            (f"培训第{n + 1}批人员", people, "人次", f"培训第{n + 1}批人员{people}人次"),
+        ]
+        body = f"全年{metrics[0][3]}，{metrics[1][3]}，" + _FILLER
+    elif list_name is ListName.PROBLEMS:
+        metrics = []
+        body = f"{_ORDINALS[n % 10]}是第{n + 1}方面工作仍有短板，基层力量相对薄弱，" + _FILLER
+    else:
+        metrics = []
+        body = f"继续推进第{n + 1}项工作，进一步完善制度机制，" + _FILLER
+    text = lead + body
+    while len(text) < 190:
+        text += "，" + _FILLER[: 190 - len(text)]
+    return text + "。", metrics
+
+
+def build_report() -> tuple[str, Record]:
+    """A report of about TARGET_CHARS characters and its grounded 150-item record."""
+    lines = ["某县2024年法治政府建设年度报告", "2024年，我县深入贯彻落实党中央、国务院决策部署。"]
+    items: dict[ListName, list[Achievement | Problem | Plan]] = {name: [] for name in ListName}
+    for list_name, count in ITEMS.items():
+        lines.append(HEADINGS[list_name])
+        for n in range(count):
+            paragraph, metrics = _paragraph(list_name, n)
+            lines.append(paragraph)
+            common = {
+                "area": _AREAS[n % len(_AREAS)],
+                "text": paragraph[:30],
+                "evidence": paragraph,
+                "flags": [Flag(code=FlagCode.FUZZY_ALIGNMENT)] if n % 10 == 0 else [],
+            }
+            if list_name is ListName.ACHIEVEMENTS:
+                item: Achievement | Problem | Plan = Achievement(
+                    **common, metrics=[Metric(name=a, value=b, unit=c, evidence=d) for a, b, c, d in metrics]
+                )
+            elif list_name is ListName.PROBLEMS:
+                item = Problem(**common)
+            else:
+                item = Plan(**common)
+            items[list_name].append(item)
+    text = "\n".join(lines)
+    while len(text) < TARGET_CHARS:
+        text += "\n" + _FILLER + "。"
+    record = Record(
+        doc_id="bench-review",
+        meta=Meta(issuer="某县司法局", region="某县", report_year=2024),
+        achievements=items[ListName.ACHIEVEMENTS],  # type: ignore[arg-type]
+        problems=items[ListName.PROBLEMS],  # type: ignore[arg-type]
+        plans=items[ListName.PLANS],  # type: ignore[arg-type]
+        provenance=Provenance(backend="rules"),
+    )
+    return text, ground_record(record, text)
+
+
+def open_report_page(store: Store, doc_key: str) -> int:
+    """The report page's server work; returns the highlight's length (kept so it is used)."""
+    session = open_session(store, doc_key)
+    html = session.highlight(focus=(ListName.ACHIEVEMENTS, 0))
+    audit_entries(store.versions(doc_key))
+    session.has_unsaved_changes()
+    for list_name in ListName:
+        for position in session.display_order(list_name):
+            entry = session.entry(list_name, position)
+            _ = (DECISION_LABELS[entry.decision], flag_reasons(entry.item.flags), entry.item.text[:24])
+    return len(html)
+
+
+def _timed(work: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _report(label: str, times: list[float], target: float) -> bool:
+    median = statistics.median(times)
+    ok = median < target
+    print(
+        f"{label}: median {median * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms "
+        f"over {len(times)} runs (target < {target * 1000:.0f} ms) {'OK' if ok else 'OVER'}"
+    )
+    return ok
+
+
+def _time_saves(store: Store, doc_key: str, repeat: int) -> list[float]:
+    times = []
+    for n in range(repeat):
+        session = open_session(store, doc_key)
+        session.accept(ListName.ACHIEVEMENTS, n % 100, ItemEdit(area=_AREAS[(n + 1) % len(_AREAS)]))
+        start = time.perf_counter()
+        session.save(store, reviewer="基准测试", status="in_review")
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _time_apptest(db_url: str, repeat: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["EXTRACTOR_DB_URL"] = db_url
+    app = Path(__file__).resolve().parent.parent / "review_app.py"
+    times = []
+    for _ in range(repeat + 1):  # the first run imports everything: not counted
+        at = AppTest.from_file(str(app), default_timeout=120)
+        at.run()
+        at.button(key="rv_queue_open").click()
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        if at.exception:
+            raise RuntimeError(str(at.exception))
+    return times[1:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--apptest", action="store_true", help="also time the Streamlit script (AppTest)")
+    args = parser.parse_args()
+
+    text, record = build_report()
+    counts = {name.value: len(record.items(name)) for name in ListName}
+    print(f"report: {len(text):,} characters, {sum(counts.values())} items {counts}")
+    with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
+        db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        with Store(db_url) as store:
+            stored = store.save_extraction(
+                SourceDocument(doc_id=record.doc_id, path="/bench/bench-review.txt", text=text),
+                record,
+                run_id=None,
+            )
+            doc_key = stored.sha256
+            open_report_page(store, doc_key)  # warm-up: imports, connection pool, table creation
+            ok = _report(
+                "open report page",
+                _timed(lambda: open_report_page(store, doc_key), args.repeat),
+                OPEN_TARGET_S,
+            )
+            ok &= _report("save with one change", _time_saves(store, doc_key, args.repeat), SAVE_TARGET_S)
+        if args.apptest:
+            times = _time_apptest(db_url, args.repeat)
+            print(
+                f"AppTest report page run: median {statistics.median(times):.2f} s, worst {max(times):.2f} s"
+            )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Review stage: the logic behind `review_app.py`, testable without Streamlit.
+
+- `queue`: the report list (filters, flagged-first order, progress).
+- `session`: one report's working copy (edits, accept / fix / reject, added items, save).
+- `edits`, `locate`: applying edits and locating passages in the report.
+- `highlight`: the report's text as escaped HTML with evidence highlighted.
+- `decisions`: per-item decisions stored beside each review version.
+- `audit`: the version log in Chinese; `gold`: 「设为金标准」; `downloads`: exports.
+"""
+
+from __future__ import annotations
+
+from extractor.review.errors import PassageNotFoundError, ReviewInputError
+from extractor.review.labels import Decision
+from extractor.review.session import ReviewSession, open_session
+
+__all__ = ["Decision", "PassageNotFoundError", "ReviewInputError", "ReviewSession", "open_session"]

@@ -1,0 +1,17 @@
+"""Errors of the review stage: a reviewer's input that cannot be applied.
+
+They derive from the project's error root; their message is Chinese and shown as is.
+(Candidates for `extractor.errors` if other stages need them.)
+"""
+
+from __future__ import annotations
+
+from extractor.errors import ExtractorError
+
+
+class ReviewInputError(ExtractorError):
+    """A reviewer's edit or request that cannot be applied (nothing was changed)."""
+
+
+class PassageNotFoundError(ReviewInputError):
+    """A pasted or edited passage is not in the report's text."""

@@ -1,0 +1,197 @@
+"""The review screen driven through streamlit.testing (AppTest) against a temporary store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from review_fixtures import DOC_ID, fill_store
+from streamlit.testing.v1 import AppTest
+
+from extractor.review import open_session
+from extractor.review.edits import ItemEdit
+from extractor.schema import Area, ListName
+from extractor.store import Store
+
+APP = Path(__file__).resolve().parent.parent / "review_app.py"
+SECRET = "sk-test-0123456789abcdef-never-shown"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = fill_store(tmp_path / "review.db")
+    monkeypatch.setenv("EXTRACTOR_DB_URL", url)
+    monkeypatch.setenv("EXTRACTOR_GOLD_DIR", str(tmp_path / "gold"))
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    return url
+
+
+def started(reviewer: str = "张三") -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    if reviewer:
+        at.text_input(key="rv_top_reviewer").input(reviewer)
+    return at
+
+
+def open_report(at: AppTest) -> AppTest:
+    at.button(key="rv_queue_open").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rendered_text(at: AppTest) -> str:
+    return "\n".join(str(getattr(node, "proto", "")) for node in at._tree)
+
+
+def messages(at: AppTest, kind: str) -> list[str]:
+    return [element.value for element in getattr(at, kind)]
+
+
+def test_queue_lists_the_report_with_status_flags_and_progress(db_url: str) -> None:
+    at = started()
+    table = at.dataframe[0].value
+    assert list(table["报告"]) == [DOC_ID]
+    assert (
+        list(table["状态"]) == ["待审核"]
+        and list(table["待核查条目"]) == [1]
+        and list(table["条目数"]) == [4]
+    )
+    assert "已审核 0 / 1 份报告" in rendered_text(at)
+    at.multiselect(key="rv_queue_status").select("approved").run()
+    assert at.dataframe[0].value.empty
+    assert any("没有符合筛选条件的报告" in c for c in messages(at, "caption"))
+
+
+def test_report_page_shows_escaped_source_and_flagged_items_first(db_url: str) -> None:
+    at = open_report(started())
+    assert [tab.label for tab in at.tabs] == ["基本信息", "主要成效", "存在不足", "下步计划", "修改记录"]
+    source = next(h.value for h in at.html if "rv-source" in h.value)
+    assert "<script" not in source and "<img" not in source and "&lt;script&gt;" in source
+    assert source.count("<mark") == 4
+    # The flagged achievement (second in the record) is the one opened, with its reason.
+    assert at.selectbox(key="rv_achievements_focus").value == 1
+    assert any("规则与模型判断的领域不一致" in w for w in messages(at, "warning"))
+    assert SECRET not in rendered_text(at)
+
+
+def test_change_area_edit_metrics_accept_save_and_see_the_audit_entry(db_url: str) -> None:
+    at = open_report(started())
+    at.selectbox(key="rv_achievements_item_1_area").select("普法与法治宣传")
+    at.session_state["rv_achievements_item_1_metrics"] = {
+        "edited_rows": {},
+        "added_rows": [{"name": "发放资料", "value": 40000, "unit": "份", "evidence": "发放资料4万余份"}],
+        "deleted_rows": [],
+    }
+    at.button(key="rv_achievements_item_1_accept").click().run()
+    assert not at.error, messages(at, "error")
+    assert at.selectbox(key="rv_achievements_focus").value == 0  # moved on to the next undecided item
+    at.button(key="rv_save_save").click().run()
+    assert any("已保存为 v2" in s for s in messages(at, "success"))
+
+    with Store(db_url) as store:
+        current = store.current_record(DOC_ID)
+    assert (current.version, current.kind, current.reviewer, current.status) == (
+        2,
+        "review",
+        "张三",
+        "in_review",
+    )
+    saved = current.record.achievements[1]
+    assert saved.area is Area.LEGAL_EDUCATION and saved.flags == []
+    assert [(m.name, m.value) for m in saved.metrics] == [("普法活动", 120), ("发放资料", 40000)]
+    audit = [e.label for e in at.expander if e.label.startswith("v2")]
+    assert audit and "张三" in audit[0] and "审核中" in audit[0]
+    assert any("主要成效第2条 · 领域" in str(df.value.to_dict()) for df in at.dataframe)
+
+
+def test_saving_requires_a_reviewer_name(db_url: str) -> None:
+    at = open_report(started(reviewer=""))
+    at.button(key="rv_achievements_item_1_accept").click().run()
+    at.button(key="rv_save_save").click().run()
+    assert any("审核人" in e for e in messages(at, "error"))
+    with Store(db_url) as store:
+        assert [v.version for v in store.versions(DOC_ID)] == [1]
+
+
+def test_conflicting_save_is_refused_with_who_and_what(db_url: str) -> None:
+    at = open_report(started())
+    # Another reviewer saves between opening the page and saving it.
+    with Store(db_url) as store:
+        other = open_session(store, DOC_ID)
+        other.accept(ListName.PLANS, 0, ItemEdit(text="打造普法精品"))
+        other.save(store, reviewer="李四", status="in_review")
+    at.selectbox(key="rv_achievements_item_1_area").select("普法与法治宣传")
+    at.button(key="rv_achievements_item_1_accept").click().run()
+    assert any("已有人保存了 v2" in w for w in messages(at, "warning"))
+    at.button(key="rv_save_save").click().run()
+    error = " ".join(messages(at, "error"))
+    assert "保存冲突" in error and "李四" in error and "下步计划第1条 · 摘要" in error
+    with Store(db_url) as store:
+        assert [v.version for v in store.versions(DOC_ID)] == [1, 2]
+        assert store.current_record(DOC_ID).record.plans[0].text == "打造普法精品"
+    # Reloading takes the other reviewer's version as the new base.
+    at.button(key="rv_conflict_reload").click().run()
+    assert not at.error
+    assert "打开的版本：v2（李四）" in " ".join(messages(at, "caption"))
+
+
+def test_reject_leaves_the_item_out_of_the_saved_record(db_url: str) -> None:
+    at = open_report(started())
+    at.button(key="rv_problems_item_0_reject").click().run()
+    assert any("已退回" in i for i in messages(at, "info"))
+    at.button(key="rv_save_save").click().run()
+    with Store(db_url) as store:
+        assert store.current_record(DOC_ID).record.problems == []
+        [review] = [v for v in store.versions(DOC_ID) if v.kind == "review"]
+    assert any(change.path == "problems[0]" and change.new is None for change in review.diff)
+
+
+def test_add_missed_item_from_a_pasted_passage(db_url: str) -> None:
+    at = open_report(started())
+    at.text_area(key="rv_achievements_add_passage").input("全年培训执法人员500人次。")
+    at.button(key="rv_achievements_add_submit").click().run()
+    assert any("不在报告原文中" in e for e in messages(at, "error"))
+    at.text_area(key="rv_achievements_add_passage").input("办理法律援助案件86件，挽回经济损失约8万元。")
+    at.button(key="rv_achievements_add_submit").click().run()
+    assert any("已添加为主要成效第 3 条" in s for s in messages(at, "success"))
+    assert at.selectbox(key="rv_achievements_focus").value == 2
+    assert (
+        at.text_area(key="rv_achievements_item_2_evidence").value
+        == "办理法律援助案件86件，挽回经济损失约8万元。"
+    )
+
+
+def test_approve_then_promote_to_gold(db_url: str, tmp_path: Path) -> None:
+    at = open_report(started())
+    at.button(key="rv_gold_promote").click().run()
+    assert any("已通过" in e for e in messages(at, "error"))
+    at.button(key="rv_save_accept_all").click().run()
+    at.radio(key="rv_save_status").set_value("approved")
+    at.button(key="rv_save_save").click().run()
+    assert any("已通过" in s for s in messages(at, "success"))
+    at.button(key="rv_gold_promote").click().run()
+    gold = tmp_path / "gold" / f"{DOC_ID}.json"
+    assert any(str(gold) in s for s in messages(at, "success"))
+    assert json.loads(gold.read_text(encoding="utf-8"))["doc_id"] == DOC_ID
+    # A second promotion without the overwrite box keeps the file.
+    gold.write_text('{"kept": true}', encoding="utf-8")
+    at.button(key="rv_gold_promote").click().run()
+    assert any("已存在" in e for e in messages(at, "error"))
+    assert json.loads(gold.read_text(encoding="utf-8")) == {"kept": True}
+
+
+def test_back_to_queue_shows_the_saved_status(db_url: str) -> None:
+    at = open_report(started())
+    at.button(key="rv_save_accept_all").click().run()
+    at.radio(key="rv_save_status").set_value("approved")
+    at.button(key="rv_save_save").click().run()
+    at.button(key="rv_report_back").click().run()
+    table = at.dataframe[0].value
+    assert list(table["状态"]) == ["已通过"] and list(table["最后审核人"]) == ["张三"]
+    assert "已审核 1 / 1 份报告" in rendered_text(at)
+    # The approved record is offered for download in every format.
+    assert {b.key for b in at.download_button} == {"rv_output_csv", "rv_output_xlsx", "rv_output_jsonl"}
+    assert all("1 份" in b.label for b in at.download_button)
