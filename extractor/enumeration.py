@@ -145,7 +145,9 @@ def find_tokens(chunks: list[Chunk], *, causes: list[tuple[int, int]] | None = N
         cause_runs: set[str] = set()
         for m in _INLINE.finditer(text, chunk.start + 1, chunk.end):
             kind, ordinal = _kind_and_ordinal(m)
-            started = [pos for pos in chunk_causes if pos <= m.start() and (cause_from is None or pos > cause_from)]
+            started = [
+                pos for pos in chunk_causes if pos <= m.start() and (cause_from is None or pos > cause_from)
+            ]
             if started:
                 cause_from, cause_runs = started[-1], set()
             if cause_from is not None:
@@ -207,12 +209,18 @@ def leaf_pieces(chunks: list[Chunk], tokens: list[Token], *, context: list[str])
             body = [ci for ci in body if ci < end_chunk or end_pos > chunks[ci].start]
             if not body:
                 c = chunks[token.chunk]
-                pieces.append(LeafPiece(token.chunk, token.pos, token.chunk, c.end, token.marker, token.title, ctx))
+                pieces.append(
+                    LeafPiece(token.chunk, token.pos, token.chunk, c.end, token.marker, token.title, ctx)
+                )
                 continue
             for ci in body:
                 c = chunks[ci]
                 stop = end_pos if ci == end_chunk else c.end
-                pieces.append(LeafPiece(ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), [*ctx, token.title]))
+                pieces.append(
+                    LeafPiece(
+                        ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), [*ctx, token.title]
+                    )
+                )
             continue
         pieces.append(LeafPiece(token.chunk, token.pos, end_chunk, end_pos, token.marker, token.title, ctx))
     return pieces

@@ -13,7 +13,11 @@ from extractor.segment_model import SectionKind, SegmentedReport
 
 _ORG_SUFFIX = r"(?:人民政府|委员会|司法局|监督管理局|管理局|局|办公室|政府|法院|检察院|中心|委|办|厅)"
 _ISSUER = re.compile(
-    r"((?:中共)?[\u4e00-\u9fff]{2,20}?" + _ORG_SUFFIX + r"(?:[\s、和与及]+(?:中共)?[\u4e00-\u9fff]{2,20}?" + _ORG_SUFFIX + r")?)"
+    r"((?:中共)?[\u4e00-\u9fff]{2,20}?"
+    + _ORG_SUFFIX
+    + r"(?:[\s、和与及]+(?:中共)?[\u4e00-\u9fff]{2,20}?"
+    + _ORG_SUFFIX
+    + r")?)"
     r"(?=\s*(?:关于|20\d{2}|二〇|\d{4}年|上半年|年度|法治|$))"
 )
 _REGION = re.compile(r"^(?:中共)?([\u4e00-\u9fff]{1,12}?(?:自治县|自治旗|自治州|县|区|市|旗|乡|镇|街道))")
@@ -22,7 +26,9 @@ _TITLE_WORDS = re.compile(r"报告|总结|法治政府建设|工作情况")
 _HALF = re.compile(r"(上半年|半年|1-6月|1—6月|一至六月)")
 _SIGNED_DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(20\d{2})[-./](\d{1,2})[-./](\d{1,2})")
-_PUBLISHED = re.compile(r"(?:发布时间|发布日期|发文日期|成文日期)\s*[:：]?\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
+_PUBLISHED = re.compile(
+    r"(?:发布时间|发布日期|发文日期|成文日期)\s*[:：]?\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})"
+)
 
 
 def _date(y: str, m: str, d: str) -> dt.date | None:
@@ -59,7 +65,10 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     title_lines = [] if title_at is None else [head[title_at], *head[max(0, title_at - 1) : title_at]]
     issuer = find_issuer(title_lines) or find_issuer(list(reversed(tail))) or find_issuer(head[:3])
     if issuer is None:
-        body_org = re.search(r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))", text[:600])
+        body_org = re.search(
+            r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))",
+            text[:600],
+        )
         issuer = body_org.group(1) if body_org else None
 
     first_years = _YEAR.findall(title) or _YEAR.findall(" ".join(lines[:3]))

@@ -16,7 +16,9 @@ from functools import lru_cache
 
 # Characters that NFKC leaves alone and that are not whitespace: ASCII graphics, CJK unified
 # ideographs and the common CJK punctuation. Everything else is looked at one by one.
-_STABLE_RUN = re.compile(r"[!-~\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b\u3008-\u3011\u2014\u2026]+")
+_STABLE_RUN = re.compile(
+    r"[!-~\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b\u3008-\u3011\u2014\u2026]+"
+)
 _WHITESPACE = re.compile(r"\s+")
 # Full-width ASCII forms and the ideographic space map one-to-one under NFKC: translating
 # them first keeps offsets unchanged and leaves long stable runs for the fast path.

@@ -26,7 +26,9 @@ _CHROME = re.compile(
 )
 _BREADCRUMB = re.compile(r"(首页|网站首页).{0,40}[>»/]")
 _SHI_START = re.compile(r"^[一二三四五六七八九十]{1,3}是")
-_PARAGRAPH_MARKER = re.compile(r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节])")
+_PARAGRAPH_MARKER = re.compile(
+    r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节])"
+)
 _TITLEISH_END = re.compile(r"(报告|总结|情况|计划|安排|打算|思路|重点|成效|不足|问题|原因|举措|目录)$")
 _ORG_END = re.compile(r"(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处|室)$")
 _DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$")
@@ -92,10 +94,16 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None) -> bool:
         return False
     if width is not None and nxt.indented:
         return False  # hard-wrapped text marks a new paragraph by its indent
-    if _SHI_START.match(nxt.text) and _is_heading_like(prev.text) and not any(c in TERMINAL for c in prev.text):
+    if (
+        _SHI_START.match(nxt.text)
+        and _is_heading_like(prev.text)
+        and not any(c in TERMINAL for c in prev.text)
+    ):
         return False  # a heading line that happens to be nearly full width
     full_width = width is not None and len(prev.text) >= width - 3
-    if prev.text[-1] in TERMINAL or (prev.text[-1] in _CLOSERS and len(prev.text) > 1 and prev.text[-2] in TERMINAL):
+    if prev.text[-1] in TERMINAL or (
+        prev.text[-1] in _CLOSERS and len(prev.text) > 1 and prev.text[-2] in TERMINAL
+    ):
         # A wrapped line can end on a full stop by chance; only a full-width one continues.
         return full_width and not _is_heading_like(prev.text)
     if full_width:

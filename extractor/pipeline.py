@@ -38,7 +38,9 @@ def check_genre(doc: SourceDocument, segmented: SegmentedReport) -> None:
     points = sum(len(s.points) for s in segmented.sections)
     terms = len(_GENRE_TERMS.findall(doc.text))
     if not kinds or points == 0:
-        raise NotAReportError("not a report of this kind: no achievements, problems or plans sections found", source=doc.path)
+        raise NotAReportError(
+            "not a report of this kind: no achievements, problems or plans sections found", source=doc.path
+        )
     if terms < 5 or (kinds == {SectionKind.ACHIEVEMENTS} and terms < 15):
         raise NotAReportError(
             "not a 法治政府建设 report: sections found, but almost none of the genre's vocabulary",

@@ -121,7 +121,9 @@ def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
             best.cause = cause
 
 
-def _first_statements(found: list[MetricMatch], seen: dict[tuple[float, str], list[MetricMatch]]) -> list[MetricMatch]:
+def _first_statements(
+    found: list[MetricMatch], seen: dict[tuple[float, str], list[MetricMatch]]
+) -> list[MetricMatch]:
     """Drop figures already stated earlier in the report for the same thing (same value and
     unit, similar name); remember the new ones."""
     fresh: list[MetricMatch] = []
@@ -135,12 +137,20 @@ def _first_statements(found: list[MetricMatch], seen: dict[tuple[float, str], li
     return fresh
 
 
-def _item(source: str, point: Point, kind: SectionKind, seen_metrics: dict[tuple[float, str], list[MetricMatch]]):
+def _item(
+    source: str, point: Point, kind: SectionKind, seen_metrics: dict[tuple[float, str], list[MetricMatch]]
+):
     span = point.span
     evidence = source[span.start : span.end].strip()
     text = summary_text(evidence, point.lead)
     area = classify_area(evidence, lead=text, context=point.context)
-    common = {"area": area, "text": text, "evidence": evidence, "span": span, "alignment": AlignmentStatus.EXACT}
+    common = {
+        "area": area,
+        "text": text,
+        "evidence": evidence,
+        "span": span,
+        "alignment": AlignmentStatus.EXACT,
+    }
     if kind is SectionKind.ACHIEVEMENTS:
         # A figure repeated later for the same thing counts once, at its first statement.
         fresh = _first_statements(_metrics(source, span), seen_metrics)
@@ -180,7 +190,9 @@ def _strip_marker(text: str) -> str:
     return (text[m.end() :] if m else text).strip()
 
 
-def item_from_passage(source_text: str, span: Span, list_name: ListName | str) -> Achievement | Problem | Plan:
+def item_from_passage(
+    source_text: str, span: Span, list_name: ListName | str
+) -> Achievement | Problem | Plan:
     """A draft item for a passage a reviewer added: area, text and metrics pre-filled."""
     kind = SectionKind(ListName(list_name).value)
     point = Point(span=span)

@@ -174,7 +174,9 @@ class Record(_Strict):
 _ITEM_INTERNAL = {"span": True, "alignment": True, "flags": True}
 _INTERNAL_FIELDS = {
     "provenance": True,
-    "achievements": {"__all__": {**_ITEM_INTERNAL, "metrics": {"__all__": {"span": True, "alignment": True}}}},
+    "achievements": {
+        "__all__": {**_ITEM_INTERNAL, "metrics": {"__all__": {"span": True, "alignment": True}}}
+    },
     "problems": {"__all__": _ITEM_INTERNAL},
     "plans": {"__all__": _ITEM_INTERNAL},
 }

@@ -29,19 +29,25 @@ _PLANS = re.compile(
     r"|\d{4}年(度)?.{0,16}(计划|安排|打算|思路|重点|目标|任务)"
     r"|工作(计划|安排|打算|思路|重点|设想|举措)$|(计划|打算|安排|思路)$"
 )
-_CAUSES = re.compile(r"^(产生|存在|出现|造成)?(上述|以上|这些)?(问题|不足)?(的)?(主要)?原因(分析)?(如下|主要(是|有))?$")
+_CAUSES = re.compile(
+    r"^(产生|存在|出现|造成)?(上述|以上|这些)?(问题|不足)?(的)?(主要)?原因(分析)?(如下|主要(是|有))?$"
+)
 # A problems passage that opens inside a paragraph: "…还存在一些短板弱项…主要是：一是…"
 _PROBLEMS_RUN_IN = re.compile(
     r"(存在|面临|仍有|还有)[^。]{0,30}(不足|问题|短板|弱项|困难|差距)[^。]{0,30}[。：:]?\s*(主要(是|有|表现(在|为))|具体(表现)?(为|如下|是)|表现(在|为)|如下)?[：:]"
 )
-_PLANS_RUN_IN = re.compile(r"(工作计划|工作安排|工作打算|工作思路|工作重点|计划如下|打算如下|安排如下)[：:]\s*")
+_PLANS_RUN_IN = re.compile(
+    r"(工作计划|工作安排|工作打算|工作思路|工作重点|计划如下|打算如下|安排如下)[：:]\s*"
+)
 _SHORTFALL_LINE = re.compile(r"^(存在的?)?(不足之处|存在不足|存在问题|不足|问题)[：:]")
 _CAUSE_IN_POINT = re.compile(
     r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因)"
 )
 _CLOSING = re.compile(r"(我们将|我局将|我们要|我局要|我们会|全局上下将|我县将|我区将)|^(总之|总而言之|今后)")
 _TRAILING_REMARK = re.compile(r"(对此|为此|总之|总的来看|今后)[^。]*[。!！]?$")
-_ORG_LINE = re.compile(r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处)$")
+_ORG_LINE = re.compile(
+    r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处)$"
+)
 _DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$")
 _INTRO = re.compile(r"(现将|如下|以下几个方面|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$")
 _YEAR = re.compile(r"(20\d{2})\s*年")
@@ -117,7 +123,11 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             kind = classify_heading(heading, numbered_top=False)
             if kind is SectionKind.PLANS and current is not None and current.kind is SectionKind.PLANS:
                 kind = None
-        in_late = current is not None and current.kind in (SectionKind.PROBLEMS, SectionKind.PLANS, SectionKind.CAUSES)
+        in_late = current is not None and current.kind in (
+            SectionKind.PROBLEMS,
+            SectionKind.PLANS,
+            SectionKind.CAUSES,
+        )
         if kind is not None or (marker_kind == "cn" and not in_late):
             if kind is None:
                 kind = SectionKind.ACHIEVEMENTS
@@ -129,10 +139,16 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             if not standalone and rest < len(text):
                 current.chunks.append(Chunk(para, rest, len(text)))
             continue
-        plan_cut = _plans_heading_inside(text) if (current is None or current.kind is not SectionKind.PLANS) else None
+        plan_cut = (
+            _plans_heading_inside(text)
+            if (current is None or current.kind is not SectionKind.PLANS)
+            else None
+        )
         if plan_cut is not None:
             h_start, h_end, body = plan_cut
-            current = open_section(SectionKind.PLANS, text[h_start:h_end].rstrip("：:"), _span(para, h_start, h_end))
+            current = open_section(
+                SectionKind.PLANS, text[h_start:h_end].rstrip("：:"), _span(para, h_start, h_end)
+            )
             if body < len(text):
                 current.chunks.append(Chunk(para, body, len(text)))
             continue
@@ -147,7 +163,11 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             shortfall.chunks.append(Chunk(para, 0, len(text)))
             current = open_section(previous.kind, previous.heading, previous.heading_span)
             continue
-        if current is not None and current.kind is SectionKind.PROBLEMS and _CAUSES.match(heading.rstrip("：:")):
+        if (
+            current is not None
+            and current.kind is SectionKind.PROBLEMS
+            and _CAUSES.match(heading.rstrip("：:"))
+        ):
             current = open_section(SectionKind.CAUSES, heading, _span(para, 0, len(heading)))
             rest = _skip_punct(text, len(heading))
             if rest < len(text):

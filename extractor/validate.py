@@ -33,6 +33,8 @@ def validate_record(record: Record) -> Record:
         for metric in item.metrics:
             if not value_in_evidence(metric):
                 detail = f"指标“{metric.name}”的数值 {metric.value:g} 未出现在其证据中"
-                if not any(f.code is FlagCode.METRIC_NOT_IN_EVIDENCE and f.detail == detail for f in item.flags):
+                if not any(
+                    f.code is FlagCode.METRIC_NOT_IN_EVIDENCE and f.detail == detail for f in item.flags
+                ):
                     item.flags.append(Flag(code=FlagCode.METRIC_NOT_IN_EVIDENCE, detail=detail))
     return record

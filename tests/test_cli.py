@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DOCS, SEED_IDS
 from typer.testing import CliRunner
 
-from conftest import DOCS, SEED_IDS
 from extractor.cli.app import app, register_commands
 from extractor.schema import Record
 from extractor.store import Store
@@ -59,7 +59,9 @@ def test_bad_files_are_reported_and_the_batch_goes_on(workdir: Path) -> None:
     shutil.copy(DOCS / "hubin-2024.txt", folder / "hubin-2024.txt")
     (folder / "empty.txt").write_text("", encoding="utf-8")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 20)
-    (folder / "novel.txt").write_text("第一章 春天\n\n小明走进花园，看见一只猫。猫在树下睡觉。\n" * 5, encoding="utf-8")
+    (folder / "novel.txt").write_text(
+        "第一章 春天\n\n小明走进花园，看见一只猫。猫在树下睡觉。\n" * 5, encoding="utf-8"
+    )
     (folder / "huge.txt").write_text("法治" * 1_400_000, encoding="utf-8")  # ~8 MB
     (folder / "fake.pdf").write_bytes(b"%PDF-1.4\n% not really a pdf\n")
     result = _extract(str(folder), "--out", "out")

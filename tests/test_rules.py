@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import DOCS, SEED_IDS
+
 from extractor.load import load_document
 from extractor.normalise import is_verbatim
 from extractor.pipeline import extract_document

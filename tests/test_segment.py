@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import DOCS, GOLD, SEED_IDS
+
 from extractor.document import SourceDocument
 from extractor.normalise import matching_key
 from extractor.segment import classify_heading, segment_report
@@ -70,7 +70,9 @@ def test_closing_remarks_and_signatures_are_not_items() -> None:
     plans = [text[p.span.start : p.span.end] for p in segmented.points_of(SectionKind.PLANS)]
     assert not any("查漏补缺" in p for p in plans)
     text, segmented = _segment("heping-2024")
-    assert not any("2025年2月5日" in text[p.span.start : p.span.end] for s in segmented.sections for p in s.points)
+    assert not any(
+        "2025年2月5日" in text[p.span.start : p.span.end] for s in segmented.sections for p in s.points
+    )
 
 
 @pytest.mark.parametrize(
