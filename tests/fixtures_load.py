@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import docx
@@ -130,7 +130,8 @@ def gov_page_html(title: str, paragraphs: Sequence[str], *, charset: str = "utf-
 """
 
 
-def _wrap(paragraph: str, measure, max_width: float) -> list[str]:  # measure: str -> float
+def _wrap(paragraph: str, measure: Callable[[str], float], max_width: float) -> list[str]:
+    """Break `paragraph` into lines no wider than `max_width` (CJK text breaks anywhere)."""
     lines: list[str] = []
     current = ""
     for ch in paragraph:

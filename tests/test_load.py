@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 from extractor.errors import ConfigError, LoadError
 from extractor.load import iter_report_files, load_document
 from extractor.load.html import find_publish_date, is_chrome_line
-from extractor.load.ocr import OcrBox, boxes_to_text
+from extractor.load.ocr import OcrBox, boxes_to_text, ocr_engine
 from extractor.normalise import matching_key
 
 CJK_FONT = find_cjk_font()
@@ -196,9 +196,24 @@ def test_only_pages_without_text_layer_are_ocred(tmp_path: Path) -> None:
     assert "page 2 of 2" in doc.warnings[0]
 
 
-def test_blank_scan_reports_no_text(tmp_path: Path) -> None:
+def test_blank_scan_reports_no_text_and_engine_is_built_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rapidocr_onnxruntime
+
+    built: list[object] = []
+    real_engine = rapidocr_onnxruntime.RapidOCR
+
+    def counting_engine(*args: object, **kwargs: object) -> object:
+        built.append(real_engine)
+        return real_engine(*args, **kwargs)
+
+    monkeypatch.setattr(rapidocr_onnxruntime, "RapidOCR", counting_engine)
+    ocr_engine.cache_clear()
     path = write_image_pdf(tmp_path / "blank-scan.pdf", [Image.new("L", (1240, 1754), 255)])
-    assert "no text layer and OCR found no text" in str(load_error(path))
+    for _ in range(2):
+        assert "no text layer and OCR found no text" in str(load_error(path))
+    assert len(built) == 1
 
 
 def test_pdf_of_empty_pages_reports_no_text(tmp_path: Path) -> None:
@@ -252,6 +267,17 @@ def test_htm_suffix_and_undeclared_gbk(tmp_path: Path, seed_texts: dict[str, str
     assert doc.publish_date_hint is None
 
 
+def test_html_declared_gb2312_may_use_gbk_characters(tmp_path: Path) -> None:
+    # 喆 and 镕 are in GBK but not GB2312; pages labelled gb2312 use them all the same.
+    paragraphs = ["王喆同志作法治政府建设专题报告。", "朱镕基同志题词。"]
+    page = gov_page_html("某县2024年法治政府建设年度报告", paragraphs, charset="gb2312")
+    with pytest.raises(UnicodeEncodeError):
+        page.encode("gb2312")
+    path = tmp_path / "gb2312.html"
+    path.write_bytes(page.encode("gbk"))
+    assert load_document(path).text.split("\n")[1:] == paragraphs
+
+
 def test_publish_date_prefers_publication_label() -> None:
     page = "成文日期：2025-01-20 发布日期：2025年2月5日 日期：2024-12-31"
     assert find_publish_date(page) == dt.date(2025, 2, 5)
@@ -265,6 +291,8 @@ def test_publish_date_prefers_publication_label() -> None:
     [
         ("作者: 来源:本网 发布时间:2025-02-05 浏览次数:34 【字体:", True),
         ("索引号：11441624007167386F/2025-00012", True),
+        ("| 索引号：11441624007167386F/2025-00012 | 成文日期：2025-01-20 |", True),
+        ("| 行政复议案件 | 35件 |", False),
         ("【打印】 【关闭】", True),
         ("【字体：大 中 小】", True),
         ("打印本页 关闭窗口", True),

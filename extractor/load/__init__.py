@@ -7,6 +7,7 @@ extracted text, tidied once here so offsets stay stable afterwards.
 
 from __future__ import annotations
 
+import importlib
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,10 +23,6 @@ from extractor.load.common import (
     describe_over_limit,
     resolve_limit,
 )
-from extractor.load.docx import load_docx
-from extractor.load.html import load_html
-from extractor.load.pdf import load_pdf
-from extractor.load.txt import load_txt
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
@@ -35,13 +32,15 @@ __all__ = [
     "load_document",
 ]
 
-_Loader = Callable[..., Extracted]
-_FORMATS: dict[str, tuple[SourceFormat, _Loader]] = {
-    ".txt": ("txt", load_txt),
-    ".docx": ("docx", load_docx),
-    ".pdf": ("pdf", load_pdf),
-    ".html": ("html", load_html),
-    ".htm": ("html", load_html),
+# Suffix -> format; format `x` is read by `extractor.load.x.load_x`, imported on first use
+# so that importing this package (CLI start-up, `iter_report_files`) does not pay for
+# trafilatura, PDFium and python-docx.
+_FORMATS: dict[str, SourceFormat] = {
+    ".txt": "txt",
+    ".docx": "docx",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
 }
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_FORMATS)
 # Formats whose file *is* the text: their file size is bounded by the text limit.
@@ -73,7 +72,8 @@ def load_document(
         raise LoadError(
             f"unsupported file type {shown}; supported: {', '.join(SUPPORTED_SUFFIXES)}", source=source
         )
-    fmt, loader = _FORMATS[suffix]
+    fmt = _FORMATS[suffix]
+    loader: Callable[..., Extracted] = getattr(importlib.import_module(f"{__name__}.{fmt}"), f"load_{fmt}")
     text_limit = resolve_limit(max_text_bytes, TEXT_LIMIT_ENV, DEFAULT_MAX_TEXT_BYTES)
 
     data = _read_bounded(path, fmt=fmt, text_limit=text_limit, max_file_bytes=max_file_bytes)

@@ -78,8 +78,12 @@ def load_html(data: bytes, *, source: str) -> Extracted:
 
 
 def is_chrome_line(line: str) -> bool:
-    """True for a line that is web-page furniture (metadata labels, print/close/share links)."""
-    return bool(_CHROME_LINE.search(line.strip()))
+    """True for a line that is web-page furniture (metadata labels, print/close/share links).
+
+    A table row ("| 索引号：… | 成文日期：… |", as trafilatura renders tables) counts by its
+    first cell.
+    """
+    return bool(_CHROME_LINE.search(line.strip().lstrip("|").strip()))
 
 
 def find_publish_date(page_text: str) -> dt.date | None:
