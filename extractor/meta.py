@@ -55,7 +55,7 @@ def region_of(issuer: str | None) -> str | None:
 
 def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     """Meta fields by the spec's rules; a field stays None when the report does not say."""
-    text = normalise(doc.text).text
+    text = normalise(doc.text[:2000]).text  # dates and the issuer sit near the top
     head = segmented.head_lines
     tail = segmented.tail_lines
     lines = head
@@ -87,7 +87,7 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
 
     publish_date = doc.publish_date_hint
     if publish_date is None:
-        m = _PUBLISHED.search(text[:2000])
+        m = _PUBLISHED.search(text)
         if m:
             publish_date = _date(*m.groups())
     if publish_date is None:

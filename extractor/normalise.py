@@ -14,16 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Characters that NFKC leaves alone and that are not whitespace: ASCII graphics, CJK unified
-# ideographs and the common CJK punctuation. Everything else is looked at one by one.
+# Characters that NFKC maps one to one (or leaves alone) and that are not whitespace: ASCII
+# graphics, CJK unified ideographs, common CJK punctuation and the full-width ASCII forms.
+# Runs of them are normalised whole; everything else is looked at one by one.
 _STABLE_RUN = re.compile(
     r"[!-~\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b\u3008-\u3011\u2014\u2026]+"
 )
 _WHITESPACE = re.compile(r"\s+")
-# Full-width ASCII forms and the ideographic space map one-to-one under NFKC: translating
-# them first keeps offsets unchanged and leaves long stable runs for the fast path.
-_ONE_TO_ONE = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFF01, 0xFF5F)}
-_ONE_TO_ONE[0x3000] = " "
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +50,22 @@ def _nfkc_char(ch: str) -> str:
 def normalise(text: str, *, drop_whitespace: bool = False) -> NormalisedText:
     """NFKC per character (so offsets stay exact), optionally dropping all whitespace.
 
-    Runs of characters NFKC cannot change are copied whole; only the rest is looked at one
-    character at a time, which keeps this fast on Chinese text.
+    Runs of characters that NFKC maps one to one are normalised whole (C speed); only the
+    rest is looked at one character at a time, which keeps this fast on Chinese text.
     """
     out: list[str] = []
     origin: list[int] = []
     pos = 0
     length = len(text)
-    text = text.translate(_ONE_TO_ONE)
     while pos < length:
         m = _STABLE_RUN.match(text, pos)
         if m:
-            out.append(m.group(0))
-            origin.extend(range(pos, m.end()))
-            pos = m.end()
-            continue
+            run = unicodedata.normalize("NFKC", m.group(0))
+            if len(run) == m.end() - pos:
+                out.append(run)
+                origin.extend(range(pos, m.end()))
+                pos = m.end()
+                continue
         ch = text[pos]
         piece = ch if ch.isascii() else _nfkc_char(ch)
         for produced in piece:
