@@ -117,8 +117,17 @@ def _span_holds(source: str, span: Span | None, quote: str) -> bool:
     return window.strip() == quote.strip() or matching_key(window) == matching_key(quote)
 
 
-def _flag_alignment(flags: list[Flag], status: AlignmentStatus | None, what: str) -> None:
+def alignment_flag(status: AlignmentStatus | None, what: str) -> Flag | None:
+    """The review flag an alignment status calls for (None when exact)."""
     if status is AlignmentStatus.NONE:
-        flags.append(Flag(code=FlagCode.UNALIGNED, detail=f"{what} not found in the source"))
-    elif status is AlignmentStatus.FUZZY:
-        flags.append(Flag(code=FlagCode.FUZZY_ALIGNMENT, detail=f"{what} only fuzzily aligned"))
+        return Flag(code=FlagCode.UNALIGNED, detail=f"{what} not found in the source")
+    if status is AlignmentStatus.FUZZY:
+        return Flag(code=FlagCode.FUZZY_ALIGNMENT, detail=f"{what} only fuzzily aligned")
+    return None
+
+
+def _flag_alignment(flags: list[Flag], status: AlignmentStatus | None, what: str) -> None:
+    flag = alignment_flag(status, what)
+    # A backend may already have flagged the same thing (the LLM backend grounds as it parses).
+    if flag is not None and flag not in flags:
+        flags.append(flag)

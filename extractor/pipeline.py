@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extractor.document import SourceDocument
-from extractor.errors import ConfigError, ExtractorError, NotAReportError
+from extractor.errors import ConfigError, ExtractorError, ModelError, NotAReportError
 from extractor.ground import ground_record
 from extractor.load import iter_report_files, load_document
 from extractor.rules import extract_with_rules
@@ -48,26 +48,63 @@ def check_genre(doc: SourceDocument, segmented: SegmentedReport) -> None:
         )
 
 
+@dataclass(frozen=True)
+class LLMResources:
+    """What the LLM backend needs besides the document: settings, cache and call log."""
+
+    settings: Any  # extractor.llm.LLMSettings (imported lazily: the rules path needs no openai)
+    cache: Any = None
+    call_log: Any = None
+    run_id: int | None = None
+
+
+@dataclass
+class Extraction:
+    record: Record
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+
 def extract_document(doc: SourceDocument, *, backend: str = "rules", llm: Any = None) -> Record:
-    """One document's grounded, validated record. `llm` is the LLM backend's settings object.
+    """One document's grounded, validated record. `llm`: LLM settings or `LLMResources`.
 
     Raises NotAReportError when the text is not a report of this genre, ConfigError for an
     unknown backend, ModelError when the model fails beyond its fallbacks.
     """
+    return run_extraction(doc, backend=backend, llm=llm).record
+
+
+def run_extraction(doc: SourceDocument, *, backend: str = "rules", llm: Any = None) -> Extraction:
+    """`extract_document` plus what the model calls cost (zero for rules)."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     segmented = segment_report(doc)
     check_genre(doc, segmented)
     record = extract_with_rules(doc, segmented)
+    extraction = Extraction(record)
     if backend == "llm":
         from extractor.llm import extract_with_llm
 
-        record = extract_with_llm(doc, segmented, rules_record=record, settings=llm).record
-    record = ground_record(record, doc.text)
+        resources = llm if isinstance(llm, LLMResources) else LLMResources(settings=llm)
+        if resources.settings is None:
+            raise ConfigError("the llm backend needs settings (model, base URL, key)")
+        out = extract_with_llm(
+            doc,
+            segmented,
+            rules_record=record,
+            settings=resources.settings,
+            cache=resources.cache,
+            call_log=resources.call_log,
+            run_id=None if resources.run_id is None else str(resources.run_id),
+        )
+        extraction = Extraction(out.record, out.usage.input_tokens, out.usage.output_tokens, out.cost_usd)
+    record = ground_record(extraction.record, doc.text)
     validate_record(record)
     if record.provenance is not None:
         record.provenance.extracted_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return record
+    extraction.record = record
+    return extraction
 
 
 @dataclass
@@ -77,6 +114,9 @@ class FileOutcome:
     error: str | None = None
     skipped: bool = False
     output: Path | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
 
 
 @dataclass
@@ -96,13 +136,35 @@ class BatchResult:
     def skipped(self) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.skipped]
 
+    @property
+    def input_tokens(self) -> int:
+        return sum(o.input_tokens for o in self.outcomes)
 
-def _work(path: Path, backend: str, llm: Any) -> tuple[SourceDocument | None, Record | None, str | None]:
+    @property
+    def output_tokens(self) -> int:
+        return sum(o.output_tokens for o in self.outcomes)
+
+    @property
+    def cost_usd(self) -> float | None:
+        costs = [o.cost_usd for o in self.extracted]
+        return None if not costs or any(c is None for c in costs) else sum(c for c in costs if c is not None)
+
+
+def _work(path: Path, backend: str, llm: Any) -> tuple[SourceDocument | None, FileOutcome]:
     try:
         doc = load_document(path)
-        return doc, extract_document(doc, backend=backend, llm=llm), None
+        done = run_extraction(doc, backend=backend, llm=llm)
+    except ModelError:
+        raise  # a whole-run failure (bad key, unknown model): stop the batch
     except ExtractorError as error:
-        return None, None, str(error)
+        return None, FileOutcome(path, error=str(error))
+    return doc, FileOutcome(
+        path,
+        record=done.record,
+        input_tokens=done.input_tokens,
+        output_tokens=done.output_tokens,
+        cost_usd=done.cost_usd,
+    )
 
 
 def write_record_json(record: Record, out_dir: Path) -> Path:
@@ -132,10 +194,26 @@ def extract_paths(
     """
     files = iter_report_files(paths)
     result = BatchResult()
-    model = getattr(llm, "model", None) if backend == "llm" else None
-    prompt_hash = getattr(llm, "prompt_hash", None) if backend == "llm" else None
+    model = llm.model if backend == "llm" and llm is not None else None
     if store is not None:
-        result.run_id = store.start_run(backend=backend, model=model, prompt_hash=prompt_hash)
+        result.run_id = store.start_run(backend=backend, model=model)
+    resources: LLMResources | None = None
+    if backend == "llm":
+        if llm is None:
+            raise ConfigError("the llm backend needs settings (model, base URL, key)")
+        from extractor.llm import CallLog, LLMCache, open_llm_engine
+
+        engine = store.engine if store is not None else open_llm_engine(None)
+        resources = LLMResources(
+            settings=llm, cache=LLMCache(engine), call_log=CallLog(engine), run_id=result.run_id
+        )
+
+    def prompt_hash_of(doc: SourceDocument) -> str | None:
+        if resources is None:
+            return None
+        from extractor.llm import prompt_hash_for
+
+        return prompt_hash_for(doc, resources.settings)
 
     def finish(outcome: FileOutcome, doc: SourceDocument | None) -> None:
         if outcome.record is not None and doc is not None:
@@ -155,31 +233,45 @@ def extract_paths(
             except ExtractorError as error:
                 finish(FileOutcome(path, error=str(error)), None)
                 continue
-            if store.has_extraction(doc.sha256, backend=backend, model=model, prompt_hash=prompt_hash):
+            if store.has_extraction(
+                doc.sha256, backend=backend, model=model, prompt_hash=prompt_hash_of(doc)
+            ):
                 finish(FileOutcome(path, skipped=True), None)
                 continue
         todo.append(path)
 
-    if concurrency <= 1:
-        for path in todo:
-            doc, record, error = _work(path, backend, llm)
-            finish(FileOutcome(path, record=record, error=error), doc)
-    else:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            futures = {pool.submit(_work, path, backend, llm): path for path in todo}
-            for future in as_completed(futures):
-                doc, record, error = future.result()
-                finish(FileOutcome(futures[future], record=record, error=error), doc)
+    work_llm = resources if resources is not None else llm
+    try:
+        if concurrency <= 1:
+            for path in todo:
+                finish(*_swap(_work(path, backend, work_llm)))
+        else:
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                futures = [pool.submit(_work, path, backend, work_llm) for path in todo]
+                for future in as_completed(futures):
+                    finish(*_swap(future.result()))
+    except ModelError:
+        if store is not None and result.run_id is not None:
+            store.finish_run(result.run_id, status="failed", stats=_stats(files, result))
+        raise
 
     if store is not None and result.run_id is not None:
-        store.finish_run(
-            result.run_id,
-            status="ok" if result.extracted or not result.failed else "failed",
-            stats={
-                "files": len(files),
-                "extracted": len(result.extracted),
-                "failed": len(result.failed),
-                "skipped": len(result.skipped),
-            },
-        )
+        status = "ok" if result.extracted or not result.failed else "failed"
+        store.finish_run(result.run_id, status=status, stats=_stats(files, result))
     return result
+
+
+def _swap(pair: tuple[SourceDocument | None, FileOutcome]) -> tuple[FileOutcome, SourceDocument | None]:
+    return pair[1], pair[0]
+
+
+def _stats(files: list[Path], result: BatchResult) -> dict[str, Any]:
+    return {
+        "files": len(files),
+        "extracted": len(result.extracted),
+        "failed": len(result.failed),
+        "skipped": len(result.skipped),
+        "input_tokens": result.input_tokens,
+        "output_tokens": result.output_tokens,
+        "cost_usd": result.cost_usd,
+    }

@@ -111,6 +111,13 @@ def extract_command(
         err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(1) from None
     console.print(_summary_table(result.outcomes))
+    if backend == "llm":
+        cost = result.cost_usd
+        console.print(
+            f"model {llm.model}: {result.input_tokens} tokens in, {result.output_tokens} tokens out"
+            + (f", estimated ${cost:.4f}" if cost is not None else ", cost unknown (no price for this model)")
+            + " (retries included; cached calls cost nothing)"
+        )
     console.print(
         f"{len(result.extracted)} extracted, {len(result.skipped)} skipped, {len(result.failed)} failed"
         + (f"; records in {out}/" if result.extracted else "")
