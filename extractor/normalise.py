@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Characters that NFKC maps one to one (or leaves alone) and that are not whitespace: ASCII
-# graphics, CJK unified ideographs, common CJK punctuation and the full-width ASCII forms.
-# Runs of them are normalised whole; everything else is looked at one by one.
-_STABLE_RUN = re.compile(
-    r"[!-~\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b\u3008-\u3011\u2014\u2026]+"
-)
+# Characters NFKC leaves alone: ASCII graphics, CJK unified ideographs and the common CJK
+# punctuation. Runs of them are copied whole.
+_IDENTITY_CHARS = r"!-~\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b\u3008-\u3011\u2014\u2026"
+_IDENTITY_RUN = re.compile(f"[{_IDENTITY_CHARS}]+")
+# When whitespace is kept, plain spaces and line breaks are copied whole too.
+_IDENTITY_RUN_WITH_SPACE = re.compile(f"[{_IDENTITY_CHARS} \n]+")
+# Full-width ASCII forms map one to one (，→ , ；→ ; １→ 1): runs of them are translated whole.
+_FULLWIDTH_RUN = re.compile("[\uff01-\uff5e]+")
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -50,22 +53,22 @@ def _nfkc_char(ch: str) -> str:
 def normalise(text: str, *, drop_whitespace: bool = False) -> NormalisedText:
     """NFKC per character (so offsets stay exact), optionally dropping all whitespace.
 
-    Runs of characters that NFKC maps one to one are normalised whole (C speed); only the
-    rest is looked at one character at a time, which keeps this fast on Chinese text.
+    Runs of characters NFKC leaves alone or maps one to one (full-width forms) are handled
+    whole; only the rest is looked at one character at a time, which keeps this fast.
     """
     out: list[str] = []
     origin: list[int] = []
     pos = 0
     length = len(text)
+    identity = _IDENTITY_RUN if drop_whitespace else _IDENTITY_RUN_WITH_SPACE
     while pos < length:
-        m = _STABLE_RUN.match(text, pos)
+        m = identity.match(text, pos) or _FULLWIDTH_RUN.match(text, pos)
         if m:
-            run = unicodedata.normalize("NFKC", m.group(0))
-            if len(run) == m.end() - pos:
-                out.append(run)
-                origin.extend(range(pos, m.end()))
-                pos = m.end()
-                continue
+            run = m.group(0)
+            out.append(run.translate(_FULLWIDTH) if run[0] >= "\uff01" else run)
+            origin.extend(range(pos, m.end()))
+            pos = m.end()
+            continue
         ch = text[pos]
         piece = ch if ch.isascii() else _nfkc_char(ch)
         for produced in piece:

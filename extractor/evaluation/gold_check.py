@@ -9,7 +9,6 @@ in the report, and whose every metric value is stated in the metric's own eviden
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +20,7 @@ from extractor.evaluation.documents import find_document, read_document
 from extractor.evaluation.matching import SourceKey
 from extractor.normalise import matching_key
 from extractor.schema import Area, ListName, Record
+from extractor.stated_values import value_in_text
 
 ROOT = "$"  # item path of a problem with the whole file
 
@@ -174,89 +174,3 @@ def _format_loc(loc: Iterable[int | str]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or ROOT
-
-
-# --- numbers stated in an evidence passage ---------------------------------------------------
-
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
-_ARABIC = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)[余多逾]?(千万|百万|万|亿|千)?")
-_MULTIPLIERS = {"千": 1e3, "万": 1e4, "百万": 1e6, "千万": 1e7, "亿": 1e8}
-
-
-def parse_chinese_numeral(token: str) -> int | None:
-    """Value of a Chinese numeral (一万二千 -> 12000, 九十 -> 90, 二〇二三 -> 2023).
-
-    None when the token states no digit (百 in 百分之, 千万 as an adverb).
-    """
-    if not token or not (any(ch in _CN_DIGITS for ch in token) or token[0] == "十"):
-        return None
-    if not any(ch in _CN_SMALL_UNITS or ch in "万亿" for ch in token):
-        return int("".join(str(_CN_DIGITS[ch]) for ch in token))  # read digit by digit
-    total = wan_part = section = number = 0
-    for ch in token:
-        if ch in _CN_DIGITS:
-            number = _CN_DIGITS[ch]
-        elif ch in _CN_SMALL_UNITS:
-            section += (number or 1) * _CN_SMALL_UNITS[ch]
-            number = 0
-        elif ch == "万":
-            wan_part = (section + number) * 10_000
-            section = number = 0
-        else:  # 亿
-            total = (total + wan_part + section + number) * 100_000_000
-            wan_part = section = number = 0
-    return total + wan_part + section + number
-
-
-def _own_number_candidates(text: str) -> set[float]:
-    key = matching_key(text)  # NFKC: full-width digits, commas and ％ become ASCII
-    values: set[float] = set()
-    for match in _ARABIC.finditer(key):
-        number = float(match.group(1).replace(",", ""))
-        values.add(number)
-        if match.group(2):
-            values.add(number * _MULTIPLIERS[match.group(2)])
-    for match in _CN_NUMERAL.finditer(key):
-        parsed = parse_chinese_numeral(match.group(0))
-        if parsed is not None:
-            values.add(float(parsed))
-    return values
-
-
-def _numbers_module_candidates(text: str) -> set[float]:
-    # The project's number parser, when present, knows more forms than the fallback above;
-    # its values are added to (never replace) the fallback's, so either may vouch for a value.
-    try:
-        from extractor.numbers import find_metrics
-    except ImportError:
-        return set()
-    return {float(match.value) for match in find_metrics(text)}
-
-
-def number_candidates(text: str) -> set[float]:
-    """Every number `text` states, as the parsers read it (raw and with 万/亿 applied)."""
-    return _own_number_candidates(text) | _numbers_module_candidates(text)
-
-
-def value_in_text(value: float, text: str) -> bool:
-    """True when `text` states `value` (relative tolerance 1e-6).
-
-    40000 in 4万余份, 80000 in 约8万元, 3400000 in 340余万元, 90 in 百分之九十,
-    12000 in 一万二千, 1002 in 1,002.
-    """
-    return any(math.isclose(value, candidate, rel_tol=1e-6) for candidate in number_candidates(text))

@@ -17,9 +17,9 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from extractor.ground import SourceIndex
-from extractor.llm.values import value_in_text
 from extractor.normalise import matching_key
 from extractor.schema import AlignmentStatus, Area, ListName, Period, Span
+from extractor.stated_values import value_in_text
 
 CONTEXT_KEY = "grounding"
 

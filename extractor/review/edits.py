@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from extractor.evaluation.gold_check import value_in_text
 from extractor.ground import SourceIndex
 from extractor.normalise import matching_key
 from extractor.review.errors import ReviewInputError
@@ -32,6 +31,7 @@ from extractor.schema import (
     Plan,
     Problem,
 )
+from extractor.stated_values import value_in_text
 
 #: Columns of the metrics table, in order.
 METRIC_COLUMNS = ("name", "value", "unit", "evidence")
