@@ -18,3 +18,12 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def seed_texts() -> dict[str, str]:
     return {doc_id: (DOCS / f"{doc_id}.txt").read_text(encoding="utf-8") for doc_id in SEED_IDS}
+
+
+@pytest.fixture
+def server():
+    """A scripted OpenAI-compatible server on 127.0.0.1 answering the sample report."""
+    from llm_server import ScriptedServer, sample_responder
+
+    with ScriptedServer(default=sample_responder) as running:
+        yield running

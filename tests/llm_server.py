@@ -451,3 +451,17 @@ def sample_responder(request: dict[str, Any]) -> Reply:
     if kind in SAMPLE_ITEMS:
         return Reply(payload={"items": SAMPLE_ITEMS[kind]})
     return echo_responder(request)
+
+
+def scripted_settings(server: ScriptedServer, *, api_key: str, **overrides: Any) -> Any:
+    """LLMSettings aimed at a scripted server: fast backoff, one call at a time by default."""
+    from extractor.llm import LLMSettings
+
+    values: dict[str, Any] = {
+        "base_url": server.base_url,
+        "api_key": api_key,
+        "backoff_initial": 0.01,
+        "concurrency": 1,
+    }
+    values.update(overrides)
+    return LLMSettings(**values)

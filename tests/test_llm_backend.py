@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from llm_server import (
     passages_in,
     sample_report,
     sample_responder,
+    scripted_settings,
     section_kind_of,
     span_of,
 )
@@ -32,21 +32,8 @@ from extractor.segment_model import SegmentedReport
 KEY = "sk-test-0123456789abcdef"
 
 
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer(default=sample_responder) as running:
-        yield running
-
-
 def settings_for(server: ScriptedServer, **overrides: Any) -> LLMSettings:
-    values: dict[str, Any] = {
-        "base_url": server.base_url,
-        "api_key": KEY,
-        "backoff_initial": 0.01,
-        "concurrency": 1,
-    }
-    values.update(overrides)
-    return LLMSettings(**values)
+    return scripted_settings(server, **{"api_key": KEY, **overrides})
 
 
 def run_sample(server: ScriptedServer, **overrides: Any):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_server import Reply, ScriptedServer, sample_report, sample_responder, section_kind_of
+from llm_server import (
+    Reply,
+    ScriptedServer,
+    sample_report,
+    sample_responder,
+    scripted_settings,
+    section_kind_of,
+)
 
 from extractor.errors import ModelError
 from extractor.llm import (
@@ -27,25 +33,12 @@ KEY = "sk-test-cache-0123456789abcdef"
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer(default=sample_responder) as running:
-        yield running
-
-
-@pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'extractor.db'}"
 
 
 def settings_for(server: ScriptedServer, **overrides: Any) -> LLMSettings:
-    values: dict[str, Any] = {
-        "base_url": server.base_url,
-        "api_key": KEY,
-        "backoff_initial": 0.01,
-        "concurrency": 1,
-    }
-    values.update(overrides)
-    return LLMSettings(**values)
+    return scripted_settings(server, **{"api_key": KEY, **overrides})
 
 
 def without_time(record_json: str) -> str:

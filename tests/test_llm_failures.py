@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from llm_server import (
     ScriptedServer,
     sample_report,
     sample_responder,
+    scripted_settings,
     section_kind_of,
 )
 
@@ -24,21 +24,8 @@ from extractor.schema import FlagCode
 KEY = "sk-test-failures-0123456789"
 
 
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer(default=sample_responder) as running:
-        yield running
-
-
 def settings_for(server: ScriptedServer, **overrides: Any) -> LLMSettings:
-    values: dict[str, Any] = {
-        "base_url": server.base_url,
-        "api_key": KEY,
-        "backoff_initial": 0.01,
-        "concurrency": 1,
-    }
-    values.update(overrides)
-    return LLMSettings(**values)
+    return scripted_settings(server, **{"api_key": KEY, **overrides})
 
 
 def run_sample(server: ScriptedServer, **overrides: Any):
