@@ -217,10 +217,12 @@ def extract_paths(
 
     def finish(outcome: FileOutcome, doc: SourceDocument | None) -> None:
         if outcome.record is not None and doc is not None:
-            if out_dir is not None:
-                outcome.output = write_record_json(outcome.record, out_dir)
+            # The store first: it is what --resume trusts; a JSON file lost to a kill in
+            # between is written again from the store when the batch resumes.
             if store is not None:
                 store.save_extraction(doc, outcome.record, run_id=result.run_id)
+            if out_dir is not None:
+                outcome.output = write_record_json(outcome.record, out_dir)
         result.outcomes.append(outcome)
         if on_done:
             on_done(outcome)
@@ -236,7 +238,13 @@ def extract_paths(
             if store.has_extraction(
                 doc.sha256, backend=backend, model=model, prompt_hash=prompt_hash_of(doc)
             ):
-                finish(FileOutcome(path, skipped=True), None)
+                skipped = FileOutcome(path, skipped=True)
+                stored = store.current_record(doc.sha256)
+                if out_dir is not None and stored is not None:
+                    target = out_dir / f"{stored.record.doc_id}.json"
+                    if not target.exists():
+                        skipped.output = write_record_json(stored.record, out_dir)
+                finish(skipped, None)
                 continue
         todo.append(path)
 

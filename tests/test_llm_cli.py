@@ -147,3 +147,39 @@ def test_the_api_key_is_nowhere_in_what_is_stored_or_printed(workdir: Path) -> N
     assert KEY.encode() not in (workdir / "extractor.db").read_bytes()
     for path in (workdir / "out").glob("*.json"):
         assert KEY not in path.read_text(encoding="utf-8")
+
+
+def test_a_batch_killed_by_a_signal_resumes_without_loss_or_repeats(workdir: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with ScriptedServer(default=gold_responder, latency=0.15) as server:
+        args = ["extract", str(DOCS), "--out", "out", "--backend", "llm", "--model", "test-model"]
+        args += ["--base-url", server.base_url]
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from extractor.cli import main; main()", *args],
+            cwd=workdir,
+            env={**os.environ, "OPENAI_API_KEY": KEY},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while len(list((workdir / "out").glob("*.json"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        finished = {p.stem for p in (workdir / "out").glob("*.json")}
+        assert 2 <= len(finished) < 5
+        first_run_requests = len(server.bodies)
+
+        second = _llm_extract(server, str(DOCS), "--out", "out", "--resume")
+        resumed = server.bodies[first_run_requests:]
+    assert second.exit_code == 0, second.output
+    assert sorted(p.stem for p in (workdir / "out").glob("*.json")) == sorted(SEED_IDS)
+    assert not {_request_doc(b) for b in resumed} & finished  # finished reports are not asked again
+    db = sqlite3.connect(workdir / "extractor.db")
+    per_doc = db.execute("select document_id, count(*) from record_versions group by document_id").fetchall()
+    assert len(per_doc) == 5 and all(count == 1 for _, count in per_doc)
