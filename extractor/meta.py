@@ -53,6 +53,22 @@ def region_of(issuer: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def plan_year_of(
+    segmented: SegmentedReport, *, report_year: int | None, period: Period | None, has_plans: bool
+) -> int | None:
+    """The spec's rule: the year the plans section names in its heading or first sentence,
+    else report_year + 1 for an annual report, report_year for a half-year one; None
+    without a plans section."""
+    if not has_plans:
+        return None
+    named = next((s.year for s in segmented.sections_of(SectionKind.PLANS) if s.year), None)
+    if named is not None:
+        return named
+    if report_year is None:
+        return None
+    return report_year if period is Period.HALF_YEAR else report_year + 1
+
+
 def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     """Meta fields by the spec's rules; a field stays None when the report does not say."""
     text = normalise(doc.text[:2000]).text  # dates and the issuer sit near the top
@@ -76,14 +92,12 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     opening = " ".join(lines[:3])
     period = Period.HALF_YEAR if _HALF.search(title) or _HALF.search(opening[:120]) else Period.ANNUAL
 
-    plan_year = None
-    plans = segmented.sections_of(SectionKind.PLANS)
-    if plans:
-        named = next((s.year for s in plans if s.year), None)
-        if named is not None:
-            plan_year = named
-        elif report_year is not None:
-            plan_year = report_year if period is Period.HALF_YEAR else report_year + 1
+    plan_year = plan_year_of(
+        segmented,
+        report_year=report_year,
+        period=period,
+        has_plans=bool(segmented.sections_of(SectionKind.PLANS)),
+    )
 
     publish_date = doc.publish_date_hint
     if publish_date is None:

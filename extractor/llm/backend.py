@@ -33,7 +33,8 @@ from extractor.llm.disagree import flag_disagreements
 from extractor.llm.prompts import PromptSet, prompt_set_for
 from extractor.llm.response_models import CONTEXT_KEY, FreeExtraction, MetaOut, SectionExtraction
 from extractor.llm.settings import LLMSettings
-from extractor.schema import ListName, Meta, Period, Provenance, Record
+from extractor.meta import plan_year_of
+from extractor.schema import ListName, Meta, Provenance, Record
 from extractor.segment_model import SectionKind, SegmentedReport
 
 #: Lines from each end of the report shown to the meta call, and their length limits: the
@@ -71,18 +72,6 @@ def meta_excerpt(doc: SourceDocument, segmented: SegmentedReport) -> tuple[str, 
         "\n".join(line[:META_HEAD_CHARS] for line in head),
         "\n".join(line[-META_TAIL_CHARS:] for line in tail),
     )
-
-
-def plan_year_of(segmented: SegmentedReport, meta: Meta, has_plans: bool) -> int | None:
-    """The spec's rule: the year the plans section names, else report_year (+1 if annual)."""
-    if not has_plans:
-        return None
-    for section in segmented.sections_of(SectionKind.PLANS):
-        if section.year is not None:
-            return section.year
-    if meta.report_year is None:
-        return None
-    return meta.report_year + (1 if meta.period is not Period.HALF_YEAR else 0)
 
 
 class _ReportRun:
@@ -280,9 +269,9 @@ def extract_with_llm(
         for list_name in ListName:
             record.items(list_name).extend(items[list_name])  # type: ignore[arg-type]
     has_plans = bool(segmented.sections_of(SectionKind.PLANS)) or bool(record.plans)
-    meta.plan_year = plan_year_of(segmented, meta, has_plans) or (
-        rules_record.meta.plan_year if has_plans else None
-    )
+    meta.plan_year = plan_year_of(
+        segmented, report_year=meta.report_year, period=meta.period, has_plans=has_plans
+    ) or (rules_record.meta.plan_year if has_plans else None)
     record.provenance = Provenance(
         backend="llm",
         model=settings.model,
