@@ -12,6 +12,7 @@ from extractor.areas import classify_area
 from extractor.document import SourceDocument
 from extractor.enumeration import LEAD_END, marker_at_start
 from extractor.meta import extract_meta
+from extractor.normalise import bigram_dice
 from extractor.numbers import MetricMatch, dedupe_repeats, find_metrics
 from extractor.paragraphs import is_chrome_line
 from extractor.schema import (
@@ -95,14 +96,6 @@ def _cause_text(source: str, point: Point) -> str | None:
     return _CAUSE_LABEL.sub("", raw, count=1).strip() or raw
 
 
-def _dice(a: str, b: str) -> float:
-    grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
-    grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
-    if not grams_a or not grams_b:
-        return 0.0
-    return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
-
-
 def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
     """A separate 原因 block: its points go to the problems they explain (same count: in
     order; otherwise by wording similarity), and are left out where none clearly fits."""
@@ -116,8 +109,8 @@ def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
         open_problems = [p for p in problems if p.cause is None]
         if not open_problems:
             return
-        best = max(open_problems, key=lambda p: _dice(p.evidence, cause))
-        if _dice(best.evidence, cause) >= 0.1:
+        best = max(open_problems, key=lambda p: bigram_dice(p.evidence, cause))
+        if bigram_dice(best.evidence, cause) >= 0.1:
             best.cause = cause
 
 

@@ -8,7 +8,6 @@ coordinates of the whole report, so two passages can be compared by overlap dire
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,34 +24,6 @@ SIMILAR = 0.5
 MIN_SHORTER_COVERAGE = 0.5
 
 Interval = tuple[int, int]
-
-
-@lru_cache(maxsize=8192)
-def _bigrams(text: str) -> tuple[dict[str, int], int]:
-    """Bigram multiset of the matching key, and its size."""
-    key = matching_key(text)
-    # A one-character string has no bigram; its single character stands in, so "件" vs "件"
-    # is identical rather than undefined.
-    grams = Counter([key]) if len(key) == 1 else Counter(key[i : i + 2] for i in range(len(key) - 1))
-    return dict(grams), sum(grams.values())
-
-
-def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
-    """Character-bigram Dice coefficient (multiset) of the matching keys, in [0, 1].
-
-    Two empty (or None) strings are identical (1.0); one empty string against a non-empty
-    one is 0.0. Never raises on empty input. With `floor`, a result below `floor` may be
-    returned as 0.0 without being computed (the size bound already rules it out).
-    """
-    (grams_a, size_a), (grams_b, size_b) = _bigrams(a or ""), _bigrams(b or "")
-    total = size_a + size_b
-    if total == 0:
-        return 1.0
-    if 2.0 * min(size_a, size_b) / total < floor:
-        return 0.0
-    # The key-set intersection runs in C; only shared bigrams need a Python-level min.
-    common = sum(min(grams_a[gram], grams_b[gram]) for gram in grams_a.keys() & grams_b.keys())
-    return 2.0 * common / total
 
 
 def same_text(a: str | None, b: str | None) -> bool:

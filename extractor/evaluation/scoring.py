@@ -28,7 +28,6 @@ from extractor.evaluation.matching import (
     Interval,
     SourceKey,
     assign,
-    bigram_dice,
     iou,
     overlap,
     same_text,
@@ -48,7 +47,7 @@ from extractor.evaluation.models import (
     MetricScore,
     OverallScore,
 )
-from extractor.normalise import matching_key
+from extractor.normalise import bigram_dice, matching_key
 from extractor.schema import Achievement, ListName, Metric, Plan, Problem, Record
 
 #: Relative tolerance for equal metric values (floats from 99.54 and 99.5400001 are equal).
