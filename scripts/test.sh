@@ -11,6 +11,8 @@ pip install -q -e ".[dev]"
 mkdir -p artifacts
 echo "== ruff"
 ruff check .
+echo "== layering (import-linter)"
+lint-imports --no-cache >/dev/null && echo "import contracts kept"
 echo "== pytest"
 pytest -q "$@"
 echo "== gold files"
