@@ -148,6 +148,9 @@ BOUND_SUFFIX_RE = re.compile(r"以上|以下|以内|左右|之内|及以上")
 # Context just before a number that makes it something other than a count: an ordinal
 # (第二期), a range (1-2期, 三至五人), a frequency (每周一次, 每半月开展一次), a duration
 # (为期3天) or a code (G20).
+# An intention is not a result: 力争达到95%, 预计完成3件 (spec: only targets
+# already reached are metrics).
+INTENDED_BEFORE_RE = re.compile(r"(?:力争|预计|争取)[^,。;:!?、]{0,6}$")
 NOT_A_COUNT_BEFORE_RE = re.compile(
     rf"(?:第|[\d{CN_NUMERAL_CHARS}][-~～—–至到]|每[^,。;:!?、]{{0,5}}|为期|历时|用时|耗时|长达|期限|工期|[A-Za-z])$"
 )

@@ -176,7 +176,7 @@ def _rejected_by_context(s: str, start: int, end: int, unit: str, *, chinese: bo
     """True where the number is an ordinal, a range, a frequency, a duration, a rank, the start
     of an ordinary word, or (for Chinese numerals) anything but a count closing its clause."""
     before = s[max(0, start - 8) : start]
-    if rules.NOT_A_COUNT_BEFORE_RE.search(before):
+    if rules.NOT_A_COUNT_BEFORE_RE.search(before) or rules.INTENDED_BEFORE_RE.search(before):
         return True
     if unit in rules.RANK_UNITS and rules.RANK_BEFORE_RE.search(before):
         return True

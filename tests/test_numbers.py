@@ -427,3 +427,8 @@ def test_dedupe_never_drops_unnamed_matches() -> None:
     a = MetricMatch("", 5, "人", 0, 2, 0, 2)
     b = MetricMatch("", 5, "人", 5, 7, 5, 7)
     assert dedupe_repeats([a, b]) == [a, b]
+
+
+@pytest.mark.parametrize("text", ["力争达到95%", "预计完成3件", "争取培育5名"])
+def test_intended_figures_are_not_results(text: str) -> None:
+    assert find_metrics(text) == []
