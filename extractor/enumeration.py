@@ -9,6 +9,7 @@ after 五是 does split"). The nesting is read from the order markers appear in,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from extractor.paragraphs import Paragraph
@@ -29,7 +30,7 @@ _INITIAL = re.compile(
 # Inline markers: after a sentence boundary (or a comma for 一是-style, checked later).
 _INLINE = re.compile(
     r"(?<=[。；;:：！!？?，,\s])(?:"
-    r"(?P<shi>[一二三四五六七八九十]{1,3}是)(?![的否非])"
+    r"(?P<shi>[一二三四五六七八九十]{1,3}是)(?![的否])"
     r"|[(（](?P<pcn>[一二三四五六七八九十]{1,3})[)）]"
     r"|(?P<num>\d{1,2})(?:、|\.(?!\d))"
     r"|[(（](?P<pnum>\d{1,2})[)）]"
@@ -174,23 +175,33 @@ def find_tokens(chunks: list[Chunk], *, causes: list[tuple[int, int]] | None = N
             title, _ = title_of(text[m.end() : chunk.end])
             tokens.append(Token(ci, m.start(), kind, ordinal, m.group(0), False, title))
             last_ordinal[kind] = ordinal
-    _build_tree(tokens)
+    _build_tree(tokens, chunks)
     return tokens
 
 
-def _build_tree(tokens: list[Token]) -> None:
+def _build_tree(tokens: list[Token], chunks: list[Chunk]) -> None:
     stack: list[int] = []
     for index, token in enumerate(tokens):
         kinds = [tokens[i].kind for i in stack]
         if token.kind in kinds:
             del stack[kinds.index(token.kind) :]
+        elif stack and tokens[stack[-1]].kind == "shi" and token.pos == chunks[token.chunk].start:
+            # 一是 is the lowest level the spec knows: a list opening a new paragraph after a
+            # 一是 point is its sibling, not its child (else the 一是 body would be lost).
+            del stack[-1]
         if stack:
             token.parent = stack[-1]
             tokens[stack[-1]].children.append(index)
         stack.append(index)
 
 
-def leaf_pieces(chunks: list[Chunk], tokens: list[Token], *, context: list[str]) -> list[LeafPiece]:
+def leaf_pieces(
+    chunks: list[Chunk],
+    tokens: list[Token],
+    *,
+    context: list[str],
+    continues: Callable[[Chunk], bool] | None = None,
+) -> list[LeafPiece]:
     """The items of a section: one per leaf, or one per paragraph where there are no markers."""
     if not tokens:
         return [
@@ -222,7 +233,22 @@ def leaf_pieces(chunks: list[Chunk], tokens: list[Token], *, context: list[str])
                     )
                 )
             continue
-        pieces.append(LeafPiece(token.chunk, token.pos, end_chunk, end_pos, token.marker, token.title, ctx))
+        if end_chunk == token.chunk or token.chunk >= end_chunk:
+            pieces.append(LeafPiece(token.chunk, token.pos, end_chunk, end_pos, token.marker, token.title, ctx))
+            continue
+        # A point ends with its paragraph: an unmarked paragraph after it is an item of its
+        # own (the spec's "each separate paragraph is one item"), not the point's tail, unless
+        # `continues` says it belongs to the point (a problem's 「原因：…」 paragraph).
+        last = token.chunk
+        while last < end_chunk and continues is not None and continues(chunks[last + 1]):
+            last += 1
+        stop_here = end_pos if last == end_chunk else chunks[last].end
+        pieces.append(LeafPiece(token.chunk, token.pos, last, stop_here, token.marker, token.title, ctx))
+        for ci in range(last + 1, end_chunk + 1):
+            c = chunks[ci]
+            stop = end_pos if ci == end_chunk else c.end
+            if stop > c.start:
+                pieces.append(LeafPiece(ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), ctx))
     return pieces
 
 

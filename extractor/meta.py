@@ -8,10 +8,11 @@ import re
 
 from extractor.document import SourceDocument
 from extractor.normalise import normalise
+from extractor.numbers import parse_chinese_number
 from extractor.schema import Meta, Period
 from extractor.segment_model import SectionKind, SegmentedReport
 
-_ORG_SUFFIX = r"(?:人民政府|委员会|司法局|监督管理局|管理局|局|办公室|政府|法院|检察院|中心|委|办|厅)"
+_ORG_SUFFIX = r"(?:人民政府|委员会|司法局|监督管理局|管理局|局|办事处|办公室|政府|法院|检察院|中心|委|办|厅)"
 _ISSUER = re.compile(
     r"((?:中共)?[\u4e00-\u9fff]{2,20}?"
     + _ORG_SUFFIX
@@ -20,11 +21,13 @@ _ISSUER = re.compile(
     + r")?)"
     r"(?=\s*(?:关于|20\d{2}|二〇|\d{4}年|上半年|年度|法治|$))"
 )
+_SIGNATURE = re.compile(r"(?:^|(?<=[。！!？?；;]))" + _ISSUER.pattern.replace("(?=", "(?=$)(?=", 1) + "$")
 _REGION = re.compile(r"^(?:中共)?([\u4e00-\u9fff]{1,12}?(?:自治县|自治旗|自治州|县|区|市|旗|乡|镇|街道))")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_WORDS = re.compile(r"报告|总结|法治政府建设|工作情况")
 _HALF = re.compile(r"(上半年|半年|1-6月|1—6月|一至六月)")
 _SIGNED_DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_CN_SIGNED_DATE = re.compile(r"([〇零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月\s*([一二三四五六七八九十]{1,3})\s*日")
 _ISO_DATE = re.compile(r"(20\d{2})[-./](\d{1,2})[-./](\d{1,2})")
 _PUBLISHED = re.compile(
     r"(?:发布时间|发布日期|发文日期|成文日期)\s*[:：]?\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})"
@@ -38,9 +41,12 @@ def _date(y: str, m: str, d: str) -> dt.date | None:
         return None
 
 
-def find_issuer(lines: list[str]) -> str | None:
+def find_issuer(lines: list[str], *, whole_line: bool = False) -> str | None:
+    """The first issuer named in `lines`. With `whole_line`, only a name that makes up a line,
+    or ends it right after a full stop, counts (a signature), never one inside a sentence."""
     for line in lines:
-        m = _ISSUER.search(line.replace(" ", " "))
+        # A signature is a line of its own, or glued to the end of the last sentence.
+        m = _SIGNATURE.search(line.strip()) if whole_line else _ISSUER.search(line.replace(" ", " "))
         if m:
             return re.sub(r"\s+", " ", m.group(1)).strip()
     return None
@@ -79,7 +85,7 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     # The title names the issuer; a web page's site banner above it names the site's owner.
     title_at = next((i for i, line in enumerate(head) if _TITLE_WORDS.search(line)), None)
     title_lines = [] if title_at is None else [head[title_at], *head[max(0, title_at - 1) : title_at]]
-    issuer = find_issuer(title_lines) or find_issuer(list(reversed(tail))) or find_issuer(head[:3])
+    issuer = find_issuer(title_lines) or find_issuer(list(reversed(tail)), whole_line=True) or find_issuer(head[:3])
     if issuer is None:
         body_org = re.search(
             r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))",
@@ -109,6 +115,10 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
             m = _SIGNED_DATE.fullmatch(line) or _ISO_DATE.fullmatch(line)
             if m:
                 publish_date = _date(*m.groups())
+                break
+            m = _CN_SIGNED_DATE.fullmatch(line)
+            if m:  # 二〇二五年一月二十日
+                publish_date = _date(*(str(parse_chinese_number(part)) for part in m.groups()))
                 break
     return Meta(
         issuer=issuer,

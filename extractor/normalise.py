@@ -51,9 +51,13 @@ def _nfkc_char(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch)
 
 
-def normalise(text: str, *, drop_whitespace: bool = False) -> NormalisedText:
+_CIRCLED = frozenset("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
+
+
+def normalise(text: str, *, drop_whitespace: bool = False, keep_circled: bool = False) -> NormalisedText:
     """NFKC per character (so offsets stay exact), optionally dropping all whitespace.
 
+    `keep_circled` leaves ①…⑳ as they are (for finding enumeration markers).
     Runs of characters NFKC leaves alone or maps one to one (full-width forms) are handled
     whole; only the rest is looked at one character at a time, which keeps this fast.
     """
@@ -71,7 +75,8 @@ def normalise(text: str, *, drop_whitespace: bool = False) -> NormalisedText:
             pos = m.end()
             continue
         ch = text[pos]
-        piece = ch if ch.isascii() else _nfkc_char(ch)
+        # ① is an enumeration marker to the segmenter; NFKC would make it a bare "1".
+        piece = ch if ch.isascii() or (keep_circled and ch in _CIRCLED) else _nfkc_char(ch)
         for produced in piece:
             if drop_whitespace and produced.isspace():
                 continue

@@ -25,13 +25,20 @@ _CHROME = re.compile(
     r"网站标识码|网站地图|联系我们|技术支持|.{0,12}ICP备|.{0,12}公网安备|附件下载|附件[:：]?$)"
 )
 _BREADCRUMB = re.compile(r"(首页|网站首页).{0,40}[>»/]")
+_LEAD_PHRASE = re.compile(
+    r"^(强化|深化|加强|推进|推动|健全|完善|创新|优化|落实|提升|严格|规范|坚持|聚焦|夯实|筑牢|打造|构建|"
+    r"抓好|做好|做实|持续|全面|扎实|狠抓|拓展|统筹|突出|注重|加快|着力|压实|建立|开展)[^，。；,;]{1,10}。"
+)
 _SHI_START = re.compile(r"^[一二三四五六七八九十]{1,3}是")
 _PARAGRAPH_MARKER = re.compile(
-    r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节])"
+    r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节]|[①-⑳])"
 )
 _TITLEISH_END = re.compile(r"(报告|总结|情况|计划|安排|打算|思路|重点|成效|不足|问题|原因|举措|目录)$")
 _ORG_END = re.compile(r"(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处|室)$")
-_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$")
+DATE_LINE = re.compile(
+    r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$"
+    r"|^[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月([一二三四五六七八九十]{1,3}日)?$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +81,7 @@ def _is_heading_like(line: str) -> bool:
         return True
     if len(line) <= 40 and _TITLEISH_END.search(line):
         return True
-    return len(line) <= 25 and bool(_ORG_END.search(line) or _DATE_LINE.match(line))
+    return len(line) <= 25 and bool(_ORG_END.search(line) or DATE_LINE.match(line))
 
 
 def _wrap_width(lines: list[_Line]) -> int | None:
@@ -87,10 +94,10 @@ def _wrap_width(lines: list[_Line]) -> int | None:
     return width if near >= 0.4 * len(lengths) and width <= 120 else None
 
 
-def _should_join(prev: _Line, nxt: _Line, width: int | None) -> bool:
+def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = False) -> bool:
     if nxt.blank_before or not prev.text:
         return False
-    if _PARAGRAPH_MARKER.match(nxt.text) or _DATE_LINE.match(nxt.text):
+    if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text):
         return False
     if width is not None and nxt.indented:
         return False  # hard-wrapped text marks a new paragraph by its indent
@@ -105,7 +112,11 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None) -> bool:
         prev.text[-1] in _CLOSERS and len(prev.text) > 1 and prev.text[-2] in TERMINAL
     ):
         # A wrapped line can end on a full stop by chance; only a full-width one continues.
-        return full_width and not _is_heading_like(prev.text)
+        # (A marked line with a full stop inside is a run-in heading plus body, not a heading.)
+        pure_heading = _is_heading_like(prev.text) and not any(c in TERMINAL for c in prev.text[:-1])
+        # Without indents to mark paragraphs, a line opening with a short lead phrase
+        # (「深化信用监管。」) starts one.
+        return full_width and not pure_heading and (indents or not _LEAD_PHRASE.match(nxt.text))
     if full_width:
         return True
     return not _is_heading_like(prev.text) and not _is_heading_like(nxt.text)
@@ -113,7 +124,7 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None) -> bool:
 
 def split_paragraphs(text: str) -> list[Paragraph]:
     """Rebuild logical paragraphs; drop footers and chrome lines. Offsets stay exact."""
-    norm = normalise(text)
+    norm = normalise(text, keep_circled=True)
     lines: list[_Line] = []
     blank = False
     pos = 0
@@ -135,11 +146,12 @@ def split_paragraphs(text: str) -> list[Paragraph]:
     if not lines:
         return []
     width = _wrap_width(lines)
+    indents = sum(line.indented for line in lines) >= 3
     paragraphs: list[Paragraph] = []
     buf_text = [lines[0].text]
     buf_origin = list(lines[0].origin)
     for prev, nxt in pairwise(lines):
-        if _should_join(prev, nxt, width):
+        if _should_join(prev, nxt, width, indents=indents):
             buf_text.append(nxt.text)
             buf_origin.extend(nxt.origin)
         else:

@@ -13,7 +13,7 @@ from extractor.document import SourceDocument
 from extractor.enumeration import LEAD_END, marker_at_start
 from extractor.meta import extract_meta
 from extractor.normalise import bigram_dice
-from extractor.numbers import MetricMatch, dedupe_repeats, find_metrics
+from extractor.numbers import MetricMatch, find_metrics
 from extractor.paragraphs import is_chrome_line
 from extractor.schema import (
     Achievement,
@@ -102,8 +102,10 @@ def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
     if not causes or not problems:
         return
     if len(causes) == len(problems):
+        # In order, where the wording lets it: a general cause explains no one problem.
         for problem, cause in zip(problems, causes, strict=True):
-            problem.cause = problem.cause or cause
+            if problem.cause is None and bigram_dice(problem.evidence, cause) >= 0.05:
+                problem.cause = cause
         return
     for cause in causes:
         open_problems = [p for p in problems if p.cause is None]
@@ -118,16 +120,23 @@ def _first_statements(
     found: list[MetricMatch], seen: dict[tuple[float, str], list[MetricMatch]]
 ) -> list[MetricMatch]:
     """Drop figures already stated earlier in the report for the same thing (same value and
-    unit, similar name); remember the new ones."""
+    unit, and the same name give or take a word: 受理案件 / 受理案件; not 办结率 / 按时办结率,
+    which a generic 100% makes collide); remember the new ones."""
     fresh: list[MetricMatch] = []
     for match in found:
-        key = (float(match.value), match.unit)
-        earlier = seen.setdefault(key, [])
-        if earlier and len(dedupe_repeats([*earlier, match])) == len(earlier):
+        earlier = seen.setdefault((float(match.value), match.unit), [])
+        if any(_same_thing(e.name, match.name) for e in earlier):
             continue
         earlier.append(match)
         fresh.append(match)
     return fresh
+
+
+def _same_thing(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    shorter, longer = sorted((a, b), key=len)
+    return shorter in longer and len(shorter) >= 0.75 * len(longer)
 
 
 def _item(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from extractor.document import SourceDocument
 from extractor.enumeration import Chunk, LeafPiece, find_tokens, leaf_pieces, marker_at_start, title_of
-from extractor.paragraphs import Paragraph, split_paragraphs
+from extractor.paragraphs import DATE_LINE, Paragraph, split_paragraphs
 from extractor.schema import Span
 from extractor.segment_model import Point, Section, SectionKind, SegmentedReport
 
@@ -41,15 +41,27 @@ _PLANS_RUN_IN = re.compile(
 )
 _SHORTFALL_LINE = re.compile(r"^(存在的?)?(不足之处|存在不足|存在问题|不足|问题)[：:]")
 _CAUSE_IN_POINT = re.compile(
-    r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因)"
+    r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因"
+    r"|(?<![\u4e00-\u9fff])原因[:：])"
 )
+# A block of causes for the problems as a whole names them: 产生问题的原因, 存在不足的原因.
+_CAUSE_BLOCK_WORDS = re.compile(r"问题|不足|上述|以上|这些")
+# A paragraph that opens the plans from inside the problems section:
+# 「2025年，我局将针对上述不足，重点做好以下工作：」
+_PLANS_INTRO = re.compile(
+    r"^(\d{4}年(度)?|下一步|下阶段|今后|明年|下半年|新的一年)[^。：:]{0,60}(?<!现)(将|要)[^。：:]{0,80}(以下|如下)[^。：:]{0,12}[：:]"
+)
+# A section label run into its paragraph: 「问题与不足：1.…」, 「下一步打算：一是…」.
+_RUN_IN_LABEL = re.compile(r"^([^，。；：:,;]{2,14})[：:]")
+_HAS_POINTS = re.compile(r"[：:；;。]\s*(1[.、]|[一二]是|[(（][1一][)）]|①)|^\s*(1[.、]|一是|[(（][1一][)）]|①)")
+# End matter: an attachment list closes the report.
+_ATTACHMENTS = re.compile(r"^附\s*件\s*([:：\d一二三四五六七八九]|$)")
 _CLOSING = re.compile(r"(我们将|我局将|我们要|我局要|我们会|全局上下将|我县将|我区将)|^(总之|总而言之|今后)")
 _TRAILING_REMARK = re.compile(r"(对此|为此|总之|总的来看|今后)[^。]*[。!！]?$")
 _ORG_LINE = re.compile(
     r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处)$"
 )
-_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$")
-_INTRO = re.compile(r"(现将|如下|以下几个方面|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$")
+_INTRO = re.compile(r"(现将|如下|以下|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_LINE = re.compile(r"^关于.*(报告|总结)$|(情况|工作)?(报告|总结)$")
 
@@ -79,7 +91,7 @@ def classify_heading(title: str, *, numbered_top: bool = True) -> SectionKind | 
 
 
 def _is_signature(text: str) -> bool:
-    return bool(_DATE_LINE.match(text) or (_ORG_LINE.match(text) and len(text) <= 40))
+    return bool(DATE_LINE.match(text) or (_ORG_LINE.match(text) and len(text) <= 40))
 
 
 def _span(para: Paragraph, a: int, b: int) -> Span:
@@ -152,6 +164,28 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             if body < len(text):
                 current.chunks.append(Chunk(para, body, len(text)))
             continue
+        if _ATTACHMENTS.match(text) and current is not None:
+            break  # attachments (附件：1.…) and what follows are not the report body
+        intro = _PLANS_INTRO.match(text)
+        if intro and current is not None and current.kind in (SectionKind.PROBLEMS, SectionKind.ACHIEVEMENTS):
+            current = open_section(SectionKind.PLANS, intro.group(0).rstrip("：:"), _span(para, 0, intro.end()))
+            if _skip_punct(text, intro.end()) < len(text):
+                current.chunks.append(Chunk(para, _skip_punct(text, intro.end()), len(text)))
+            continue
+        label = _RUN_IN_LABEL.match(text)
+        label_kind = classify_heading(label.group(1)) if label else None
+        if (
+            label
+            and label_kind in (SectionKind.PROBLEMS, SectionKind.PLANS)
+            and not _SHORTFALL_LINE.match(text)
+            and (current is None or current.kind is not label_kind)
+            and (label_kind is SectionKind.PLANS or _HAS_POINTS.search(text, label.end() - 1))
+        ):
+            current = open_section(label_kind, label.group(1), _span(para, 0, label.end()))
+            rest = _skip_punct(text, label.end())
+            if rest < len(text):
+                current.chunks.append(Chunk(para, rest, len(text)))
+            continue
         if (current is None or current.kind is SectionKind.ACHIEVEMENTS) and _PROBLEMS_RUN_IN.search(text):
             current = open_section(SectionKind.PROBLEMS, "", None)
             current.chunks.append(Chunk(para, 0, len(text)))
@@ -168,6 +202,10 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             and current.kind is SectionKind.PROBLEMS
             and _CAUSES.match(heading.rstrip("：:"))
         ):
+            if not standalone and current.chunks and not _CAUSE_BLOCK_WORDS.search(heading):
+                # 「原因：…」 right after a problem explains that problem: it continues its point.
+                current.chunks.append(Chunk(para, 0, len(text)))
+                continue
             current = open_section(SectionKind.CAUSES, heading, _span(para, 0, len(heading)))
             rest = _skip_punct(text, len(heading))
             if rest < len(text):
@@ -237,7 +275,10 @@ def _close(section: _OpenSection, source: str) -> Section | None:
                 t.chunk -= chunks_before
     elif len(chunks) > 1 and _INTRO.search(chunks[0].text):
         chunks = chunks[1:]
-    pieces = leaf_pieces(chunks, tokens, context=[section.heading] if section.heading else [])
+    continues = _is_cause_paragraph if section.kind is SectionKind.PROBLEMS else None
+    pieces = leaf_pieces(
+        chunks, tokens, context=[section.heading] if section.heading else [], continues=continues
+    )
     pieces = _drop_closing(pieces, chunks, section)
     points = [p for p in (_point(piece, chunks, section.kind) for piece in pieces) if p is not None]
     if not points:
@@ -255,6 +296,11 @@ def _close(section: _OpenSection, source: str) -> Section | None:
         points=points,
         year=int(year.group(1)) if year else None,
     )
+
+
+def _is_cause_paragraph(chunk: Chunk) -> bool:
+    cause = _CAUSE_IN_POINT.match(chunk.para.text, chunk.start)
+    return cause is not None
 
 
 def _drop_closing(pieces: list[LeafPiece], chunks: list[Chunk], section: _OpenSection) -> list[LeafPiece]:
@@ -285,6 +331,18 @@ def _piece_text(piece: LeafPiece, chunks: list[Chunk]) -> str:
     return "".join(parts)
 
 
+def _cause_start(piece: LeafPiece, chunks: list[Chunk], a: int, b: int) -> tuple[int, int] | None:
+    """(chunk, position) where the point's cause begins (原因分析：, 究其原因, 原因：…), if any."""
+    for ci in range(piece.chunk, piece.end_chunk + 1):
+        chunk = chunks[ci]
+        start = a if ci == piece.chunk else chunk.start
+        stop = b if ci == piece.end_chunk else chunk.end
+        cause = _CAUSE_IN_POINT.search(chunk.para.text, start, stop)
+        if cause and (ci > piece.chunk or cause.start() > start + 4):
+            return ci, cause.start()
+    return None
+
+
 def _point(piece: LeafPiece, chunks: list[Chunk], kind: SectionKind) -> Point | None:
     first, last = chunks[piece.chunk], chunks[piece.end_chunk]
     start_para, end_para = first.para, last.para
@@ -296,15 +354,21 @@ def _point(piece: LeafPiece, chunks: list[Chunk], kind: SectionKind) -> Point | 
         return None
     cause_span = None
     if kind is SectionKind.PROBLEMS:
-        text = _piece_text(LeafPiece(piece.chunk, a, piece.end_chunk, b, None, None, []), chunks)
-        cause = _CAUSE_IN_POINT.search(text)
-        if cause and cause.start() > 4:
-            cut = a + cause.start()
-            if start_para is end_para:
-                cause_span = _span(start_para, cut, b)
-                b = cut
-                while b > a and start_para.text[b - 1] in " \t,，;；:：":
-                    b -= 1
+        cut = _cause_start(piece, chunks, a, b)
+        if cut is not None:
+            ci, pos = cut
+            cause_para = chunks[ci].para
+            cause_span = Span(
+                start=cause_para.span_of(pos, pos + 1)[0],
+                end=end_para.span_of(b - 1, b)[1],
+            )
+            if pos > chunks[ci].start or ci == piece.chunk:
+                end_para, b = cause_para, pos
+            else:  # the cause is a paragraph of its own: the problem ends with the one before
+                end_para, b = chunks[ci - 1].para, chunks[ci - 1].end
+            lower = a if end_para is start_para else 0
+            while b > lower and end_para.text[b - 1] in " \t,，;；:：":
+                b -= 1
     if start_para is end_para:
         remark = _TRAILING_REMARK.search(start_para.text, a, b)
         if remark and remark.start() > a + 10 and start_para.text[remark.start() - 1] in "。;；!！":

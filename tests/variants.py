@@ -220,7 +220,7 @@ def heading_kind(line: str) -> str | None:
 
     A heading is a short line: either numbered (一、…, at most 30 characters after the number)
     or unnumbered (at most 20 characters), not ending in sentence punctuation, naming 不足/问题/
-    短板 (problems) or 计划/安排/打算/下一步/下阶段/工作思路 (plans).
+    短板 (problems) or 计划/安排/打算/下一步/下阶段/工作思路 (plans), but not both.
     """
     stripped = line.strip()
     if not stripped or stripped[-1] in _SENTENCE_END:
@@ -230,9 +230,12 @@ def heading_kind(line: str) -> str | None:
     limit = _MAX_HEADING_CHARS if numbered else _MAX_UNNUMBERED_HEADING_CHARS
     if len(body) > limit:
         return None
-    if _PLAN_WORDS.search(body):
+    plans, problems = _PLAN_WORDS.search(body), _PROBLEM_WORDS.search(body)
+    if plans and problems:
+        return None  # a combined heading (存在的不足及下一步打算): one wording cannot replace it
+    if plans:
         return "plans"
-    if _PROBLEM_WORDS.search(body):
+    if problems:
         return "problems"
     return None
 
