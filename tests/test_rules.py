@@ -76,3 +76,18 @@ def test_a_passage_added_by_a_reviewer_gets_a_draft_item() -> None:
     assert isinstance(item, Achievement)
     assert item.area.value == "行政复议与应诉"
     assert {(m.value, m.unit) for m in item.metrics} >= {(37, "件"), (31, "件")}
+
+
+def test_signature_date_in_chinese_numerals_and_a_signature_issuer() -> None:
+    from extractor.document import SourceDocument
+
+    text = (
+        "2024年上半年，我局坚持依法行政，推进法治政府建设，现将法治工作情况报告如下：\n"
+        "一、工作成效\n（一）审查规范性文件12件。\n（二）开展普法活动30场。\n"
+        "二、存在问题\n一是力量不足。\n三、下半年工作计划\n一是加强学习。\n"
+        "临澄市司法局\n二〇二四年七月十日\n"
+    )
+    record = extract_document(SourceDocument(doc_id="x", path="x.txt", text=text))
+    assert record.meta.issuer == "临澄市司法局"
+    assert str(record.meta.publish_date) == "2024-07-10"
+    assert record.meta.period is Period.HALF_YEAR and record.meta.plan_year == 2024

@@ -135,3 +135,56 @@ def test_pdf_copied_text_keeps_points_and_drops_page_footers() -> None:
     _, segmented = _segment("lanshan-2024", wrapped)
     for kind in (SectionKind.ACHIEVEMENTS, SectionKind.PROBLEMS, SectionKind.PLANS):
         assert len(segmented.points_of(kind)) == len(plain.points_of(kind)), kind
+
+
+def _points(text: str, kind: SectionKind) -> list[str]:
+    _, segmented = _segment("form", text)
+    return [text[p.span.start : p.span.end] for p in segmented.points_of(kind)]
+
+
+HEAD = "某县司法局2024年法治政府建设情况报告\n一、主要成效\n（一）强化依法行政。全年审查规范性文件12件。\n（二）深化普法。开展普法活动30场。\n"
+
+
+def test_a_cause_paragraph_after_its_problem_is_that_problems_cause() -> None:
+    text = (
+        HEAD
+        + "二、存在的不足\n（一）执法力量不足。乡镇执法人员偏少。\n原因：编制紧张，招录困难。\n（二）普法形式单一。\n原因：经费保障不足。\n三、下一步工作计划\n（一）充实执法力量。\n（二）创新普法形式。\n"
+    )
+    _, segmented = _segment("form", text)
+    problems = segmented.points_of(SectionKind.PROBLEMS)
+    assert [text[p.span.start : p.span.end] for p in problems] == [
+        "（一）执法力量不足。乡镇执法人员偏少。",
+        "（二）普法形式单一。",
+    ]
+    assert [text[p.cause_span.start : p.cause_span.end] for p in problems] == [
+        "原因：编制紧张，招录困难。",
+        "原因：经费保障不足。",
+    ]
+
+
+def test_run_in_section_labels_and_plans_intro() -> None:
+    text = (
+        HEAD
+        + "问题与不足：1.统筹协调不够。2.基层力量薄弱。\n2025年，我局将重点抓好以下工作：一是加强统筹。二是充实力量。\n"
+    )
+    assert _points(text, SectionKind.PROBLEMS) == ["1.统筹协调不够。", "2.基层力量薄弱。"]
+    assert _points(text, SectionKind.PLANS) == ["一是加强统筹。", "二是充实力量。"]
+
+
+def test_circled_numbers_are_markers_and_attachments_end_the_body() -> None:
+    text = (
+        HEAD
+        + "二、存在问题\n一是经费不足。\n三、下一步打算\n①加强学习。\n②完善制度。\n附件：1.统计表\n2.名单\n"
+    )
+    assert _points(text, SectionKind.PLANS) == ["①加强学习。", "②完善制度。"]
+
+
+def test_an_unmarked_paragraph_after_a_point_is_its_own_item() -> None:
+    text = HEAD.replace(
+        "（二）深化普法。开展普法活动30场。\n",
+        "（二）深化普法。开展普法活动30场。\n局党组书记切实履行第一责任人职责，召开专题会议4次。\n",
+    )
+    text += "二、存在问题\n一是经费不足。\n三、下一步打算\n一是加强学习。\n"
+    assert (
+        _points(text, SectionKind.ACHIEVEMENTS)[-1] == "局党组书记切实履行第一责任人职责，召开专题会议4次。"
+    )
