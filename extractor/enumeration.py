@@ -214,6 +214,15 @@ def leaf_pieces(
             continue
         end_chunk, end_pos = _end_of(index, tokens, chunks)
         ctx = list(context) + _ancestor_titles(token, tokens)
+        if token.standalone and token.kind == "shi" and token.chunk < end_chunk:
+            # 「一是…」 on a line of its own heads one point, however many paragraphs it has.
+            body_start = chunks[token.chunk + 1]
+            pieces.append(
+                LeafPiece(
+                    token.chunk + 1, body_start.start, end_chunk, end_pos, token.marker, token.title, ctx
+                )
+            )
+            continue
         if token.standalone:
             # A heading line: each paragraph under it is one item; the heading is context.
             body = [ci for ci in range(token.chunk + 1, end_chunk + 1) if ci < len(chunks)]
@@ -234,14 +243,19 @@ def leaf_pieces(
                 )
             continue
         if end_chunk == token.chunk or token.chunk >= end_chunk:
-            pieces.append(LeafPiece(token.chunk, token.pos, end_chunk, end_pos, token.marker, token.title, ctx))
+            pieces.append(
+                LeafPiece(token.chunk, token.pos, end_chunk, end_pos, token.marker, token.title, ctx)
+            )
             continue
         # A point ends with its paragraph: an unmarked paragraph after it is an item of its
         # own (the spec's "each separate paragraph is one item"), not the point's tail, unless
         # `continues` says it belongs to the point (a problem's 「原因：…」 paragraph).
         last = token.chunk
-        while last < end_chunk and continues is not None and continues(chunks[last + 1]):
-            last += 1
+        while last < end_chunk and (
+            chunks[last].text.rstrip().endswith((":", "："))
+            or (continues is not None and continues(chunks[last + 1]))
+        ):
+            last += 1  # 「…情况如下：」 runs on into what follows; so does a problem's 原因 paragraph
         stop_here = end_pos if last == end_chunk else chunks[last].end
         pieces.append(LeafPiece(token.chunk, token.pos, last, stop_here, token.marker, token.title, ctx))
         for ci in range(last + 1, end_chunk + 1):

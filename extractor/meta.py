@@ -27,7 +27,9 @@ _YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_WORDS = re.compile(r"报告|总结|法治政府建设|工作情况")
 _HALF = re.compile(r"(上半年|半年|1-6月|1—6月|一至六月)")
 _SIGNED_DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_CN_SIGNED_DATE = re.compile(r"([〇零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月\s*([一二三四五六七八九十]{1,3})\s*日")
+_CN_SIGNED_DATE = re.compile(
+    r"([〇零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月\s*([一二三四五六七八九十]{1,3})\s*日"
+)
 _ISO_DATE = re.compile(r"(20\d{2})[-./](\d{1,2})[-./](\d{1,2})")
 _PUBLISHED = re.compile(
     r"(?:发布时间|发布日期|发文日期|成文日期)\s*[:：]?\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})"
@@ -85,7 +87,11 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     # The title names the issuer; a web page's site banner above it names the site's owner.
     title_at = next((i for i, line in enumerate(head) if _TITLE_WORDS.search(line)), None)
     title_lines = [] if title_at is None else [head[title_at], *head[max(0, title_at - 1) : title_at]]
-    issuer = find_issuer(title_lines) or find_issuer(list(reversed(tail)), whole_line=True) or find_issuer(head[:3])
+    issuer = (
+        find_issuer(title_lines)
+        or find_issuer(list(reversed(tail)), whole_line=True)
+        or find_issuer(head[:3])
+    )
     if issuer is None:
         body_org = re.search(
             r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))",
@@ -110,6 +116,12 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
         m = _PUBLISHED.search(text)
         if m:
             publish_date = _date(*m.groups())
+    if publish_date is None:
+        for line in head:  # a date under the title: 「（2025年2月26日）」
+            m = _SIGNED_DATE.fullmatch(line.strip("（）() "))
+            if m and line.strip().startswith(("（", "(")):
+                publish_date = _date(*m.groups())
+                break
     if publish_date is None:
         for line in reversed(tail):
             m = _SIGNED_DATE.fullmatch(line) or _ISO_DATE.fullmatch(line)

@@ -20,11 +20,14 @@ CN_NUMERAL_CHARS = CN_DIGIT_CHARS + "十百千万亿"
 UNITS: tuple[str, ...] = (
     "个百分点",
     "平方米",
+    "立方米",
+    "公顷",
     "人次",
     "件次",
     "户次",
     "场次",
     "批次",
+    "家次",
     "学时",
     "课时",
     "小时",
@@ -63,6 +66,14 @@ UNITS: tuple[str, ...] = (
     "座",
     "支",
     "分",
+    "株",
+    "棵",
+    "亩",
+    "吨",
+    "间",
+    "节",
+    "轮",
+    "成",
 )
 _UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in UNITS)
 
@@ -134,6 +145,11 @@ FORBIDDEN_AFTER_UNIT: dict[str, str] = {
     "台": "账湾阶上",
     "座": "谈",
     "幅": "度",
+    "间": "隔断接",
+    "吨": "位",
+    "节": "日约点能目省假奏",
+    "轮": "训换流值岗候番",
+    "成": "立为员效果绩功本熟长交都",
 }
 # Multi-character continuations that turn a count into a duration (3个工作日, 两个星期).
 FORBIDDEN_WORDS_AFTER_UNIT: dict[str, tuple[str, ...]] = {
@@ -165,7 +181,8 @@ RANK_UNITS = frozenset({"名", "位"})
 # handles things (新建两个工作站, 举办三期培训); elsewhere such phrases name sets (三项举措).
 CN_COUNT_AFTER_ACTION_RE = re.compile(
     r"(?:新建|建成|建立|设立|组建|新增|成立|培育|打造|创建|举办|召开|办理|受理|调解|化解|完成|"
-    r"审查|审核|评查|出具|发放|聘请|配备|培训|接待|走访|收到|新收|办结|审结)[了共计约近]?$"
+    r"审查|审核|评查|出具|发放|聘请|配备|培训|接待|走访|收到|新收|办结|审结|帮助|为|"
+    r"全乡|全镇|全村|全县|全区|全市)[了共计约近]?$"
 )
 CN_NOT_A_COUNT_BEFORE_RE = re.compile(
     rf"(?:[{CN_NUMERAL_CHARS}][^\d{CN_NUMERAL_CHARS},。;:!?、]?|[数几上成好])$"

@@ -20,24 +20,35 @@ _CLOSERS = "”’」』）)】"
 _FOOTER = re.compile(r"^[-—–_~·•\s]*(第\s*)?\d{1,4}\s*(页)?(\s*[/／]\s*\d+|\s*共\s*\d+\s*页)?[-—–_~·•\s]*$")
 _CHROME = re.compile(
     r"^(索引号|发布时间|发布日期|发文日期|成文日期|信息来源|文章来源|来源|作者|浏览次数|点击数|访问量|阅读量|"
-    r"字体|字号|分享到|主题分类|发布机构|所属机构|文号|有效性|当前位置|您当前的位置|您的位置|【|扫一扫|打印本页|关闭窗口|"
+    r"字体|字号|分享到|主题分类|发布机构|所属机构|文号|有效性|当前位置|您当前的位置|您的位置|扫一扫|打印本页|关闭窗口|"
+    r"【(字体|打印|关闭|收藏|分享|返回|大|小|默认)|"
     r"上一篇|下一篇|相关链接|相关文章|相关阅读|责任编辑|编辑[:：]|主办单位|承办单位|主办[:：]|承办[:：]|版权所有|"
     r"网站标识码|网站地图|联系我们|技术支持|.{0,12}ICP备|.{0,12}公网安备|附件下载|附件[:：]?$)"
 )
+# A web page's list of other articles ends the report: everything after it is the site's.
+_RELATED = re.compile(r"^(相关文章|相关链接|相关阅读|推荐阅读|相关新闻|相关信息|热点新闻)")
+# A line that is a title followed by a date (an entry of such a list).
+_DATED_ENTRY = re.compile(r"^.{4,60}?\s*\d{4}-\d{1,2}-\d{1,2}$")
 _BREADCRUMB = re.compile(r"(首页|网站首页).{0,40}[>»/]")
+# A line opening with a short sentence and going on (「公共法律服务触手可及。全乡…」) or with
+# a verb-led one (「深化信用监管。」): a lead phrase. Not one that starts with a word that
+# continues a sentence (的, 和, 并 …).
 _LEAD_PHRASE = re.compile(
-    r"^(强化|深化|加强|推进|推动|健全|完善|创新|优化|落实|提升|严格|规范|坚持|聚焦|夯实|筑牢|打造|构建|"
+    r"^(?![的了和与及或等并而但也都就是在为对向从将把被让使以于之其])[\u4e00-\u9fff“”]{4,18}。\S"
+    r"|^(强化|深化|加强|推进|推动|健全|完善|创新|优化|落实|提升|严格|规范|坚持|聚焦|夯实|筑牢|打造|构建|"
     r"抓好|做好|做实|持续|全面|扎实|狠抓|拓展|统筹|突出|注重|加快|着力|压实|建立|开展)[^，。；,;]{1,10}。"
 )
 _SHI_START = re.compile(r"^[一二三四五六七八九十]{1,3}是")
 _PARAGRAPH_MARKER = re.compile(
     r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节]|[①-⑳])"
 )
-_TITLEISH_END = re.compile(r"(报告|总结|情况|计划|安排|打算|思路|重点|成效|不足|问题|原因|举措|目录)$")
+_TITLEISH_END = re.compile(
+    r"(报告|总结|情况|计划|安排|打算|思路|重点|成效|不足|问题|原因|举措|措施|工作|目录|】)$"
+)
 _ORG_END = re.compile(r"(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处|室)$")
 DATE_LINE = re.compile(
-    r"^\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$"
-    r"|^[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月([一二三四五六七八九十]{1,3}日)?$"
+    r"^[(（]?(\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{4}[-./]\d{1,2}[-./]\d{1,2}"
+    r"|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月([一二三四五六七八九十]{1,3}日)?)[)）]?$"
 )
 
 
@@ -73,12 +84,17 @@ class _Line:
 
 def is_chrome_line(line: str) -> bool:
     """Page footers, web-page chrome and breadcrumbs: never part of the report body."""
-    return bool(_FOOTER.match(line) or _CHROME.match(line) or _BREADCRUMB.search(line))
+    compact = line.replace(" ", "").replace("\u3000", "")  # 索 引 号：…
+    return bool(
+        _FOOTER.match(line) or _CHROME.match(compact) or _BREADCRUMB.search(line) or _DATED_ENTRY.match(line)
+    )
 
 
 def _is_heading_like(line: str) -> bool:
     if _PARAGRAPH_MARKER.match(line) and len(line) <= 60:
         return True
+    if _SHI_START.match(line) and len(line) <= 30 and not any(c in TERMINAL for c in line):
+        return True  # 「一是压实主体责任」 on a line of its own
     if len(line) <= 40 and _TITLEISH_END.search(line):
         return True
     return len(line) <= 25 and bool(_ORG_END.search(line) or DATE_LINE.match(line))
@@ -97,10 +113,18 @@ def _wrap_width(lines: list[_Line]) -> int | None:
 def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = False) -> bool:
     if nxt.blank_before or not prev.text:
         return False
+    if nxt.text.startswith("|") or prev.text.startswith("|"):
+        return nxt.text.startswith("|")  # a table copied as text: its rows stay with the text before
     if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text):
-        return False
+        return False  # a marker or a date starts a paragraph
+    if nxt.text.startswith("——") and prev.text[-1] in TERMINAL:
+        return False  # so does a 「——」 opener after a full stop (not a dash mid-sentence)
     if width is not None and nxt.indented:
         return False  # hard-wrapped text marks a new paragraph by its indent
+    short = width is None or len(nxt.text) < width - 3
+    heading_next = _is_heading_like(nxt.text) and not any(c in TERMINAL for c in nxt.text)
+    if short and heading_next and prev.text[-1] in TERMINAL:
+        return False  # a heading line (【存在问题】, 下步工作) after a full stop
     if (
         _SHI_START.match(nxt.text)
         and _is_heading_like(prev.text)
@@ -135,6 +159,8 @@ def split_paragraphs(text: str) -> list[Paragraph]:
             nl = len(ntext)
         raw = ntext[pos:nl]
         stripped = raw.strip()
+        if _RELATED.match(stripped) and pos > len(ntext) // 2:
+            break  # the page's list of other articles: the report has ended
         if stripped and not is_chrome_line(stripped):
             lead = len(raw) - len(raw.lstrip())
             origin = list(norm.origin[pos + lead : pos + lead + len(stripped)])

@@ -16,7 +16,11 @@ from extractor.paragraphs import DATE_LINE, Paragraph, split_paragraphs
 from extractor.schema import Span
 from extractor.segment_model import Point, Section, SectionKind, SegmentedReport
 
-_ACHIEVEMENT_WORDS = r"(成效|成绩|完成情况|开展情况|推进情况|落实情况|主要做法|工作情况|进展|取得|主要举措|基本情况|履行.{0,24}职责)"
+_ACHIEVEMENT_WORDS = (
+    r"(成效|成绩|完成情况|开展情况|推进情况|落实情况|主要做法|工作情况|进展|取得|主要举措|履行.{0,24}职责)"
+)
+# A profile of the issuer (基本情况, 概况) is not reported work when a later heading names it.
+_PROFILE = re.compile(r"^(单位|机构|部门|工作)?(基本情况|基本概况|概况)$")
 _ACHIEVEMENTS = re.compile(_ACHIEVEMENT_WORDS + r"|第一责任人")
 _ACHIEVEMENT_EXCLUDE = re.compile(_ACHIEVEMENT_WORDS)
 _PROBLEMS = re.compile(
@@ -29,6 +33,11 @@ _PLANS = re.compile(
     r"|\d{4}年(度)?.{0,16}(计划|安排|打算|思路|重点|目标|任务)"
     r"|工作(计划|安排|打算|思路|重点|设想|举措)$|(计划|打算|安排|思路)$"
 )
+# Words that name plans outright (工作思路和主要举措 is plans, though 主要举措 alone is work done),
+# unless the heading reports on them (2024年工作计划完成情况).
+_PLANS_NAMED = re.compile(r"计划|打算|安排|思路|下一步|下步|下阶段|下半年|今后")
+_DONE = re.compile(r"完成情况|落实情况|执行情况|推进情况")
+_RECTIFIED = re.compile(r"整改(落实|完成)?情况")
 _CAUSES = re.compile(
     r"^(产生|存在|出现|造成)?(上述|以上|这些)?(问题|不足)?(的)?(主要)?原因(分析)?(如下|主要(是|有))?$"
 )
@@ -42,7 +51,8 @@ _PLANS_RUN_IN = re.compile(
 _SHORTFALL_LINE = re.compile(r"^(存在的?)?(不足之处|存在不足|存在问题|不足|问题)[：:]")
 _CAUSE_IN_POINT = re.compile(
     r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因"
-    r"|(?<![\u4e00-\u9fff])原因[:：])"
+    r"|(?<![\u4e00-\u9fff])原因[:：]|究其根源|根源在于|究其根本"
+    r"|(造成|产生|导致|出现)(这一|这些|上述|该|此类)?(问题|现象|情况)的(主要)?原因)"
 )
 # A block of causes for the problems as a whole names them: 产生问题的原因, 存在不足的原因.
 _CAUSE_BLOCK_WORDS = re.compile(r"问题|不足|上述|以上|这些")
@@ -53,15 +63,25 @@ _PLANS_INTRO = re.compile(
 )
 # A section label run into its paragraph: 「问题与不足：1.…」, 「下一步打算：一是…」.
 _RUN_IN_LABEL = re.compile(r"^([^，。；：:,;]{2,14})[：:]")
-_HAS_POINTS = re.compile(r"[：:；;。]\s*(1[.、]|[一二]是|[(（][1一][)）]|①)|^\s*(1[.、]|一是|[(（][1一][)）]|①)")
+_HAS_POINTS = re.compile(
+    r"[：:；;。]\s*(1[.、]|[一二]是|[(（][1一][)）]|①)|^\s*(1[.、]|一是|[(（][1一][)）]|①)"
+)
 # End matter: an attachment list closes the report.
-_ATTACHMENTS = re.compile(r"^附\s*件\s*([:：\d一二三四五六七八九]|$)")
+
 _CLOSING = re.compile(r"(我们将|我局将|我们要|我局要|我们会|全局上下将|我县将|我区将)|^(总之|总而言之|今后)")
 _TRAILING_REMARK = re.compile(r"(对此|为此|总之|总的来看|今后)[^。]*[。!！]?$")
 _ORG_LINE = re.compile(
     r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处)$"
 )
-_INTRO = re.compile(r"(现将|如下|以下|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$")
+_INTRO = re.compile(
+    r"(现将|如下|以下|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$"
+    r"|^(在(肯定|看到|总结)(成绩|成效)的同时|[^。]{0,20}清醒(地|的)?(看到|认识到))"
+    r"|^(一年来|半年来|总的来看|总体来看|虽然|尽管)[^。]*(但|仍|还)"
+)
+# End matter of an official document (版记): copies-to and printing lines, attachments.
+_END_MATTER = re.compile(
+    r"^(抄送|主送|抄报)[:：]|印发$|^附\s*件\s*([:：\d一二三四五六七八九]|$)|^[(（]此件[^)）]{0,8}[)）]$"
+)
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_LINE = re.compile(r"^关于.*(报告|总结)$|(情况|工作)?(报告|总结)$")
 
@@ -76,14 +96,16 @@ class _OpenSection:
 
 def classify_heading(title: str, *, numbered_top: bool = True) -> SectionKind | None:
     """Which section a heading opens, by its wording; None if it names no section."""
-    title = title.strip().rstrip(":：")
+    title = title.strip().rstrip(":：").strip("【】[]〔〕 ")
     if not title or len(title) > 60:
         return None
     if _CAUSES.match(title):
         return SectionKind.CAUSES
     if _PROBLEMS.search(title) and not _PROBLEMS_EXCLUDE.match(title):
         return SectionKind.PROBLEMS
-    if _PLANS.search(title) and not _ACHIEVEMENT_EXCLUDE.search(title):
+    if _PLANS.search(title) and (
+        not _ACHIEVEMENT_EXCLUDE.search(title) or (_PLANS_NAMED.search(title) and not _DONE.search(title))
+    ):
         return SectionKind.PLANS
     if numbered_top and _ACHIEVEMENTS.search(title):
         return SectionKind.ACHIEVEMENTS
@@ -103,8 +125,14 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     """Sections and their leaf points. Sections come in document order; a report may have
     several achievements sections (each top-level heading of reported work is one)."""
     paragraphs = split_paragraphs(doc.text)
+    # End matter (附件, 抄送, …印发) closes the body; the signature sits just before it.
+    end = next(
+        (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _END_MATTER.search(p.text)),
+        len(paragraphs),
+    )
     head_lines = [p.text for p in paragraphs[:4]]
-    tail_lines = [p.text for p in paragraphs[-4:]]
+    tail_lines = [p.text for p in paragraphs[-4:]]  # end matter included: it may follow the signature
+    paragraphs = paragraphs[:end]
     while paragraphs and _is_signature(paragraphs[-1].text):
         paragraphs.pop()
     opened: list[_OpenSection] = []
@@ -135,6 +163,8 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             kind = classify_heading(heading, numbered_top=False)
             if kind is SectionKind.PLANS and current is not None and current.kind is SectionKind.PLANS:
                 kind = None
+            if _RECTIFIED.search(heading):
+                kind = SectionKind.ACHIEVEMENTS  # 「上年度问题整改情况」 reports work done
         in_late = current is not None and current.kind in (
             SectionKind.PROBLEMS,
             SectionKind.PLANS,
@@ -164,11 +194,11 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             if body < len(text):
                 current.chunks.append(Chunk(para, body, len(text)))
             continue
-        if _ATTACHMENTS.match(text) and current is not None:
-            break  # attachments (附件：1.…) and what follows are not the report body
         intro = _PLANS_INTRO.match(text)
         if intro and current is not None and current.kind in (SectionKind.PROBLEMS, SectionKind.ACHIEVEMENTS):
-            current = open_section(SectionKind.PLANS, intro.group(0).rstrip("：:"), _span(para, 0, intro.end()))
+            current = open_section(
+                SectionKind.PLANS, intro.group(0).rstrip("：:"), _span(para, 0, intro.end())
+            )
             if _skip_punct(text, intro.end()) < len(text):
                 current.chunks.append(Chunk(para, _skip_punct(text, intro.end()), len(text)))
             continue
@@ -230,6 +260,12 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             section = _OpenSection(SectionKind.ACHIEVEMENTS, "", None, body)
             opened.insert(0, section)
 
+    named_work = any(
+        s.kind is SectionKind.ACHIEVEMENTS and classify_heading(s.heading) is SectionKind.ACHIEVEMENTS
+        for s in opened
+    )
+    if named_work:
+        opened = [s for s in opened if not (s.kind is SectionKind.ACHIEVEMENTS and _PROFILE.match(s.heading))]
     sections = [s for s in (_close(s, doc.text) for s in opened if s.chunks) if s is not None]
     return SegmentedReport(
         doc_id=doc.doc_id, sections=sections, title=title, head_lines=head_lines, tail_lines=tail_lines

@@ -230,6 +230,8 @@ def heading_kind(line: str) -> str | None:
     limit = _MAX_HEADING_CHARS if numbered else _MAX_UNNUMBERED_HEADING_CHARS
     if len(body) > limit:
         return None
+    if "整改" in body or body.endswith("情况"):
+        return None  # reports on something (上年度问题整改情况): not the section's own heading
     plans, problems = _PLAN_WORDS.search(body), _PROBLEM_WORDS.search(body)
     if plans and problems:
         return None  # a combined heading (存在的不足及下一步打算): one wording cannot replace it
