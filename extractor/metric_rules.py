@@ -97,7 +97,7 @@ METRIC_RE = re.compile(
     rf"(?=[\d{CN_NUMERAL_CHARS}])(?:(?P<pct_cn>百分之(?P<pct_num>[{CN_NUMERAL_CHARS}点]+))"
     rf"|(?P<ar>{_ARABIC})(?P<ar_approx1>[余多])?(?P<ar_mult>{_MULTIPLIER_ALTERNATION})?"
     rf"(?P<ar_approx2>[余多])?(?P<ar_unit>{_UNIT_ALTERNATION})(?P<ar_alt>\((?:{_UNIT_ALTERNATION})\))?"
-    rf"|(?P<cn>[{CN_NUMERAL_CHARS}]+)(?P<cn_approx>[余多])?(?P<cn_unit>{_UNIT_ALTERNATION})"
+    rf"|(?P<cn>[{CN_NUMERAL_CHARS}]+(?:点[{CN_DIGIT_CHARS}]+[万亿]?)?)(?P<cn_approx>[余多])?(?P<cn_unit>{_UNIT_ALTERNATION})"
     rf"(?P<cn_alt>\((?:{_UNIT_ALTERNATION})\))?)"
 )
 

@@ -60,6 +60,7 @@ _ARABIC_WITH_MULTIPLIER_RE = re.compile(r"(\d+(?:\.\d+)?)(千万|百万|万亿|�
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CN_NUMBER_RE = re.compile(rf"[{rules.CN_NUMERAL_CHARS}]+(?:点[{rules.CN_DIGIT_CHARS}]+)?")
 _BARE_MULTIPLIER_RE = re.compile(r"[百千万亿]+")
+_APPROX_BEFORE_RE = re.compile(r"(逾|近|约|超过|上)$")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _LINE_ENDS = frozenset("。；;！!？?：:，,、）)》”」…")
 _ENUMERATION_START_RE = re.compile(r"[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．是]")
@@ -122,6 +123,9 @@ def parse_chinese_number(s: str) -> int | float | None:
     if match:
         value = Decimal(match.group(1)) * rules.MULTIPLIERS.get(match.group(2) or "", 1)
         return _as_number(value)
+    multiplier = 1
+    if "点" in text and text[-1] in "万亿":  # 三点五万 = 3.5 × 10,000
+        multiplier, text = rules.MULTIPLIERS[text[-1]], text[:-1]
     if not _CN_NUMBER_RE.fullmatch(text):
         return None
     integer_part, _, fraction = text.partition("点")
@@ -134,7 +138,7 @@ def parse_chinese_number(s: str) -> int | float | None:
         value = Decimal(f"{integer}.{''.join(str(_CN_DIGITS[ch]) for ch in fraction)}")
     except (KeyError, InvalidOperation):
         return None
-    return _as_number(value)
+    return _as_number(value * multiplier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +219,8 @@ def _candidates(s: str) -> list[_Candidate]:
         if arabic:
             unit, alt = m.group("ar_unit", "ar_alt")
         elif numeral:
-            if _BARE_MULTIPLIER_RE.fullmatch(numeral):
-                continue  # 进万家, 千所联千企: words, not counts
+            if _BARE_MULTIPLIER_RE.fullmatch(numeral) and not _APPROX_BEFORE_RE.search(s, 0, start):
+                continue  # 进万家, 千所联千企: words, not counts (逾千人次, 近万份 are)
             unit, alt = m.group("cn_unit", "cn_alt")
         else:
             unit, alt = "%", None

@@ -432,3 +432,24 @@ def test_dedupe_never_drops_unnamed_matches() -> None:
 @pytest.mark.parametrize("text", ["力争达到95%", "预计完成3件", "争取培育5名"])
 def test_intended_figures_are_not_results(text: str) -> None:
     assert find_metrics(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("挽回损失三点五万元。", 35000, "元"),
+        ("受教育群众逾千人次。", 1000, "人次"),
+        ("惠及群众近万人。", 10000, "人"),
+        ("满意度达九成以上。", 9, "成"),
+        ("检查生产经营单位412家次。", 412, "家次"),
+        ("补种树木1.2万株。", 12000, "株"),
+        ("恢复林地136亩。", 136, "亩"),
+    ],
+)
+def test_more_forms(text: str, value: float, unit: str) -> None:
+    assert [(m.value, m.unit) for m in find_metrics(text)] == [(value, unit)]
+
+
+@pytest.mark.parametrize("text", ["开展“进万家”活动。", "推进千所联千企。", "春节期间走访。"])
+def test_bare_multipliers_and_unit_words_are_not_counts(text: str) -> None:
+    assert find_metrics(text) == []
