@@ -226,6 +226,7 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
         "规范化司法所": 3,
         "强基": 2,
         "人员力量": 2,
+        "专业力量": 1.5,
         "工作力量": 1.5,
         "力量薄弱": 1.5,
         "两委": 1.5,
@@ -288,6 +289,7 @@ for _area, _kw in _KEYWORDS.items():
         _WEIGHTS.setdefault(_word, []).append((_area, _weight))
 
 LEAD_WEIGHT = 2.0
+CONTEXT_MIN = 1.5
 
 
 def area_scores(text: str) -> dict[Area, float]:
@@ -315,7 +317,10 @@ def classify_area(body: str, *, lead: str | None = None, context: Sequence[str] 
         for area, value in area_scores(heading).items():
             context_scores[area] = context_scores.get(area, 0.0) + value
     if not scores:
-        if context_scores:
-            return max(context_scores, key=lambda a: context_scores[a])
+        # Nothing in the item itself: its heading decides only when it names an area clearly
+        # (a generic 「推进法治政府建设」 heading says nothing about 耕地保护).
+        best = max(context_scores, key=lambda a: context_scores[a], default=None)
+        if best is not None and context_scores[best] >= CONTEXT_MIN:
+            return best
         return Area.OTHER
     return max(scores, key=lambda a: (scores[a], context_scores.get(a, 0.0)))

@@ -28,13 +28,13 @@ _INITIAL = re.compile(
     r"|第(?P<di>[一二三四五六七八九十]{1,3})[,，、是]"
 )
 # Inline markers: after a sentence boundary (or a comma for 一是-style, checked later).
+# ① inside a paragraph is not one: the spec counts only （一）, 1., （1） and 一是.
 _INLINE = re.compile(
     r"(?<=[。；;:：！!？?，,\s])(?:"
     r"(?P<shi>[一二三四五六七八九十]{1,3}是)(?![的否])"
     r"|[(（](?P<pcn>[一二三四五六七八九十]{1,3})[)）]"
     r"|(?P<num>\d{1,2})(?:、|\.(?!\d))"
     r"|[(（](?P<pnum>\d{1,2})[)）]"
-    r"|(?P<circ>[" + _CIRCLED + r"])"
     r")"
 )
 _STRONG_BOUNDARY = set("。；;:：！!？?")

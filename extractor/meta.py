@@ -82,11 +82,12 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     text = normalise(doc.text[:2000]).text  # dates and the issuer sit near the top
     head = segmented.head_lines
     tail = segmented.tail_lines
-    lines = head
-    title = "".join(head[:2]) if head else ""
-    # The title names the issuer; a web page's site banner above it names the site's owner.
+    # The title names the issuer and the year; a web page's banner or a document's cover
+    # block (文号, 签发人) may stand above it.
     title_at = next((i for i, line in enumerate(head) if _TITLE_WORDS.search(line)), None)
     title_lines = [] if title_at is None else [head[title_at], *head[max(0, title_at - 1) : title_at]]
+    lines = head if title_at is None else head[title_at:]
+    title = "".join(lines[:2]) if lines else ""
     issuer = (
         find_issuer(title_lines)
         or find_issuer(list(reversed(tail)), whole_line=True)

@@ -61,6 +61,7 @@ _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CN_NUMBER_RE = re.compile(rf"[{rules.CN_NUMERAL_CHARS}]+(?:点[{rules.CN_DIGIT_CHARS}]+)?")
 _BARE_MULTIPLIER_RE = re.compile(r"[百千万亿]+")
 _APPROX_BEFORE_RE = re.compile(r"(逾|近|约|超过|上)$")
+_CHANGE_TO_RE = re.compile(r"(提高|提升|增加|增长|上升|下降|减少|降低)(到|至)")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _LINE_ENDS = frozenset("。；;！!？?：:，,、）)》”」…")
 _ENUMERATION_START_RE = re.compile(r"[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．是]")
@@ -185,6 +186,10 @@ def _rejected_by_context(s: str, start: int, end: int, unit: str, *, chinese: bo
     if unit in rules.RANK_UNITS and rules.RANK_BEFORE_RE.search(before):
         return True
     after = s[end : end + 4]
+    if after.startswith(("以上的", "以下的", "以内的")):
+        return True  # a threshold describing things (50万元以上的项目), not a result
+    if before.endswith(("由", "从")) and _CHANGE_TO_RE.match(s, end, end + 6):
+        return True  # the starting level of a change (由85%提高到96%): the result is the 96
     if after[:1] and after[0] in rules.FORBIDDEN_AFTER_UNIT.get(unit, ""):
         return True
     if unit in rules.FORBIDDEN_WORDS_AFTER_UNIT and after.startswith(rules.FORBIDDEN_WORDS_AFTER_UNIT[unit]):

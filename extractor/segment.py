@@ -53,7 +53,8 @@ _CAUSE_IN_POINT = re.compile(
     r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因"
     r"|(?<![\u4e00-\u9fff])原因[:：]|究其根源|根源在于|究其根本"
     r"|(造成|产生|导致|出现)(这一|这些|上述|该|此类)?(问题|现象|情况)的(主要)?原因"
-    r"|(?<=[。；;])这(既|也)?(是|有)[^。]{0,60}(主观|客观|深层次|重要)(原因|因素))"
+    r"|(?<=[。；;])这(既|也)?(是|有)[^。]{0,60}(主观|客观|深层次|重要)(原因|因素)"
+    r"|(?<=[。；;])(这|其|究其)(主要)?(是)?由于|(?<=[。；;])之所以)"
 )
 # A block of causes for the problems as a whole names them: 产生问题的原因, 存在不足的原因.
 _CAUSE_BLOCK_WORDS = re.compile(r"问题|不足|上述|以上|这些")
@@ -61,6 +62,7 @@ _CAUSE_BLOCK_WORDS = re.compile(r"问题|不足|上述|以上|这些")
 # 「2025年，我局将针对上述不足，重点做好以下工作：」
 _PLANS_INTRO = re.compile(
     r"^(\d{4}年(度)?|下一步|下阶段|今后|明年|下半年|新的一年)[^。：:]{0,60}(?<!现)(将|要)[^。：:]{0,80}(以下|如下)[^。：:]{0,12}[：:]"
+    r"|^(下一步|下阶段|今后|新的一年)[，,][^。：:]{0,40}(?<!现)(将|要)[^。：:]{0,80}[：:]"
 )
 # A section label run into its paragraph: 「问题与不足：1.…」, 「下一步打算：一是…」.
 _RUN_IN_LABEL = re.compile(r"^([^，。；：:,;]{2,14})[：:]")
@@ -82,6 +84,7 @@ _INTRO = re.compile(
 # End matter of an official document (版记): copies-to and printing lines, attachments.
 _END_MATTER = re.compile(
     r"^(抄送|主送|抄报)[:：]|印发$|^附\s*件\s*([:：\d一二三四五六七八九]|$)|^[(（]此件[^)）]{0,8}[)）]$"
+    r"|^特此报告|^[(（]?联系人|联系电话[:：]"
 )
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_LINE = re.compile(r"^关于.*(报告|总结)$|(情况|工作)?(报告|总结)$")
@@ -131,7 +134,7 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
         (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _END_MATTER.search(p.text)),
         len(paragraphs),
     )
-    head_lines = [p.text for p in paragraphs[:4]]
+    head_lines = [p.text for p in paragraphs[:8]]
     tail_lines = [p.text for p in paragraphs[-4:]]  # end matter included: it may follow the signature
     paragraphs = paragraphs[:end]
     while paragraphs and _is_signature(paragraphs[-1].text):
@@ -159,10 +162,11 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
         kind = None
         if is_top:
             kind = classify_heading(heading, numbered_top=True)
-        elif marker_kind == "pcn" and standalone:
-            # Reports that use （一） as their top level: only unambiguous wordings count.
+        elif marker_kind in ("pcn", "num") and standalone:
+            # Reports that use （一） or 1. as their top level: only unambiguous wordings count,
+            # and a sub-heading of the section already open (（二）执法力量不足) opens nothing.
             kind = classify_heading(heading, numbered_top=False)
-            if kind is SectionKind.PLANS and current is not None and current.kind is SectionKind.PLANS:
+            if current is not None and kind is current.kind:
                 kind = None
             if _RECTIFIED.search(heading):
                 kind = SectionKind.ACHIEVEMENTS  # 「上年度问题整改情况」 reports work done

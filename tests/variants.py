@@ -204,6 +204,9 @@ PROBLEM_HEADINGS = ("存在的不足和原因", "存在问题和不足", "短板
 PLAN_HEADINGS = ("下一步工作计划", "下阶段工作计划", "工作打算", "工作安排", "工作思路", "下一步工作打算")
 
 _NUMBERED_HEADING = re.compile(r"^(\s*)([一二三四五六七八九十]{1,3}[、.．])\s*(.+?)\s*$")
+_SUB_HEADING = re.compile(
+    r"^([(（][一二三四五六七八九十\d１-９]{1,3}[)）]|\d{1,2}[.、．]|[一二三四五六七八九十]{1,3}是)"
+)
 _YEAR_IN_HEADING = re.compile(r"(?:20\d{2}|二〇[〇一二三四五六七八九]{2})\s*年度?")
 _PROBLEM_WORDS = re.compile(r"不足|问题|短板")
 _PLAN_WORDS = re.compile(r"计划|安排|打算|下一步|下阶段|工作思路")
@@ -230,6 +233,8 @@ def heading_kind(line: str) -> str | None:
     limit = _MAX_HEADING_CHARS if numbered else _MAX_UNNUMBERED_HEADING_CHARS
     if len(body) > limit:
         return None
+    if not numbered and _SUB_HEADING.match(stripped):
+        return None  # （二）执法力量不足 is a point under the section, not its heading
     if "整改" in body or body.endswith("情况"):
         return None  # reports on something (上年度问题整改情况): not the section's own heading
     plans, problems = _PLAN_WORDS.search(body), _PROBLEM_WORDS.search(body)
