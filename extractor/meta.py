@@ -84,7 +84,7 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     tail = segmented.tail_lines
     # The title names the issuer and the year; a web page's banner or a document's cover
     # block (文号, 签发人) may stand above it.
-    title_at = next((i for i, line in enumerate(head) if _TITLE_WORDS.search(line)), None)
+    title_at = next((i for i, line in enumerate(head) if len(line) <= 60 and _TITLE_WORDS.search(line)), None)
     title_lines = [] if title_at is None else [head[title_at], *head[max(0, title_at - 1) : title_at]]
     lines = head if title_at is None else head[title_at:]
     title = "".join(lines[:2]) if lines else ""
