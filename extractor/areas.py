@@ -63,6 +63,7 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
         "备案审查": 2.5,
         "备案": 1,
         "公职律师": 2,
+        "法律顾问": 1,
         "权力清单": 2,
         "权责清单": 2,
         "事项清单": 1.5,
@@ -95,6 +96,8 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
         "包容审慎": 1.5,
         "执法案卷": 3,
         "执法队伍": 2.5,
+        "劳动保障监察": 2.5,
+        "欠薪": 1,
         "监管": 1,
         "违法": 1,
         "查处": 1.5,
@@ -140,6 +143,7 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
         "未成年人": 1.5,
         "法治意识": 1.5,
         "法治素养": 1.5,
+        "依法办事": 1,
         "法律意识": 1.5,
         "校园": 1.5,
         "法治培训": 1,
@@ -154,12 +158,11 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
         "公证": 3,
         "律师": 2,
         "律所": 2,
-        "律师事务所": 2.5,
+        "律师事务所": 1.5,
         "司法鉴定": 3,
         "村(居)法律顾问": 3,
         "村居法律顾问": 3,
         "村(社区)法律顾问": 3,
-        "法律顾问": 1,
         "法治体检": 3,
         "人民陪审员": 3,
         "人民监督员": 3,
@@ -218,7 +221,7 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
         "清廉": 2.5,
         "巡察整改": 3,
         "巡察": 1.5,
-        "整改": 0.7,
+        "整改": 0.3,
         "党支部": 2,
         "干部教育": 2,
         "从严治党": 3,
@@ -252,6 +255,10 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
         "驻村": 1.5,
         "全程网办": 2,
         "政务公开": 1,
+        "社会救助": 2,
+        "婚姻登记": 2,
+        "殡葬": 2,
+        "养老服务": 1.5,
         "信息公开": 1.5,
         "政务服务": 2,
         "减证便民": 1.5,
@@ -282,7 +289,10 @@ def _trie_pattern(words: list[str]) -> str:
     return build(trie)
 
 
-_PATTERN = re.compile(_trie_pattern([k for kw in _KEYWORDS.values() for k in kw]))
+# Words that score nothing but stop a keyword matching across a word boundary
+# (设立法治宣传专区 is not 立法).
+_NEUTRAL = ("设立", "成立", "建立", "确立", "树立", "独立", "订立", "创立")
+_PATTERN = re.compile(_trie_pattern([k for kw in _KEYWORDS.values() for k in kw] + list(_NEUTRAL)))
 _WEIGHTS: dict[str, list[tuple[Area, float]]] = {}
 for _area, _kw in _KEYWORDS.items():
     for _word, _weight in _kw.items():
@@ -301,7 +311,7 @@ def area_scores(text: str) -> dict[Area, float]:
 def _area_scores(text: str) -> tuple[tuple[Area, float], ...]:
     scores: dict[Area, float] = {}
     for m in _PATTERN.finditer(text):
-        for area, weight in _WEIGHTS[m.group(0)]:
+        for area, weight in _WEIGHTS.get(m.group(0), ()):
             scores[area] = scores.get(area, 0.0) + weight
     return tuple(scores.items())
 

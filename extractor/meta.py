@@ -22,7 +22,10 @@ _ISSUER = re.compile(
     r"(?=\s*(?:关于|20\d{2}|二〇|\d{4}年|上半年|年度|法治|$))"
 )
 _SIGNATURE = re.compile(r"(?:^|(?<=[。！!？?；;]))" + _ISSUER.pattern.replace("(?=", "(?=$)(?=", 1) + "$")
-_REGION = re.compile(r"^(?:中共)?([\u4e00-\u9fff]{1,12}?(?:自治县|自治旗|自治州|县|区|市|旗|乡|镇|街道))")
+_REGION = re.compile(
+    r"^(?:中共|国家税务总局|国家[\u4e00-\u9fff]{2,10}?总局)?"
+    r"([\u4e00-\u9fff]{1,12}?(?:自治县|自治旗|自治州|县|区|市|旗|乡|镇|街道|州(?![市县区])|盟|地区))"
+)
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_WORDS = re.compile(r"报告|总结|法治政府建设|工作情况")
 _HALF = re.compile(r"(上半年|半年|1-6月|1—6月|一至六月)")

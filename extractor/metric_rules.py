@@ -28,6 +28,7 @@ UNITS: tuple[str, ...] = (
     "场次",
     "批次",
     "家次",
+    "个次",
     "学时",
     "课时",
     "小时",
@@ -74,6 +75,7 @@ UNITS: tuple[str, ...] = (
     "节",
     "轮",
     "成",
+    "对",
 )
 _UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in UNITS)
 
@@ -150,6 +152,7 @@ FORBIDDEN_AFTER_UNIT: dict[str, str] = {
     "节": "日约点能目省假奏",
     "轮": "训换流值岗候番",
     "成": "立为员效果绩功本熟长交都",
+    "对": "于象照比接口策话外待应",
 }
 # Multi-character continuations that turn a count into a duration (3个工作日, 两个星期).
 FORBIDDEN_WORDS_AFTER_UNIT: dict[str, tuple[str, ...]] = {

@@ -117,8 +117,8 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = 
         return nxt.text.startswith("|")  # a table copied as text: its rows stay with the text before
     if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text):
         return False  # a marker or a date starts a paragraph
-    if nxt.text.startswith("——") and prev.text[-1] in TERMINAL:
-        return False  # so does a 「——」 opener after a full stop (not a dash mid-sentence)
+    if nxt.text.startswith(("——", "【", "●", "■", "◆", "▲", "★", "•")) and prev.text[-1] in TERMINAL:
+        return False  # so does a bullet, 【lead】 or 「——」 opener after a full stop
     if width is not None and nxt.indented:
         return False  # hard-wrapped text marks a new paragraph by its indent
     short = width is None or len(nxt.text) < width - 3

@@ -48,13 +48,15 @@ _PROBLEMS_RUN_IN = re.compile(
 _PLANS_RUN_IN = re.compile(
     r"(工作计划|工作安排|工作打算|工作思路|工作重点|计划如下|打算如下|安排如下)[：:]\s*"
 )
+_SHORTFALL_SENTENCE = re.compile(r"存在[^。]{0,60}(不足|差距)|不足之处")
 _SHORTFALL_LINE = re.compile(r"^(存在的?)?(不足之处|存在不足|存在问题|不足|问题)[：:]")
 _CAUSE_IN_POINT = re.compile(
     r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因"
     r"|(?<![\u4e00-\u9fff])原因[:：]|究其根源|根源在于|究其根本"
     r"|(造成|产生|导致|出现)(这一|这些|上述|该|此类)?(问题|现象|情况)的(主要)?原因"
     r"|(?<=[。；;])这(既|也)?(是|有)[^。]{0,60}(主观|客观|深层次|重要)(原因|因素)"
-    r"|(?<=[。；;])(这|其|究其)(主要)?(是)?由于|(?<=[。；;])之所以)"
+    r"|(?<=[。；;])(这|其|究其)(主要)?(是)?由于|(?<=[。；;])之所以"
+    r"|(剖析|分析|查找|深究|追溯)(其)?原因[，,]|从根(源|本)上(看|讲)[，,])"
 )
 # A block of causes for the problems as a whole names them: 产生问题的原因, 存在不足的原因.
 _CAUSE_BLOCK_WORDS = re.compile(r"问题|不足|上述|以上|这些")
@@ -71,6 +73,8 @@ _HAS_POINTS = re.compile(
 )
 # End matter: an attachment list closes the report.
 
+_CONNECTIVE = re.compile(r"(同时|此外|另外|与此同时|并且|而且)[，,]")
+_ANNOTATION = re.compile(r"(整改措施|整改方向|整改举措|整改情况|改进措施|下步措施)[:：]")
 _CLOSING = re.compile(r"(我们将|我局将|我们要|我局要|我们会|全局上下将|我县将|我区将)|^(总之|总而言之|今后)")
 _TRAILING_REMARK = re.compile(r"(对此|为此|总之|总的来看|今后)[^。]*[。!！]?$")
 _ORG_LINE = re.compile(
@@ -80,6 +84,7 @@ _INTRO = re.compile(
     r"(现将|如下|以下|主要表现在|主要体现在)[^。]{0,10}[:：。]?$|[:：]$"
     r"|^(在(肯定|看到|总结)(成绩|成效)的同时|[^。]{0,20}清醒(地|的)?(看到|认识到))"
     r"|^(一年来|半年来|总的来看|总体来看|虽然|尽管)[^。]*(但|仍|还)"
+    r"|^[^。]{0,40}(存在|仍有|还有)(着)?(一些|不少|一定的?)[^。]{0,16}(不足|问题|短板|差距|薄弱环节|困难)[^。]{0,8}。?$"
 )
 # End matter of an official document (版记): copies-to and printing lines, attachments.
 _END_MATTER = re.compile(
@@ -134,6 +139,7 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
         (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _END_MATTER.search(p.text)),
         len(paragraphs),
     )
+    paragraphs = _without_contents(paragraphs)
     head_lines = [p.text for p in paragraphs[:8]]
     tail_lines = [p.text for p in paragraphs[-4:]]  # end matter included: it may follow the signature
     paragraphs = paragraphs[:end]
@@ -225,7 +231,14 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
             current = open_section(SectionKind.PROBLEMS, "", None)
             current.chunks.append(Chunk(para, 0, len(text)))
             continue
-        if current is not None and current.kind is SectionKind.ACHIEVEMENTS and _SHORTFALL_LINE.match(text):
+        if (
+            current is not None
+            and current.kind is SectionKind.ACHIEVEMENTS
+            and (
+                _SHORTFALL_LINE.match(text)
+                or ("第一责任人" in current.heading and _SHORTFALL_SENTENCE.search(text) and current.chunks)
+            )
+        ):
             previous = current
             # Its context is the enclosing section (e.g. the 第一责任人 duty it falls short of).
             shortfall = open_section(SectionKind.PROBLEMS, previous.heading, None)
@@ -277,6 +290,21 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     )
 
 
+def _without_contents(paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """A table of contents (目录 then heading lines) repeats the headings: drop it."""
+    at = next((i for i, p in enumerate(paragraphs[:12]) if p.text.replace(" ", "") == "目录"), None)
+    if at is None:
+        return paragraphs
+    end = at + 1
+    while (
+        end < len(paragraphs)
+        and len(paragraphs[end].text) <= 40
+        and not any(c in "。；;！!？?" for c in paragraphs[end].text)
+    ):
+        end += 1
+    return paragraphs[:at] + paragraphs[end:]
+
+
 def _skip_punct(text: str, pos: int) -> int:
     while pos < len(text) and text[pos] in "。:：;；,，.、 \t":
         pos += 1
@@ -316,11 +344,13 @@ def _close(section: _OpenSection, source: str) -> Section | None:
                 t.chunk -= chunks_before
     elif len(chunks) > 1 and _INTRO.search(chunks[0].text):
         chunks = chunks[1:]
-    continues = _is_cause_paragraph if section.kind is SectionKind.PROBLEMS else None
+    continues = _is_cause_paragraph if section.kind is SectionKind.PROBLEMS else _continues_point
     pieces = leaf_pieces(
         chunks, tokens, context=[section.heading] if section.heading else [], continues=continues
     )
     pieces = _drop_closing(pieces, chunks, section)
+    # 「整改措施：…」 after a problem annotates it: not an item of its own, not its evidence.
+    pieces = [p for p in pieces if p.marker is not None or not _ANNOTATION.match(_piece_text(p, chunks))]
     points = [p for p in (_point(piece, chunks, section.kind) for piece in pieces) if p is not None]
     if not points:
         return None
@@ -341,7 +371,12 @@ def _close(section: _OpenSection, source: str) -> Section | None:
 
 def _is_cause_paragraph(chunk: Chunk) -> bool:
     cause = _CAUSE_IN_POINT.match(chunk.para.text, chunk.start)
-    return cause is not None
+    return cause is not None or _continues_point(chunk)
+
+
+def _continues_point(chunk: Chunk) -> bool:
+    """A paragraph opening with a connective (同时，…) goes on with the point before it."""
+    return _CONNECTIVE.match(chunk.para.text, chunk.start) is not None
 
 
 def _drop_closing(pieces: list[LeafPiece], chunks: list[Chunk], section: _OpenSection) -> list[LeafPiece]:
