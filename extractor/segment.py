@@ -71,8 +71,6 @@ _RUN_IN_LABEL = re.compile(r"^([^，。；：:,;]{2,14})[：:]")
 _HAS_POINTS = re.compile(
     r"[：:；;。]\s*(1[.、]|[一二]是|[(（][1一][)）]|①)|^\s*(1[.、]|一是|[(（][1一][)）]|①)"
 )
-# End matter: an attachment list closes the report.
-
 _CONNECTIVE = re.compile(r"(同时|此外|另外|与此同时|并且|而且)[，,]")
 _ANNOTATION = re.compile(r"(整改措施|整改方向|整改举措|整改情况|改进措施|下步措施)[:：]")
 _CLOSING = re.compile(r"(我们将|我局将|我们要|我局要|我们会|全局上下将|我县将|我区将)|^(总之|总而言之|今后)")

@@ -5,11 +5,7 @@
 #   bash scripts/run.sh --no-app   # install + extract samples only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-. .venv/bin/activate
-pip install -q --upgrade pip >/dev/null
-pip install -q -e .
+. scripts/venv.sh ""  # no extras; an explicit argument hides run.sh's own $1
 extractor extract eval/docs --out out --resume
 if [ "${1:-}" != "--no-app" ]; then
   exec streamlit run review_app.py --server.headless true --server.address "${HOST:-127.0.0.1}" --server.port "${PORT:-8501}"

@@ -3,11 +3,7 @@
 # the gold files and gates extraction quality on the eval thresholds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-. .venv/bin/activate
-pip install -q --upgrade pip >/dev/null
-pip install -q -e ".[dev]"
+. scripts/venv.sh "[dev]"
 mkdir -p artifacts
 echo "== ruff"
 ruff check .
