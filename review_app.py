@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from extractor.errors import ExtractorError, GoldError, ReviewConflictError
+from extractor.core.errors import ExtractorError, GoldError, ReviewConflictError
+from extractor.core.schema import Achievement, Area, ListName, Problem
 from extractor.review import audit, downloads, views
 from extractor.review import queue as review_queue
 from extractor.review.edits import (
@@ -30,7 +31,6 @@ from extractor.review.gold import default_gold_dir, promote_stored
 from extractor.review.highlight import legend_html
 from extractor.review.labels import DECISION_LABELS, LIST_LABELS, STATUS_LABELS, Decision, flag_reasons
 from extractor.review.session import ReviewSession, open_session
-from extractor.schema import Achievement, Area, ListName, Problem
 from extractor.store import DB_URL_ENV, RecordVersionInfo, Store
 
 SHORTCUTS = (

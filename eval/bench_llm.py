@@ -25,10 +25,10 @@ sys.path.insert(0, str(REPO / "tests"))  # the scripted server lives with the te
 
 from llm_server import ServerProcess, section_kind_of  # noqa: E402
 
-from extractor.llm import LLMJob, LLMSettings, extract_many_with_llm  # noqa: E402
+from extractor.extract.llm import LLMJob, LLMSettings, extract_many_with_llm  # noqa: E402
+from extractor.extract.rules.backend import extract_with_rules  # noqa: E402
 from extractor.load import load_document  # noqa: E402
-from extractor.rules import extract_with_rules  # noqa: E402
-from extractor.segment import segment_report  # noqa: E402
+from extractor.segment.sections import segment_report  # noqa: E402
 
 SPEEDUP_BAR = 8.0
 INPUT_RATIO_BAR = 1.3

@@ -26,9 +26,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from fixtures_load import find_cjk_font, render_text_pages, write_image_pdf  # noqa: E402
 
+from extractor.core.normalise import matching_key  # noqa: E402
 from extractor.load import load_document  # noqa: E402
 from extractor.load.ocr import ocr_engine  # noqa: E402
-from extractor.normalise import matching_key  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

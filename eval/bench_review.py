@@ -26,13 +26,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from extractor.document import SourceDocument
-from extractor.ground import ground_record
-from extractor.review import open_session
-from extractor.review.audit import audit_entries
-from extractor.review.edits import ItemEdit
-from extractor.review.labels import DECISION_LABELS, flag_reasons
-from extractor.schema import (
+from extractor.check.align import ground_record
+from extractor.core.document import SourceDocument
+from extractor.core.schema import (
     Achievement,
     Area,
     Flag,
@@ -45,6 +41,10 @@ from extractor.schema import (
     Provenance,
     Record,
 )
+from extractor.review import open_session
+from extractor.review.audit import audit_entries
+from extractor.review.edits import ItemEdit
+from extractor.review.labels import DECISION_LABELS, flag_reasons
 from extractor.store import Store
 
 OPEN_TARGET_S = 1.5

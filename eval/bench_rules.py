@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from extractor.load import load_document
-from extractor.pipeline import extract_document
+from extractor.pipeline.run import extract_document
 
 DOCS = Path(__file__).resolve().parent / "docs"
 ROUNDS = 5

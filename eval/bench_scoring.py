@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from extractor.core.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 from extractor.evaluation import matching
 from extractor.evaluation.scoring import aggregate, score_document
-from extractor.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 
 DOCS = Path(__file__).resolve().parent / "docs"
 TARGET_SECONDS = 10.0

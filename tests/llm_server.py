@@ -320,7 +320,7 @@ CAUSE_TEXT = "究其原因，主要是编制有限，人员流动较大。"
 
 
 def span_of(text: str, passage: str) -> Any:
-    from extractor.schema import Span
+    from extractor.core.schema import Span
 
     start = text.index(passage)
     return Span(start=start, end=start + len(passage))
@@ -328,9 +328,9 @@ def span_of(text: str, passage: str) -> Any:
 
 def sample_report(doc_id: str = "sample-2024") -> tuple[Any, Any, Any]:
     """(SourceDocument, SegmentedReport, rules Record) for SAMPLE_TEXT, segmented by hand."""
-    from extractor.document import SourceDocument
-    from extractor.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
-    from extractor.segment_model import Point, Section, SectionKind, SegmentedReport
+    from extractor.core.document import SourceDocument
+    from extractor.core.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
+    from extractor.segment.model import Point, Section, SectionKind, SegmentedReport
 
     text = SAMPLE_TEXT
 
@@ -455,7 +455,7 @@ def sample_responder(request: dict[str, Any]) -> Reply:
 
 def scripted_settings(server: ScriptedServer, *, api_key: str, **overrides: Any) -> Any:
     """LLMSettings aimed at a scripted server: fast backoff, one call at a time by default."""
-    from extractor.llm import LLMSettings
+    from extractor.extract.llm import LLMSettings
 
     values: dict[str, Any] = {
         "base_url": server.base_url,

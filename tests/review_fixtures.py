@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractor.document import SourceDocument
-from extractor.ground import ground_record
-from extractor.schema import (
+from extractor.check.align import ground_record
+from extractor.core.document import SourceDocument
+from extractor.core.schema import (
     Achievement,
     Area,
     Flag,

@@ -12,7 +12,7 @@ from conftest import DOCS, SEED_IDS
 from typer.testing import CliRunner
 
 from extractor.cli.app import app, register_commands
-from extractor.schema import Record
+from extractor.core.schema import Record
 from extractor.store import Store
 
 register_commands()

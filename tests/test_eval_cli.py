@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 import extractor.cli.eval_cmd
 import extractor.cli.gold_cmd  # noqa: F401
 from extractor.cli.app import app
-from extractor.document import SourceDocument
+from extractor.core.document import SourceDocument
+from extractor.core.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 from extractor.evaluation import run as run_module
 from extractor.evaluation.models import EvalResult
-from extractor.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 
 DOC_A = """甲县司法局2024年法治政府建设情况报告
 一、主要成效

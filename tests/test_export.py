@@ -13,10 +13,9 @@ from typer.testing import CliRunner
 
 from extractor.cli import export_cmd  # noqa: F401  (registers the command)
 from extractor.cli.app import app
-from extractor.document import SourceDocument
-from extractor.errors import ExtractorError
-from extractor.export import export_records
-from extractor.schema import (
+from extractor.core.document import SourceDocument
+from extractor.core.errors import ExtractorError
+from extractor.core.schema import (
     Achievement,
     Area,
     Flag,
@@ -30,6 +29,7 @@ from extractor.schema import (
     Span,
 )
 from extractor.store import Store
+from extractor.store.export import export_records
 
 
 def lanshan() -> Record:

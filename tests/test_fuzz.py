@@ -7,11 +7,11 @@ from conftest import DOCS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractor.document import SourceDocument
-from extractor.errors import ExtractorError
-from extractor.normalise import is_verbatim, normalise
-from extractor.pipeline import extract_document
-from extractor.schema import ListName
+from extractor.core.document import SourceDocument
+from extractor.core.errors import ExtractorError
+from extractor.core.normalise import is_verbatim, normalise
+from extractor.core.schema import ListName
+from extractor.pipeline.run import extract_document
 
 # Pieces of the genre: markers, headings, punctuation, numbers, chrome, line breaks.
 PIECES = [

@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 import extractor.cli.eval_cmd
 import extractor.cli.gold_cmd  # noqa: F401
 from extractor.cli.app import app
+from extractor.core.schema import Record
 from extractor.evaluation.gold_check import (
     check_gold,
     check_record_against_source,
     value_in_text,
 )
-from extractor.numbers import parse_chinese_number
-from extractor.schema import Record
+from extractor.numbers.metrics import parse_chinese_number
 
 DOC = """和平县司法局2024年法治政府建设年度报告
 一、主要成效

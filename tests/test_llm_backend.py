@@ -23,11 +23,11 @@ from llm_server import (
     span_of,
 )
 
-from extractor.llm import LLMSettings, extract_with_llm
-from extractor.llm.settings import LLMMode
-from extractor.normalise import is_verbatim
-from extractor.schema import AlignmentStatus, Area, FlagCode, Record
-from extractor.segment_model import SegmentedReport
+from extractor.core.normalise import is_verbatim
+from extractor.core.schema import AlignmentStatus, Area, FlagCode, Record
+from extractor.extract.llm import LLMSettings, extract_with_llm
+from extractor.extract.llm.settings import LLMMode
+from extractor.segment.model import SegmentedReport
 
 KEY = "sk-test-0123456789abcdef"
 
@@ -231,9 +231,9 @@ def test_no_sections_means_free_extraction_with_quotes(server: ScriptedServer) -
 
 def long_report() -> tuple[Any, SegmentedReport, list[str]]:
     """A report whose achievements section (~2,400 chars) has 4 sub-headings of 6 points."""
-    from extractor.document import SourceDocument
-    from extractor.schema import Span
-    from extractor.segment_model import Point, Section, SectionKind
+    from extractor.core.document import SourceDocument
+    from extractor.core.schema import Span
+    from extractor.segment.model import Point, Section, SectionKind
 
     lines, points, contexts = ["某某区2024年法治政府建设情况报告", "一、工作成效"], [], []
     for h in range(4):
@@ -289,10 +289,10 @@ SEED_IDS = ["lanshan-2024", "heping-2024", "lushan-2023", "mayang-2022h1", "hubi
 def test_seed_documents_through_the_real_segmenter(doc_id: str) -> None:
     from pathlib import Path
 
-    from extractor.llm.prompts import prompt_set_for
+    from extractor.extract.llm.prompts import prompt_set_for
+    from extractor.extract.rules.backend import extract_with_rules
     from extractor.load import load_document
-    from extractor.rules import extract_with_rules
-    from extractor.segment import segment_report
+    from extractor.segment.sections import segment_report
 
     doc = load_document(Path(__file__).resolve().parent.parent / "eval" / "docs" / f"{doc_id}.txt")
     segmented = segment_report(doc)

@@ -16,8 +16,8 @@ from llm_server import (
     section_kind_of,
 )
 
-from extractor.errors import ModelError
-from extractor.llm import (
+from extractor.core.errors import ModelError
+from extractor.extract.llm import (
     CallLog,
     LLMCache,
     LLMJob,
@@ -26,8 +26,8 @@ from extractor.llm import (
     extract_with_llm,
     open_llm_engine,
 )
-from extractor.llm.cache import cache_key
-from extractor.llm.costs import ModelPrice
+from extractor.extract.llm.cache import cache_key
+from extractor.extract.llm.costs import ModelPrice
 
 KEY = "sk-test-cache-0123456789abcdef"
 

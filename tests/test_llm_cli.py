@@ -20,7 +20,7 @@ from llm_server import Reply, ScriptedServer, first_user_text, section_kind_of
 from typer.testing import CliRunner
 
 from extractor.cli.app import app, register_commands
-from extractor.normalise import matching_key
+from extractor.core.normalise import matching_key
 
 register_commands()
 runner = CliRunner()

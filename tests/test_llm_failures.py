@@ -16,10 +16,10 @@ from llm_server import (
     section_kind_of,
 )
 
-from extractor.errors import ModelError
-from extractor.llm import LLMSettings, extract_with_llm
-from extractor.llm.settings import LLMMode
-from extractor.schema import FlagCode
+from extractor.core.errors import ModelError
+from extractor.core.schema import FlagCode
+from extractor.extract.llm import LLMSettings, extract_with_llm
+from extractor.extract.llm.settings import LLMMode
 
 KEY = "sk-test-failures-0123456789"
 

@@ -12,11 +12,11 @@ import jinja2
 import pytest
 from llm_server import ScriptedServer, first_user_text, sample_report, sample_responder
 
-from extractor.llm import LLMSettings, extract_with_llm
-from extractor.llm.chunks import section_chunks
-from extractor.llm.prompts import DEFAULT_PROMPTS_DIR, PromptSet, builtin_examples, choose_few_shot
-from extractor.schema import Area, Record, Span
-from extractor.segment_model import Point, Section, SectionKind, SegmentedReport
+from extractor.core.schema import Area, Record, Span
+from extractor.extract.llm import LLMSettings, extract_with_llm
+from extractor.extract.llm.chunks import section_chunks
+from extractor.extract.llm.prompts import DEFAULT_PROMPTS_DIR, PromptSet, builtin_examples, choose_few_shot
+from extractor.segment.model import Point, Section, SectionKind, SegmentedReport
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD = REPO / "eval" / "gold"

@@ -7,9 +7,9 @@ from pathlib import Path
 import instructor
 import pytest
 
-from extractor.errors import ConfigError
-from extractor.llm.costs import TokenUsage, estimate_cost
-from extractor.llm.settings import LLMMode, LLMSettings, resolve_llm_settings
+from extractor.core.errors import ConfigError
+from extractor.extract.llm.costs import TokenUsage, estimate_cost
+from extractor.extract.llm.settings import LLMMode, LLMSettings, resolve_llm_settings
 
 KEY = "sk-settings-secret-0123456789"
 

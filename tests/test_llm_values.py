@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.stated_values import numbers_in, value_in_text
+from extractor.numbers.stated import numbers_in, value_in_text
 
 
 @pytest.mark.parametrize(

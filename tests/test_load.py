@@ -21,11 +21,11 @@ from fixtures_load import (
 from PIL import Image, ImageDraw, ImageFont
 from rapidfuzz import fuzz
 
-from extractor.errors import ConfigError, LoadError
+from extractor.core.errors import ConfigError, LoadError
+from extractor.core.normalise import matching_key
 from extractor.load import iter_report_files, load_document
 from extractor.load.html import find_publish_date, is_chrome_line
 from extractor.load.ocr import OcrBox, boxes_to_text, ocr_engine
-from extractor.normalise import matching_key
 
 CJK_FONT = find_cjk_font()
 needs_cjk_font = pytest.mark.skipif(

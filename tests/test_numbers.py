@@ -1,11 +1,11 @@
-"""Chinese number and metric parser (`extractor.numbers`)."""
+"""Chinese number and metric parser (`extractor.numbers.metrics`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from extractor.normalise import matching_key
-from extractor.numbers import MetricMatch, dedupe_repeats, find_metrics, parse_chinese_number
+from extractor.core.normalise import matching_key
+from extractor.numbers.metrics import MetricMatch, dedupe_repeats, find_metrics, parse_chinese_number
 
 
 def _triples(text: str) -> list[tuple[str, int | float, str]]:

@@ -9,9 +9,9 @@ import pytest
 from review_fixtures import DOC_ID, fill_store
 from streamlit.testing.v1 import AppTest
 
+from extractor.core.schema import Area, ListName
 from extractor.review import open_session
 from extractor.review.edits import ItemEdit
-from extractor.schema import Area, ListName
 from extractor.store import Store
 
 APP = Path(__file__).resolve().parent.parent / "review_app.py"

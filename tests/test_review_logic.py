@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from review_fixtures import DOC_ID, TEXT, fill_store, sample_record
 
-from extractor.errors import GoldError, ReviewConflictError
-from extractor.ground import SourceIndex
+from extractor.check.align import SourceIndex
+from extractor.core.errors import GoldError, ReviewConflictError
+from extractor.core.schema import AlignmentStatus, Area, ListName, Metric, Period, Span
 from extractor.review import Decision, PassageNotFoundError, ReviewInputError, open_session
 from extractor.review.audit import audit_entries, conflict_explanation, describe_path
 from extractor.review.downloads import export_bytes, reviewed_records
@@ -23,7 +24,6 @@ from extractor.review.highlight import HighlightSpan, highlight_html
 from extractor.review.locate import locate_passage
 from extractor.review.queue import filter_rows, progress, queue_rows, sort_rows
 from extractor.review.views import focus_of, item_label, overview_rows
-from extractor.schema import AlignmentStatus, Area, ListName, Metric, Period, Span
 from extractor.store import DocumentSummary, Store
 
 A, P, PL = ListName.ACHIEVEMENTS, ListName.PROBLEMS, ListName.PLANS

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from conftest import DOCS, SEED_IDS
 
+from extractor.core.normalise import is_verbatim
+from extractor.core.schema import Achievement, AlignmentStatus, ListName, Period, Record, Span
+from extractor.extract.rules.backend import item_from_passage
 from extractor.load import load_document
-from extractor.normalise import is_verbatim
-from extractor.pipeline import extract_document
-from extractor.rules import item_from_passage
-from extractor.schema import Achievement, AlignmentStatus, ListName, Period, Record, Span
+from extractor.pipeline.run import extract_document
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_a_passage_added_by_a_reviewer_gets_a_draft_item() -> None:
 
 
 def test_signature_date_in_chinese_numerals_and_a_signature_issuer() -> None:
-    from extractor.document import SourceDocument
+    from extractor.core.document import SourceDocument
 
     text = (
         "2024年上半年，我局坚持依法行政，推进法治政府建设，现将法治工作情况报告如下：\n"

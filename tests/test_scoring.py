@@ -7,11 +7,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from extractor.core.normalise import bigram_dice
+from extractor.core.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 from extractor.evaluation.matching import Pair, assign, span_weights
 from extractor.evaluation.models import prf
 from extractor.evaluation.scoring import aggregate, cause_correct, score_document
-from extractor.normalise import bigram_dice
-from extractor.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 
 SOURCE = """蓝山县司法局2024年法治政府建设情况报告
 一、主要成效

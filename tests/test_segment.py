@@ -7,10 +7,10 @@ import json
 import pytest
 from conftest import DOCS, GOLD, SEED_IDS
 
-from extractor.document import SourceDocument
-from extractor.normalise import matching_key
-from extractor.segment import classify_heading, segment_report
-from extractor.segment_model import SectionKind
+from extractor.core.document import SourceDocument
+from extractor.core.normalise import matching_key
+from extractor.segment.model import SectionKind
+from extractor.segment.sections import classify_heading, segment_report
 
 
 def _segment(doc_id: str, text: str | None = None):

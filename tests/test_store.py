@@ -15,10 +15,9 @@ from sqlalchemy import String, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from extractor.diff import FieldChange, record_diff
-from extractor.document import SourceDocument
-from extractor.errors import ReviewConflictError, StoreError
-from extractor.schema import (
+from extractor.core.document import SourceDocument
+from extractor.core.errors import ReviewConflictError, StoreError
+from extractor.core.schema import (
     Achievement,
     Area,
     Flag,
@@ -31,6 +30,7 @@ from extractor.schema import (
     Record,
 )
 from extractor.store import Base, RecordVersionInfo, Store, default_db_url, queries
+from extractor.store.diff import FieldChange, record_diff
 
 TEXT = (
     "蓝山县2024年法治政府建设年度报告\n"

@@ -20,7 +20,7 @@ from variants import (
     web_chrome,
 )
 
-from extractor.normalise import matching_key
+from extractor.core.normalise import matching_key
 
 REWORD_SEEDS = range(6)  # between them, every wording in PROBLEM_HEADINGS and PLAN_HEADINGS
 

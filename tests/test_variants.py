@@ -35,13 +35,13 @@ from variants import (
     web_chrome,
 )
 
-from extractor.document import SourceDocument
+from extractor.core.document import SourceDocument
+from extractor.core.normalise import matching_key
+from extractor.core.schema import ListName, Period, Record
 from extractor.evaluation.models import DocumentScore
 from extractor.evaluation.scoring import score_document
 from extractor.load import load_document
-from extractor.normalise import matching_key
-from extractor.pipeline import extract_document
-from extractor.schema import ListName, Period, Record
+from extractor.pipeline.run import extract_document
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "eval" / "docs"

@@ -26,8 +26,8 @@ import random
 import re
 from collections.abc import Iterable
 
-from extractor.normalise import matching_key, normalise
-from extractor.schema import Record
+from extractor.core.normalise import matching_key, normalise
+from extractor.core.schema import Record
 
 # ---------------------------------------------------------------------------------------------
 # PDF copy

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from extractor.cli.app import app
-from extractor.errors import ExtractorError
+from extractor.core.errors import ExtractorError
 from extractor.evaluation.compare import compare_results, comparison_table, load_result
 from extractor.evaluation.models import EvalResult
 from extractor.evaluation.report import detail_table, meta_table, render_markdown, summary_table

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from extractor.cli.app import app
-from extractor.errors import ExtractorError
-from extractor.export import ExportFormat, export_records
+from extractor.core.errors import ExtractorError
 from extractor.store import Store
+from extractor.store.export import ExportFormat, export_records
 
 
 @app.command("export")

@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from extractor.cli.app import app
-from extractor.errors import ExtractorError
-from extractor.pipeline import BACKENDS, FileOutcome, extract_paths
-from extractor.schema import Record, record_json_schema
+from extractor.core.errors import ExtractorError
+from extractor.core.schema import Record, record_json_schema
+from extractor.pipeline.run import BACKENDS, FileOutcome, extract_paths
 
 _LISTS = (("achievements", "主要成效"), ("problems", "存在不足"), ("plans", "下步计划"))
 
@@ -65,7 +65,7 @@ def extract_command(
     try:
         llm = None
         if backend == "llm":
-            from extractor.llm import resolve_llm_settings
+            from extractor.extract.llm import resolve_llm_settings
 
             llm = resolve_llm_settings(
                 model=model,
@@ -168,7 +168,7 @@ def show_command(
             record = Record.model_validate_json(path.read_text(encoding="utf-8"))
         elif path.is_file():
             from extractor.load import load_document
-            from extractor.pipeline import extract_document
+            from extractor.pipeline.run import extract_document
 
             record = extract_document(load_document(path))
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
-from extractor.errors import ExtractorError
+from extractor.core.errors import ExtractorError
 from extractor.evaluation.models import EvalResult, Scores
 from extractor.evaluation.report import OVERALL, fmt
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractor.errors import LoadError
+from extractor.core.errors import LoadError
 
 #: Plain-text reports are read here; other formats go through `extractor.load`.
 TEXT_SUFFIX = ".txt"

@@ -1,6 +1,6 @@
 """Gold file validation: shape, file naming, grounding and metric values.
 
-A gold file must be a record (`extractor.schema.Record`, extra fields forbidden) whose
+A gold file must be a record (`extractor.core.schema.Record`, extra fields forbidden) whose
 `doc_id` is its file name, whose report exists, whose every evidence passage is verbatim
 in the report, and whose every metric value is stated in the metric's own evidence
 (Arabic or Chinese numerals, with 万/亿 multipliers, 余/多 and thousands separators).
@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from extractor.errors import ExtractorError
+from extractor.core.errors import ExtractorError
+from extractor.core.normalise import matching_key
+from extractor.core.schema import Area, ListName, Record
 from extractor.evaluation.documents import find_document, read_document
 from extractor.evaluation.matching import SourceKey
-from extractor.normalise import matching_key
-from extractor.schema import Area, ListName, Record
-from extractor.stated_values import value_in_text
+from extractor.numbers.stated import value_in_text
 
 ROOT = "$"  # item path of a problem with the whole file
 

@@ -1,6 +1,6 @@
 """Matching primitives for the scorer: similarity, span location and optimal assignment.
 
-Everything here compares text through `extractor.normalise.matching_key` (NFKC, whitespace
+Everything here compares text through `extractor.core.normalise.matching_key` (NFKC, whitespace
 removed), the spec's definition of "verbatim", so full-width and half-width forms and line
 breaks never decide a match. Located intervals are half-open and in matching-key
 coordinates of the whole report, so two passages can be compared by overlap directly.
@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from extractor.normalise import matching_key
+from extractor.core.normalise import matching_key
 
 #: Dice similarity at or above which two strings count as "similar" (spec: >= 0.5).
 SIMILAR = 0.5
@@ -71,7 +71,7 @@ class SourceKey:
         return None if pos < 0 else (pos, pos + len(needle))
 
     def is_verbatim(self, passage: str | None) -> bool:
-        """Same answer as `extractor.normalise.is_verbatim`, without re-keying the source."""
+        """Same answer as `extractor.core.normalise.is_verbatim`, without re-keying the source."""
         needle = self._needle(passage)
         return bool(needle) and needle in self.key
 

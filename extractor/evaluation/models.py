@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, computed_field
 
-from extractor.schema import ListName
+from extractor.core.schema import ListName
 
 META_FIELDS: tuple[str, ...] = ("issuer", "region", "report_year", "period", "plan_year", "publish_date")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from extractor.errors import ConfigError, ExtractorError, GoldError
+from extractor.core.errors import ConfigError, ExtractorError, GoldError
+from extractor.core.schema import Record
 from extractor.evaluation.documents import find_document, read_document
 from extractor.evaluation.models import EvalResult
 from extractor.evaluation.scoring import aggregate, score_document
-from extractor.schema import Record
 
 
 def gold_ids(gold_dir: Path) -> list[str]:
@@ -111,12 +111,12 @@ def evaluate_backend(
     The extractor sees only the loaded report; gold files are opened after all extraction.
     A per-document extraction failure is scored as empty and reported in `warnings`; a
     configuration error (unknown backend, missing key) aborts. `extract` replaces
-    `extractor.pipeline.extract_document` (same signature), for callers that wrap it.
+    `extractor.pipeline.run.extract_document` (same signature), for callers that wrap it.
     """
     from extractor.load import load_document  # the pipeline's stages load lazily: see module doc
 
     if extract is None:
-        from extractor.pipeline import extract_document
+        from extractor.pipeline.run import extract_document
 
         extract = extract_document
     ids = gold_ids(gold_dir)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from extractor.core.normalise import bigram_dice, matching_key
+from extractor.core.schema import Achievement, ListName, Metric, Plan, Problem, Record
 from extractor.evaluation.matching import (
     SIMILAR,
     Interval,
@@ -47,8 +49,6 @@ from extractor.evaluation.models import (
     MetricScore,
     OverallScore,
 )
-from extractor.normalise import bigram_dice, matching_key
-from extractor.schema import Achievement, ListName, Metric, Plan, Problem, Record
 
 #: Relative tolerance for equal metric values (floats from 99.54 and 99.5400001 are equal).
 VALUE_REL_TOL = 1e-6

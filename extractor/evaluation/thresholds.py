@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from extractor.errors import ConfigError
+from extractor.core.errors import ConfigError
 from extractor.evaluation.models import Scores
 
 #: Figures a bar may name: every key of `Scores.figures()` (achievements_f1, metrics_f1,

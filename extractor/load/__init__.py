@@ -12,8 +12,8 @@ import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from extractor.document import SourceDocument, SourceFormat
-from extractor.errors import LoadError
+from extractor.core.document import SourceDocument, SourceFormat
+from extractor.core.errors import LoadError
 from extractor.load.common import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_TEXT_BYTES,

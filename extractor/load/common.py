@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from extractor.errors import ConfigError
+from extractor.core.errors import ConfigError
 
 MB = 1024 * 1024
 DEFAULT_MAX_TEXT_BYTES = 2 * MB

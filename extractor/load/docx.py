@@ -9,7 +9,7 @@ import docx
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from extractor.errors import LoadError
+from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
 
 

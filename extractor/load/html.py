@@ -8,7 +8,7 @@ import re
 import trafilatura
 from charset_normalizer.utils import any_specified_encoding
 
-from extractor.errors import LoadError
+from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
 from extractor.load.txt import decode_text
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 
-from extractor.errors import LoadError
+from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
 from extractor.load.ocr import recognise_image
 

@@ -7,7 +7,7 @@ import unicodedata
 
 from charset_normalizer import from_bytes
 
-from extractor.errors import LoadError
+from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, normalise_newlines
 
 # Byte-order marks name their encoding outright. UTF-32 LE starts with the UTF-16 LE

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from extractor.diff import FieldChange, record_diff
+from extractor.core.schema import ListName, Record
 from extractor.review.labels import LIST_LABELS, status_label
-from extractor.schema import ListName, Record
 from extractor.store import RecordVersionInfo
+from extractor.store.diff import FieldChange, record_diff
 
 KIND_LABELS = {"extraction": "自动抽取", "review": "人工审核"}
 FIELD_LABELS = {

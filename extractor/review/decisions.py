@@ -19,8 +19,8 @@ from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, Uniq
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from extractor.core.schema import ListName
 from extractor.review.labels import Decision
-from extractor.schema import ListName
 from extractor.store import Base, Store
 from extractor.store.engine import store_error
 from extractor.store.tables import utc_now

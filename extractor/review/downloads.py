@@ -1,12 +1,12 @@
-"""Reviewed records as a file to download (CSV, XLSX or JSONL, written by `extractor.export`)."""
+"""Reviewed records as a file to download (CSV, XLSX or JSONL, written by `extractor.store.export`)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+from extractor.core.schema import Record
 from extractor.review.errors import ReviewInputError
-from extractor.schema import Record
 from extractor.store import Store
 
 FORMATS: dict[str, str] = {
@@ -21,9 +21,9 @@ def export_bytes(records: list[Record], *, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ReviewInputError(f"不支持的导出格式：{fmt}")
     try:
-        from extractor.export import export_records
+        from extractor.store.export import export_records
     except ImportError as e:
-        raise ReviewInputError("导出模块（extractor.export）尚未安装，暂时不能下载。") from e
+        raise ReviewInputError("导出模块（extractor.store.export）尚未安装，暂时不能下载。") from e
     with tempfile.TemporaryDirectory(prefix="extractor-export-") as tmp:
         out = Path(tmp) / f"records.{fmt}"
         export_records(records, fmt=fmt, out=out)

@@ -14,12 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from extractor.ground import SourceIndex
-from extractor.normalise import matching_key
-from extractor.review.errors import ReviewInputError
-from extractor.review.locate import LocatedPassage, locate_passage, located_note
-from extractor.rules import item_from_passage
-from extractor.schema import (
+from extractor.check.align import SourceIndex
+from extractor.core.normalise import matching_key
+from extractor.core.schema import (
     Achievement,
     AlignmentStatus,
     Area,
@@ -31,7 +28,10 @@ from extractor.schema import (
     Plan,
     Problem,
 )
-from extractor.stated_values import value_in_text
+from extractor.extract.rules.backend import item_from_passage
+from extractor.numbers.stated import value_in_text
+from extractor.review.errors import ReviewInputError
+from extractor.review.locate import LocatedPassage, locate_passage, located_note
 
 #: Columns of the metrics table, in order.
 METRIC_COLUMNS = ("name", "value", "unit", "evidence")

@@ -1,12 +1,12 @@
 """Errors of the review stage: a reviewer's input that cannot be applied.
 
 They derive from the project's error root; their message is Chinese and shown as is.
-(Candidates for `extractor.errors` if other stages need them.)
+(Candidates for `extractor.core.errors` if other stages need them.)
 """
 
 from __future__ import annotations
 
-from extractor.errors import ExtractorError
+from extractor.core.errors import ExtractorError
 
 
 class ReviewInputError(ExtractorError):

@@ -12,14 +12,15 @@ import os
 import re
 from pathlib import Path
 
-from extractor.errors import GoldError
+from extractor.core.errors import GoldError
+from extractor.core.paths import REPO_ROOT
+from extractor.core.schema import Record
 from extractor.evaluation.gold_check import check_record_against_source
-from extractor.schema import Record
 from extractor.store import StoredRecord
 
 #: Environment variable naming the gold directory (default: the repository's eval/gold).
 GOLD_DIR_ENV = "EXTRACTOR_GOLD_DIR"
-_REPO_GOLD_DIR = Path(__file__).resolve().parents[2] / "eval" / "gold"
+_REPO_GOLD_DIR = REPO_ROOT / "eval" / "gold"
 #: A doc_id becomes a file name: no path separators, no leading dot.
 _SAFE_DOC_ID = re.compile(r"^[^\\/:*?\"<>|\s.][^\\/:*?\"<>|\s]*$")
 _PROBLEMS_SHOWN = 5

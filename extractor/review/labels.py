@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from extractor.schema import Flag, FlagCode, ListName
+from extractor.core.schema import Flag, FlagCode, ListName
 
 
 class Decision(StrEnum):

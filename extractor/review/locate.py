@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from extractor.ground import SourceIndex
-from extractor.normalise import matching_key
+from extractor.check.align import SourceIndex
+from extractor.core.normalise import matching_key
+from extractor.core.schema import AlignmentStatus, Span
 from extractor.review.errors import PassageNotFoundError
-from extractor.schema import AlignmentStatus, Span
 
 #: Shown passages are cut to this many characters in messages.
 _SHOWN_CHARS = 40

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from extractor.core.schema import ListName, Meta
 from extractor.review.labels import DECISION_LABELS, flag_reasons
 from extractor.review.session import ReviewSession
-from extractor.schema import ListName, Meta
 
 _LABEL_TEXT_CHARS = 24
 

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from extractor.document import SourceDocument
-from extractor.errors import ExtractorError, StoreError
-from extractor.schema import Record
+from extractor.core.document import SourceDocument
+from extractor.core.errors import ExtractorError, StoreError
+from extractor.core.schema import Record
 from extractor.store import queries as q
 from extractor.store import writes
 from extractor.store.engine import (

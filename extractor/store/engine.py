@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from extractor.errors import StoreError
+from extractor.core.errors import StoreError
 
 #: Environment variable naming the database (overridden by an explicit `url=`).
 DB_URL_ENV = "EXTRACTOR_DB_URL"

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from extractor.diff import FieldChange
-from extractor.schema import Record
+from extractor.core.schema import Record
+from extractor.store.diff import FieldChange
 from extractor.store.tables import ReviewStatus, VersionKind
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, defer
 
-from extractor.diff import FieldChange
-from extractor.schema import Record
+from extractor.core.schema import Record
+from extractor.store.diff import FieldChange
 from extractor.store.models import DocumentSummary, RecordVersionInfo, RunInfo, StoredDocument, StoredRecord
 from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow
 

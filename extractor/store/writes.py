@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extractor.diff import FieldChange, record_diff
-from extractor.document import SourceDocument
-from extractor.errors import ReviewConflictError, StoreError
-from extractor.schema import Record
+from extractor.core.document import SourceDocument
+from extractor.core.errors import ReviewConflictError, StoreError
+from extractor.core.schema import Record
 from extractor.store import queries as q
+from extractor.store.diff import FieldChange, record_diff
 from extractor.store.models import RecordVersionInfo
 from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow
 

@@ -1,0 +1,197 @@
+"""Answer cache and call log, in the extractor database (tables declared on the store's Base).
+
+Cache: every successful model answer keyed by sha256(model, mode, prompt hash, schema
+version, response model, input text); a repeated run answers from it with no HTTP request.
+Only answers that passed validation are cached, so a failed section is tried again next run.
+
+Call log (simonw/llm style): one row per logical call with time, model, document, section,
+prompt hash, tokens, attempts, status, error and estimated cost. Never a key or a header.
+
+The engine is injectable: pass the store's (`Store(url).engine`) to share its database, or
+let `open_llm_engine(url)` open one the same way the store does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import DateTime, Engine, Float, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from extractor.core.schema import SCHEMA_VERSION
+from extractor.extract.llm.costs import CallRecord
+from extractor.store.engine import WRITE_OPTION, create_db_engine, default_db_url, parse_db_url, store_error
+from extractor.store.tables import Base, utc_now
+
+
+class LLMCacheRow(Base):
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(16))
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    response_model: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text)  # the validated answer, as JSON
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class LLMCallRow(Base):
+    __tablename__ = "llm_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    doc_id: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    section: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(16))
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+_TABLES = [LLMCacheRow.__table__, LLMCallRow.__table__]
+
+
+def open_llm_engine(url: str | None = None) -> Engine:
+    """An engine on `url` (default: the store's default database) with the LLM tables created."""
+    parsed = parse_db_url(url or default_db_url())
+    engine = create_db_engine(parsed)
+    ensure_tables(engine)
+    return engine
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the cache and call-log tables if missing (idempotent)."""
+    try:
+        Base.metadata.create_all(engine, tables=_TABLES)
+    except SQLAlchemyError as e:
+        raise store_error("cannot create the LLM tables", e, engine.url) from e
+
+
+def cache_key(*, model: str, mode: str, prompt_hash: str, response_model: str, input_text: str) -> str:
+    """sha256 over everything that determines the answer (schema version included)."""
+    parts = [model, mode, prompt_hash, str(SCHEMA_VERSION), response_model, input_text]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    answer_json: str
+    input_tokens: int
+    output_tokens: int
+
+
+class _Tables:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # Writers take SQLite's write lock up front (see extractor.store.engine).
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        ensure_tables(engine)
+
+    def _write(self, action: str, row: Base) -> None:
+        try:
+            with Session(self._writer) as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            pass  # another thread stored the same cache key first: same answer, nothing lost
+        except SQLAlchemyError as e:
+            raise store_error(action, e, self.engine.url) from e
+
+
+class LLMCache(_Tables):
+    """Validated answers by cache key. Thread-safe (a session per operation)."""
+
+    def get(self, key: str) -> CachedAnswer | None:
+        try:
+            with Session(self.engine) as session:
+                row = session.get(LLMCacheRow, key)
+                return None if row is None else CachedAnswer(row.answer, row.input_tokens, row.output_tokens)
+        except SQLAlchemyError as e:
+            raise store_error("cannot read the LLM cache", e, self.engine.url) from e
+
+    def put(
+        self,
+        key: str,
+        *,
+        answer_json: str,
+        model: str,
+        mode: str,
+        prompt_hash: str,
+        response_model: str,
+        input_tokens: int,
+        output_tokens: int,
+    ) -> None:
+        row = LLMCacheRow(
+            key=key,
+            model=model,
+            mode=mode,
+            prompt_hash=prompt_hash,
+            response_model=response_model,
+            answer=answer_json,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
+        self._write("cannot write the LLM cache", row)
+
+
+class CallLog(_Tables):
+    """Append-only log of model calls. Thread-safe."""
+
+    def add(
+        self,
+        call: CallRecord,
+        *,
+        doc_id: str,
+        model: str,
+        mode: str,
+        prompt_hash: str,
+        run_id: str | None = None,
+    ) -> None:
+        row = LLMCallRow(
+            started_at=call.started_at or utc_now(),
+            run_id=run_id,
+            doc_id=doc_id,
+            kind=call.kind,
+            section=call.section,
+            model=model,
+            mode=mode,
+            prompt_hash=prompt_hash,
+            status=call.status,
+            attempts=call.attempts,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            cost_usd=call.cost_usd,
+            duration_ms=call.duration_ms,
+            error=call.error,
+        )
+        self._write("cannot write the LLM call log", row)
+
+    def rows(self, *, doc_id: str | None = None, run_id: str | None = None) -> list[dict[str, object]]:
+        """Logged calls, oldest first, as plain dicts (column name -> value)."""
+        query = select(LLMCallRow).order_by(LLMCallRow.id)
+        if doc_id is not None:
+            query = query.where(LLMCallRow.doc_id == doc_id)
+        if run_id is not None:
+            query = query.where(LLMCallRow.run_id == run_id)
+        try:
+            with Session(self.engine) as session:
+                return [
+                    {c.name: getattr(row, c.name) for c in LLMCallRow.__table__.columns}
+                    for row in session.scalars(query)
+                ]
+        except SQLAlchemyError as e:
+            raise store_error("cannot read the LLM call log", e, self.engine.url) from e

@@ -1,0 +1,90 @@
+"""Where the model and the rules backend disagree on a chunk: flags for the reviewer.
+
+Each model item is compared with the rules items of the same list whose spans overlap it:
+- no rules item there, several (the model merged points), or one that is also covered by
+  another model item or spans different text (split / moved boundary): BOUNDARY_DISAGREES;
+- the most-overlapping rules item has another area: AREA_DISAGREES, naming both;
+- achievements whose (value, unit) metric sets differ: METRICS_DISAGREE, naming the difference.
+"""
+
+from __future__ import annotations
+
+from extractor.core.normalise import matching_key
+from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Record, Span
+from extractor.extract.llm.chunks import Chunk
+
+
+def _overlap(a: Span, b: Span) -> int:
+    return max(0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def _metric_set(item: Item) -> set[tuple[float, str]]:
+    if not isinstance(item, Achievement):
+        return set()
+    return {(float(m.value), matching_key(m.unit)) for m in item.metrics}
+
+
+def _describe(metrics: set[tuple[float, str]]) -> str:
+    return "、".join(f"{value:g}{unit}" for value, unit in sorted(metrics)) or "无"
+
+
+def flag_disagreements(
+    model_items: list[Item], list_name: ListName, chunk: Chunk, rules_record: Record, doc_text: str
+) -> None:
+    """Add disagreement flags to `model_items` (in place) against the rules items of `chunk`.
+
+    A chunk where the rules backend found nothing gets no flags: there is nothing to compare.
+    """
+    rules_items = [
+        r
+        for r in rules_record.items(list_name)
+        if r.span is not None and chunk.bounds.start <= r.span.start < chunk.bounds.end
+    ]
+    if not rules_items:
+        return  # the rules backend found nothing here: nothing to compare with
+    covered: dict[int, int] = {}  # rules item index -> model items overlapping it
+    overlaps: list[list[tuple[int, int]]] = []
+    for item in model_items:
+        found = []
+        if item.span is not None:
+            for index, rule in enumerate(rules_items):
+                amount = _overlap(item.span, rule.span) if rule.span else 0
+                if amount > 0:
+                    found.append((amount, index))
+                    covered[index] = covered.get(index, 0) + 1
+        overlaps.append(sorted(found, reverse=True))
+
+    for item, found in zip(model_items, overlaps, strict=True):
+        if item.span is None:
+            continue  # unaligned: already flagged, nothing to compare
+        if not found:
+            item.flags.append(Flag(code=FlagCode.BOUNDARY_DISAGREES, detail="rules backend has no item here"))
+            continue
+        rule = rules_items[found[0][1]]
+        if len(found) > 1:
+            detail = f"model item covers {len(found)} rules items (merged)"
+        elif covered[found[0][1]] > 1:
+            detail = "rules item is split into several model items"
+        elif rule.span and matching_key(doc_text[rule.span.start : rule.span.end]) != matching_key(
+            doc_text[item.span.start : item.span.end]
+        ):
+            detail = "model and rules item boundaries differ"
+        else:
+            detail = ""
+        if detail:
+            item.flags.append(Flag(code=FlagCode.BOUNDARY_DISAGREES, detail=detail))
+        if rule.area != item.area:
+            item.flags.append(
+                Flag(
+                    code=FlagCode.AREA_DISAGREES, detail=f"model: {item.area.value}; rules: {rule.area.value}"
+                )
+            )
+        if list_name is ListName.ACHIEVEMENTS:
+            ours, theirs = _metric_set(item), _metric_set(rule)
+            if ours != theirs:
+                item.flags.append(
+                    Flag(
+                        code=FlagCode.METRICS_DISAGREE,
+                        detail=f"model only: {_describe(ours - theirs)}; rules only: {_describe(theirs - ours)}",
+                    )
+                )

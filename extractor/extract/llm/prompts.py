@@ -1,0 +1,233 @@
+"""Prompt templates (prompts/*.j2, in Chinese), the few-shot example and the prompt hash.
+
+Guarantees:
+- every template renders with jinja2's StrictUndefined: a missing variable is an error;
+- the system message of item calls (instructions + labelling rules + few-shot) depends only
+  on the templates and the few-shot source, never on the section being extracted, so it is
+  byte-identical across calls (providers' prompt caching); the section text comes last, in
+  the user message;
+- the few-shot example is never taken from the document being extracted: gold files are
+  tried in name order, skipping one named after the document or whose passages occur in its
+  text; with no usable gold file a small built-in example is used;
+- `prompt_hash` is the sha256 of the template sources, the rendered few-shot examples and
+  the response-model schemas: anything that changes what the model is asked changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from pydantic import ValidationError
+
+from extractor.core.errors import ConfigError
+from extractor.core.normalise import matching_key
+from extractor.core.paths import PROMPTS_DIR, REPO_ROOT
+from extractor.core.schema import ListName, Record
+from extractor.extract.llm.chunks import KIND_LABELS, Chunk
+from extractor.extract.llm.response_models import (
+    FreeExtraction,
+    ItemOut,
+    MetaOut,
+    MetricOut,
+    SectionExtraction,
+)
+
+DEFAULT_PROMPTS_DIR = PROMPTS_DIR
+DEFAULT_GOLD_DIR = REPO_ROOT / "eval" / "gold"
+TEMPLATE_NAMES = ("items_system.j2", "section_user.j2", "free_user.j2", "meta_system.j2", "meta_user.j2")
+#: Few-shot passages are kept short: the example teaches the format, not the domain.
+_MAX_EXAMPLE_CHARS = 220
+
+
+@dataclass(frozen=True, slots=True)
+class FewShotExample:
+    kind_label: str
+    input: str
+    output: str
+
+
+def _output_json(items: list[ItemOut]) -> str:
+    return json.dumps(SectionExtraction(items=items).model_dump(mode="json"), ensure_ascii=False)
+
+
+def examples_from_gold(record: Record) -> list[FewShotExample]:
+    """Short examples (one per list where possible) built from a gold record's items.
+
+    The achievements example also shows one unmarked point answered with a verbatim quote.
+    """
+    examples: list[FewShotExample] = []
+    short = [a for a in record.achievements if len(a.evidence) <= _MAX_EXAMPLE_CHARS]
+    with_metrics = [a for a in short if 1 <= len(a.metrics) <= 3]
+    if with_metrics:
+        chosen = [with_metrics[0], *[a for a in short if not a.metrics][:1]]
+        rest = [a for a in short if a not in chosen and len(a.evidence) <= 120][:1]
+        lines = [f"[P{n}]{a.evidence}[/P{n}]" for n, a in enumerate(chosen, start=1)] + [
+            a.evidence for a in rest
+        ]
+        items = [
+            ItemOut(
+                passages=[n],
+                area=a.area,
+                text=a.text,
+                metrics=[
+                    MetricOut(name=m.name, value=m.value, unit=m.unit, evidence=m.evidence) for m in a.metrics
+                ],
+            )
+            for n, a in enumerate(chosen, start=1)
+        ] + [ItemOut(quote=a.evidence, area=a.area, text=a.text) for a in rest]
+        examples.append(
+            FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], "\n".join(lines), _output_json(items))
+        )
+    problems = [p for p in record.problems if len(p.evidence) <= _MAX_EXAMPLE_CHARS]
+    problems.sort(key=lambda p: p.cause is None)  # prefer one that shows a cause
+    if problems:
+        p = problems[0]
+        text = f"[P1]{p.evidence}[/P1]" + (f"\n（原因）{p.cause}" if p.cause else "")
+        item = ItemOut(passages=[1], area=p.area, text=p.text, cause=p.cause)
+        examples.append(FewShotExample(KIND_LABELS[ListName.PROBLEMS], text, _output_json([item])))
+    plans = [p for p in record.plans if len(p.evidence) <= _MAX_EXAMPLE_CHARS]
+    if plans:
+        p = plans[0]
+        item = ItemOut(passages=[1], area=p.area, text=p.text)
+        examples.append(
+            FewShotExample(KIND_LABELS[ListName.PLANS], f"[P1]{p.evidence}[/P1]", _output_json([item]))
+        )
+    return examples
+
+
+def builtin_examples() -> list[FewShotExample]:
+    """A small invented example, used when no gold file can serve."""
+    from extractor.core.schema import Area
+
+    achievements = (
+        "[P1]一是加强行政复议工作。全年受理行政复议案件25件，办结22件，纠错率8%。[/P1]\n"
+        "[P2]二是深化法治宣传。开展“法律进乡村”活动，推动普法宣传常态化。[/P2]\n"
+        "三是做实人民调解。全年调处矛盾纠纷120件。"
+    )
+    items = [
+        ItemOut(
+            passages=[1],
+            area=Area.RECONSIDERATION,
+            text="受理行政复议案件25件，办结22件",
+            metrics=[
+                MetricOut(name="受理行政复议案件", value=25, unit="件", evidence="受理行政复议案件25件"),
+                MetricOut(name="办结行政复议案件", value=22, unit="件", evidence="办结22件"),
+                MetricOut(name="纠错率", value=8, unit="%", evidence="纠错率8%"),
+            ],
+        ),
+        ItemOut(passages=[2], area=Area.LEGAL_EDUCATION, text="开展法律进乡村活动"),
+        ItemOut(
+            quote="三是做实人民调解。全年调处矛盾纠纷120件。",
+            area=Area.DISPUTES,
+            text="调处矛盾纠纷120件",
+            metrics=[MetricOut(name="调处矛盾纠纷", value=120, unit="件", evidence="调处矛盾纠纷120件")],
+        ),
+    ]
+    problem = ItemOut(
+        passages=[1], area=Area.GRASSROOTS, text="司法所人员配备不足", cause="编制有限，人员流动较大"
+    )
+    plan = ItemOut(passages=[1], area=Area.LEGAL_SERVICES, text="推进公共法律服务平台建设")
+    return [
+        FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], achievements, _output_json(items)),
+        FewShotExample(
+            KIND_LABELS[ListName.PROBLEMS],
+            "[P1]一是基层法治力量薄弱，司法所人员配备不足。[/P1]\n究其原因，主要是编制有限，人员流动较大。",
+            _output_json([problem]),
+        ),
+        FewShotExample(
+            KIND_LABELS[ListName.PLANS], "[P1]1.推进公共法律服务平台建设。[/P1]", _output_json([plan])
+        ),
+    ]
+
+
+def choose_few_shot(doc_id: str, doc_text: str, gold_dir: Path) -> tuple[str, list[FewShotExample]]:
+    """(source name, examples): the first usable gold file not of this document, else built-in."""
+    doc_key = matching_key(doc_text)
+    for path in sorted(gold_dir.glob("*.json")) if gold_dir.is_dir() else []:
+        if path.stem == doc_id:
+            continue
+        try:
+            record = Record.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValidationError):
+            continue  # a gold file being written or broken is not our problem here
+        examples = examples_from_gold(record)
+        # The same report under another id (a copy, a re-download) must not teach itself.
+        # Only long passages identify a report: short boilerplate recurs across reports.
+        evidence = [a.evidence for a in record.achievements + record.problems + record.plans]
+        keys = [k for k in (matching_key(e) for e in evidence) if len(k) >= 30][:5]
+        if examples and not any(k in doc_key for k in keys):
+            return f"gold:{path.name}", examples
+    return "builtin", builtin_examples()
+
+
+class PromptSet:
+    """Rendered prompts for one few-shot choice. Immutable after construction; thread-safe."""
+
+    def __init__(self, *, prompts_dir: Path, few_shot_source: str, examples: list[FewShotExample]) -> None:
+        self.prompts_dir = prompts_dir
+        self.few_shot_source = few_shot_source
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(prompts_dir),
+            undefined=jinja2.StrictUndefined,
+            # Prompts are plain text for a model, not HTML: escaping would corrupt quotes.
+            autoescape=False,
+            keep_trailing_newline=False,
+        )
+        try:
+            sources = {name: (prompts_dir / name).read_text(encoding="utf-8") for name in TEMPLATE_NAMES}
+        except OSError as e:
+            raise ConfigError(f"prompt template missing: {e.filename}", source=str(prompts_dir)) from e
+        example_dicts = [{"kind_label": e.kind_label, "input": e.input, "output": e.output} for e in examples]
+        self.items_system = self.render("items_system.j2", examples=example_dicts)
+        self.meta_system = self.render("meta_system.j2")
+        digest = hashlib.sha256()
+        for name in TEMPLATE_NAMES:
+            digest.update(f"{name}\0{sources[name]}\0".encode())
+        digest.update(json.dumps(example_dicts, ensure_ascii=False, sort_keys=True).encode())
+        for model in (SectionExtraction, FreeExtraction, MetaOut):
+            digest.update(json.dumps(model.model_json_schema(), ensure_ascii=False, sort_keys=True).encode())
+        self.prompt_hash = digest.hexdigest()
+
+    def render(self, name: str, **variables: object) -> str:
+        """Render one template; jinja2.UndefinedError if a variable is missing."""
+        return self.env.get_template(name).render(**variables).strip()
+
+    def section_user(self, chunk: Chunk) -> str:
+        if chunk.list_name is None:
+            return self.render("free_user.j2", part=chunk.part, parts=chunk.parts, text=chunk.rendered)
+        return self.render(
+            "section_user.j2",
+            kind_label=KIND_LABELS[chunk.list_name],
+            part=chunk.part,
+            parts=chunk.parts,
+            heading=chunk.heading,
+            text=chunk.rendered,
+            causes_text=chunk.causes_text,
+        )
+
+    def meta_user(self, *, title: str, first_lines: str, last_lines: str) -> str:
+        return self.render("meta_user.j2", title=title, first_lines=first_lines, last_lines=last_lines)
+
+
+_CACHE: dict[tuple[str, str, str], PromptSet] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def prompt_set_for(
+    doc_id: str, doc_text: str, *, gold_dir: Path | None = None, prompts_dir: Path | None = None
+) -> PromptSet:
+    """The PromptSet for a document (shared between documents with the same few-shot)."""
+    gold_dir = gold_dir or DEFAULT_GOLD_DIR
+    prompts_dir = prompts_dir or DEFAULT_PROMPTS_DIR
+    source, examples = choose_few_shot(doc_id, doc_text, gold_dir)
+    fingerprint = json.dumps([(e.input, e.output) for e in examples], ensure_ascii=False)
+    key = (str(prompts_dir), source, hashlib.sha256(fingerprint.encode()).hexdigest())
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = PromptSet(prompts_dir=prompts_dir, few_shot_source=source, examples=examples)
+        return _CACHE[key]

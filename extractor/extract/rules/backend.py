@@ -1,0 +1,201 @@
+"""The offline rules backend: fills the whole record from the segmenter's points, no model.
+
+Entry: `extract_with_rules(doc, segmented) -> Record`. Every evidence passage is a slice of
+the original text at the point's span, so grounding is exact by construction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractor.core.document import SourceDocument
+from extractor.core.normalise import bigram_dice
+from extractor.core.schema import (
+    Achievement,
+    AlignmentStatus,
+    ListName,
+    Metric,
+    Plan,
+    Problem,
+    Provenance,
+    Record,
+    Span,
+)
+from extractor.extract.meta import extract_meta
+from extractor.extract.rules.areas import classify_area
+from extractor.numbers.metrics import MetricMatch, find_metrics
+from extractor.segment.enumeration import LEAD_END, marker_at_start
+from extractor.segment.model import Point, SectionKind, SegmentedReport
+from extractor.segment.paragraphs import is_chrome_line
+
+BACKEND_NAME = "rules"
+_CAUSE_LABEL = re.compile(r"^[^:：，,]{0,12}(原因分析|究其原因|主要原因|原因)[^:：，,]{0,4}[:：,，]\s*")
+_TEXT_MAX = 40
+
+
+def summary_text(evidence: str, lead: str | None = None) -> str:
+    """The point's own heading phrase, else its first clause, without the marker."""
+    if lead:
+        text = lead
+    else:
+        m = marker_at_start(evidence)
+        body = evidence[m.end() :] if m else evidence
+        end = LEAD_END.search(body)
+        text = body[: end.start()] if end else body
+        if len(text) > _TEXT_MAX:
+            comma = re.search(r"[，,]", text)
+            text = text[: comma.start()] if comma and comma.start() >= 6 else text[:_TEXT_MAX]
+    m = marker_at_start(text)
+    if m:
+        text = text[m.end() :]
+    return text.strip(" 。；;：:，,")
+
+
+_LINE = re.compile(r"[^\n]*")
+_WRAP = re.compile(r"(?<=[^。！？!?；;：:\n])\n(?=[^\n])")
+
+
+def metric_text(text: str) -> str:
+    """`text` with page footers and chrome lines blanked and mid-sentence line breaks turned
+    into spaces, same length, so a number split by a PDF page (`10\n— 4 —\n0%`) or a wrap
+    (`均\n达100%`) reads whole while offsets stay valid."""
+    if "\n" not in text:
+        return text
+
+    def blank(m: re.Match[str]) -> str:
+        line = m.group(0)
+        return " " * len(line) if line.strip() and is_chrome_line(line.strip()) else line
+
+    text = _LINE.sub(blank, text)
+    return _WRAP.sub(" ", text)
+
+
+def _metrics(source: str, span: Span) -> list[MetricMatch]:
+    return find_metrics(metric_text(source[span.start : span.end]))
+
+
+def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[Metric]:
+    base = span.start
+    return [
+        Metric(
+            name=m.name,
+            value=m.value,
+            unit=m.unit,
+            evidence=source[base + m.evidence_start : base + m.evidence_end].strip(),
+            span=Span(start=base + m.evidence_start, end=base + m.evidence_end),
+            alignment=AlignmentStatus.EXACT,
+        )
+        for m in matches
+    ]
+
+
+def _cause_text(source: str, point: Point) -> str | None:
+    if point.cause_span is None:
+        return None
+    raw = source[point.cause_span.start : point.cause_span.end].strip()
+    return _CAUSE_LABEL.sub("", raw, count=1).strip() or raw
+
+
+def _assign_separate_causes(problems: list[Problem], causes: list[str]) -> None:
+    """A separate 原因 block: its points go to the problems they explain (same count: in
+    order; otherwise by wording similarity), and are left out where none clearly fits."""
+    if not causes or not problems:
+        return
+    if len(causes) == len(problems):
+        # In order, where the wording lets it: a general cause explains no one problem.
+        for problem, cause in zip(problems, causes, strict=True):
+            if problem.cause is None and bigram_dice(problem.evidence, cause) >= 0.05:
+                problem.cause = cause
+        return
+    for cause in causes:
+        open_problems = [p for p in problems if p.cause is None]
+        if not open_problems:
+            return
+        best = max(open_problems, key=lambda p: bigram_dice(p.evidence, cause))
+        if bigram_dice(best.evidence, cause) >= 0.1:
+            best.cause = cause
+
+
+def _first_statements(
+    found: list[MetricMatch], seen: dict[tuple[float, str], list[MetricMatch]]
+) -> list[MetricMatch]:
+    """Drop figures already stated earlier in the report for the same thing (same value and
+    unit, and the same name give or take a word: 受理案件 / 受理案件; not 办结率 / 按时办结率,
+    which a generic 100% makes collide); remember the new ones."""
+    fresh: list[MetricMatch] = []
+    for match in found:
+        earlier = seen.setdefault((float(match.value), match.unit), [])
+        if any(_same_thing(e.name, match.name) for e in earlier):
+            continue
+        earlier.append(match)
+        fresh.append(match)
+    return fresh
+
+
+def _same_thing(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    shorter, longer = sorted((a, b), key=len)
+    return shorter in longer and len(shorter) >= 0.75 * len(longer)
+
+
+def _item(
+    source: str, point: Point, kind: SectionKind, seen_metrics: dict[tuple[float, str], list[MetricMatch]]
+):
+    span = point.span
+    evidence = source[span.start : span.end].strip()
+    text = summary_text(evidence, point.lead)
+    area = classify_area(evidence, lead=text, context=point.context)
+    common = {
+        "area": area,
+        "text": text,
+        "evidence": evidence,
+        "span": span,
+        "alignment": AlignmentStatus.EXACT,
+    }
+    if kind is SectionKind.ACHIEVEMENTS:
+        # A figure repeated later for the same thing counts once, at its first statement.
+        fresh = _first_statements(_metrics(source, span), seen_metrics)
+        return Achievement(**common, metrics=_metric_models(source, span, fresh))
+    if kind is SectionKind.PROBLEMS:
+        return Problem(**common, cause=_cause_text(source, point))
+    return Plan(**common)
+
+
+def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Record:
+    """The complete record from rules alone. Evidence spans are exact slices of `doc.text`."""
+    source = doc.text
+    record = Record(doc_id=doc.doc_id, meta=extract_meta(doc, segmented))
+    seen: dict[tuple[float, str], list[MetricMatch]] = {}
+    separate_causes: list[str] = []
+    for section in segmented.sections:
+        for point in section.points:
+            if section.kind is SectionKind.CAUSES:
+                separate_causes.append(_strip_marker(source[point.span.start : point.span.end]))
+                continue
+            item = _item(source, point, section.kind, seen)
+            record.items(ListName(section.kind.value)).append(item)  # type: ignore[arg-type]
+    _assign_separate_causes(record.problems, separate_causes)
+    record.provenance = Provenance(
+        backend=BACKEND_NAME,
+        source_path=doc.path,
+        source_sha256=doc.sha256,
+        source_format=doc.format,
+        ocr=doc.ocr,
+    )
+    return record
+
+
+def _strip_marker(text: str) -> str:
+    text = text.strip()
+    m = marker_at_start(text)
+    return (text[m.end() :] if m else text).strip()
+
+
+def item_from_passage(
+    source_text: str, span: Span, list_name: ListName | str
+) -> Achievement | Problem | Plan:
+    """A draft item for a passage a reviewer added: area, text and metrics pre-filled."""
+    kind = SectionKind(ListName(list_name).value)
+    point = Point(span=span)
+    return _item(source_text, point, kind, {})

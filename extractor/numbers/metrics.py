@@ -1,0 +1,484 @@
+"""Chinese number and metric parser: counts, amounts and rates stated in report text.
+
+`find_metrics` works on raw text as loaded (PDF line breaks, full-width digits, thousands
+separators): it matches on `normalise(text, drop_whitespace=True)` and maps every span back,
+so offsets always index the text it was given. The word lists and patterns live in
+`extractor.numbers.vocabulary`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from itertools import pairwise
+
+from rapidfuzz import fuzz
+
+from extractor.core.normalise import NormalisedText, normalise
+from extractor.numbers import vocabulary
+
+__all__ = ["MetricMatch", "dedupe_repeats", "find_metrics", "parse_chinese_number"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricMatch:
+    """One stated metric. All offsets are half-open and index the text given to `find_metrics`.
+
+    `start:end` covers the number and its unit (not 约/近 before it); `evidence_start:
+    evidence_end` covers the shortest clause holding both the name and the number.
+    """
+
+    name: str
+    value: int | float
+    unit: str
+    start: int
+    end: int
+    evidence_start: int
+    evidence_end: int
+
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
+_ARABIC_WITH_MULTIPLIER_RE = re.compile(r"(\d+(?:\.\d+)?)(千万|百万|万亿|万|亿|千|百)?")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_CN_NUMBER_RE = re.compile(rf"[{vocabulary.CN_NUMERAL_CHARS}]+(?:点[{vocabulary.CN_DIGIT_CHARS}]+)?")
+_BARE_MULTIPLIER_RE = re.compile(r"[百千万亿]+")
+_APPROX_BEFORE_RE = re.compile(r"(逾|近|约|超过|上)$")
+_CHANGE_TO_RE = re.compile(r"(提高|提升|增加|增长|上升|下降|减少|降低)(到|至)")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+_LINE_ENDS = frozenset("。；;！!？?：:，,、）)》”」…")
+_ENUMERATION_START_RE = re.compile(r"[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．是]")
+
+
+def _as_number(value: Decimal) -> int | float:
+    """Integral values become `int` so 603.85万 compares equal to 6038500."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _parse_cn_integer(s: str) -> int | None:
+    """Value of a Chinese integer numeral, or None if it is not well formed."""
+    if len(s) > 1 and all(ch in _CN_DIGITS for ch in s):
+        # 二〇二四 is read digit by digit; 三三 or 一两 (slogans, vague amounts) is no number.
+        if not any(ch in "零〇" for ch in s):
+            return None
+        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
+    total = section = number = 0
+    pending = zero_since_unit = False
+    last_unit = 0
+    for ch in s:
+        if ch in _CN_DIGITS:
+            if pending:  # two digits with no unit between are not one number
+                return None
+            if ch in "零〇":
+                zero_since_unit = True
+                continue
+            number, pending = _CN_DIGITS[ch], True
+        elif ch in _CN_SMALL_UNITS:
+            unit = _CN_SMALL_UNITS[ch]
+            section += (number if pending else 1) * unit
+            number, pending, last_unit, zero_since_unit = 0, False, unit, False
+        else:
+            unit = _CN_BIG_UNITS[ch]
+            if ch == "亿":
+                total = (total + section + number) * unit
+            else:
+                total += (section + number or 1) * unit
+            section = number = 0
+            pending, last_unit, zero_since_unit = False, unit, False
+    if pending and last_unit and not zero_since_unit:
+        # 一千二 is 1200 and 三万五 is 35000: a trailing digit takes the next lower unit.
+        number *= last_unit // 10
+    return total + section + number
+
+
+def parse_chinese_number(s: str) -> int | float | None:
+    """Value of a number written in Arabic digits, Chinese numerals or a mix; None if unparseable.
+
+    Handles full-width digits, thousands separators (1,002), decimals, 万/亿 multipliers
+    (3.5亿 -> 350000000), 两, colloquial 一千二 (1200), 点 decimals and 百分之 (95). Integral
+    results are `int`.
+    """
+    text = "".join(unicodedata.normalize("NFKC", s).split())
+    text = text.removeprefix("百分之")
+    if not text:
+        return None
+    text = _THOUSANDS_RE.sub("", text)
+    match = _ARABIC_WITH_MULTIPLIER_RE.fullmatch(text)
+    if match:
+        value = Decimal(match.group(1)) * vocabulary.MULTIPLIERS.get(match.group(2) or "", 1)
+        return _as_number(value)
+    multiplier = 1
+    if "点" in text and text[-1] in "万亿":  # 三点五万 = 3.5 × 10,000
+        multiplier, text = vocabulary.MULTIPLIERS[text[-1]], text[:-1]
+    if not _CN_NUMBER_RE.fullmatch(text):
+        return None
+    integer_part, _, fraction = text.partition("点")
+    integer = _parse_cn_integer(integer_part)
+    if integer is None:
+        return None
+    if not fraction:
+        return integer
+    try:
+        value = Decimal(f"{integer}.{''.join(str(_CN_DIGITS[ch]) for ch in fraction)}")
+    except (KeyError, InvalidOperation):
+        return None
+    return _as_number(value * multiplier)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An accepted number + unit in normalised coordinates."""
+
+    start: int
+    end: int
+    value: int | float
+    unit: str
+
+
+def _hard_line_breaks(text: str, nt: NormalisedText) -> list[int]:
+    """Normalised indices before which a line break ends a clause.
+
+    A break inside a wrapped paragraph (long line, no closing punctuation, next line not
+    indented and not a new enumerated point) is treated as a PDF wrap and ignored.
+    """
+    if "\n" not in text:
+        return []
+    breaks: list[int] = []
+    lines = text.split("\n")
+    newline_at = -1
+    for line, following in pairwise(lines):
+        newline_at += len(line) + 1
+        visible = line.strip()
+        wrapped = (
+            len(visible) >= 30
+            and visible[-1] not in _LINE_ENDS
+            and following[:1].strip() != ""
+            and not _ENUMERATION_START_RE.match(following)
+        )
+        if not wrapped:
+            breaks.append(bisect_left(nt.origin, newline_at))
+    return breaks
+
+
+def _rejected_by_context(s: str, start: int, end: int, unit: str, *, chinese: bool) -> bool:
+    """True where the number is an ordinal, a range, a frequency, a duration, a rank, the start
+    of an ordinary word, or (for Chinese numerals) anything but a count closing its clause."""
+    before = s[max(0, start - 8) : start]
+    if vocabulary.NOT_A_COUNT_BEFORE_RE.search(before) or vocabulary.INTENDED_BEFORE_RE.search(before):
+        return True
+    if unit in vocabulary.RANK_UNITS and vocabulary.RANK_BEFORE_RE.search(before):
+        return True
+    after = s[end : end + 4]
+    if after.startswith(("以上的", "以下的", "以内的")):
+        return True  # a threshold describing things (50万元以上的项目), not a result
+    if before.endswith(("由", "从")) and _CHANGE_TO_RE.match(s, end, end + 6):
+        return True  # the starting level of a change (由85%提高到96%): the result is the 96
+    if after[:1] and after[0] in vocabulary.FORBIDDEN_AFTER_UNIT.get(unit, ""):
+        return True
+    if unit in vocabulary.FORBIDDEN_WORDS_AFTER_UNIT and after.startswith(vocabulary.FORBIDDEN_WORDS_AFTER_UNIT[unit]):
+        return True
+    ends_clause = not after or after[0] in vocabulary.BOUNDARY_CHARS or bool(vocabulary.BOUND_SUFFIX_RE.match(after))
+    if unit in vocabulary.CLAUSE_FINAL_UNITS and not ends_clause:
+        return True
+    if chinese:
+        # Chinese numerals are trusted as a count closing its clause (受理案件三十件。,
+        # 出庭应诉一次。) or right after an action (新建两个工作站); elsewhere, before a noun,
+        # they name a set (三项举措, 两个确立, 五个到户) or are words (一次性, 一批).
+        lone_one = s[start] == "一" and (end - start) <= 2
+        if lone_one and not (ends_clause and _CJK_RE.match(s[start - 1 : start] or "x")):
+            return True
+        if not ends_clause and not (vocabulary.CN_COUNT_AFTER_ACTION_RE.search(before) and not lone_one):
+            return True
+        return vocabulary.CN_NOT_A_COUNT_BEFORE_RE.search(before) is not None
+    return False
+
+
+def _candidates(s: str) -> list[_Candidate]:
+    """Every number + measure word in `s` that survives the exclusion rules, in text order."""
+    quoted = [(m.start(), m.end()) for m in vocabulary.QUOTED_RE.finditer(s)]
+    quoted_starts = [q[0] for q in quoted]
+    found: list[_Candidate] = []
+    for m in vocabulary.METRIC_RE.finditer(s):
+        start, end = m.start(), m.end()
+        index = bisect_right(quoted_starts, start) - 1
+        if index >= 0 and start < quoted[index][1]:
+            continue  # inside a title or a quoted name
+        arabic, numeral = m.group("ar", "cn")
+        if arabic:
+            unit, alt = m.group("ar_unit", "ar_alt")
+        elif numeral:
+            if _BARE_MULTIPLIER_RE.fullmatch(numeral) and not _APPROX_BEFORE_RE.search(s, 0, start):
+                continue  # 进万家, 千所联千企: words, not counts (逾千人次, 近万份 are)
+            unit, alt = m.group("cn_unit", "cn_alt")
+        else:
+            unit, alt = "%", None
+        if _rejected_by_context(s, start, end, unit, chinese=bool(numeral)):
+            continue
+        value: int | float | None
+        if arabic:
+            multiplier = vocabulary.MULTIPLIERS.get(m.group("ar_mult") or "", 1)
+            value = _as_number(Decimal(arabic.replace(",", "")) * multiplier)
+        else:
+            value = parse_chinese_number(numeral or m.group("pct_num"))
+        if value is not None:
+            found.append(_Candidate(start, end, value, unit + (alt or "")))
+    return found
+
+
+class _Clauses:
+    """Clause boundaries of one normalised text, found on demand around each number.
+
+    Boundaries are punctuation marks (`BOUNDARY_RE`, masked inside brackets and quotes:
+    乡(镇、街道), “谁分管、谁负责”) and hard line breaks; a clause lies between two of them.
+    """
+
+    _WINDOW = 160
+
+    def __init__(self, s: str, hard_breaks: list[int]) -> None:
+        self.scan = vocabulary.MASKED_PUNCTUATION_RE.sub(lambda m: vocabulary.BOUNDARY_RE.sub("\0", m.group()), s)
+        self.length = len(s)
+        self.breaks = hard_breaks
+        self._around: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def start_of(self, pos: int) -> int:
+        """Start of the clause holding the character at `pos`."""
+        index = bisect_right(self.breaks, pos) - 1
+        floor = self.breaks[index] if index >= 0 else 0
+        low = pos
+        while low > floor:
+            # Look backwards in growing windows: clauses are short, reports are not.
+            low = max(floor, low - self._WINDOW)
+            mark = vocabulary.LAST_BOUNDARY_RE.match(self.scan, low, pos)
+            if mark:
+                return mark.end()
+        return floor
+
+    def end_of(self, pos: int) -> int:
+        """End of the clause holding the character just before `pos`."""
+        index = bisect_left(self.breaks, pos)
+        ceiling = self.breaks[index] if index < len(self.breaks) else self.length
+        mark = vocabulary.BOUNDARY_RE.search(self.scan, pos, ceiling)
+        return mark.start() if mark else ceiling
+
+    def around(self, start: int, end: int) -> tuple[int, int]:
+        """The clause holding `start:end` (boundaries inside the span are ignored)."""
+        found = self._around.get((start, end))
+        if found is None:
+            found = self._around[start, end] = (self.start_of(start), self.end_of(end))
+        return found
+
+    def previous(self, clause_start: int) -> tuple[int, int] | None:
+        """The clause ending just before `clause_start`, or None at the start of the text."""
+        if clause_start == 0:
+            return None
+        end = clause_start
+        if vocabulary.BOUNDARY_RE.match(self.scan, clause_start - 1):
+            end -= 1
+        if end == 0:
+            return None
+        start = self.start_of(end - 1)
+        return (start, end) if start < end else None
+
+
+def _trim_name(s: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow `s[start:end]` to the counted thing by dropping connectors and quantity words.
+
+    A name longer than `NAME_MAX` keeps its tail, cut after an unmatched closing quote or
+    title mark so that no half title (…读本》等宣传资料) is left at its start.
+    """
+    while True:
+        while start < end:
+            m = vocabulary.LEADING_NOISE_RE.match(s, start, end)
+            if not m or m.end() == start:
+                break
+            start = m.end()
+        while start < end:
+            m = vocabulary.TRAILING_NOISE_RE.search(s, start, end)
+            if not m:
+                break
+            end = m.start()
+        if end - start <= vocabulary.NAME_MAX:
+            return start, end
+        start = end - vocabulary.NAME_MAX
+        closing = vocabulary.UNMATCHED_CLOSING_RE.match(s, start, end)
+        if closing:
+            start = closing.end()
+
+
+def _post_name(s: str, end: int, clause_end: int, *, allow_de: bool) -> tuple[int, int] | None:
+    """The noun right after a unit (共有44名律师 -> 律师), or None if no noun follows."""
+    bound = vocabulary.BOUND_SUFFIX_RE.match(s, end, clause_end)
+    if bound:  # 95%以上 names nothing
+        end = bound.end()
+    if end < clause_end and allow_de and s[end] == "的":
+        end += 1
+    if end >= clause_end or not _CJK_RE.match(s, end) or vocabulary.POST_NAME_VERB_START_RE.match(s, end):
+        return None
+    limit = min(clause_end, end + vocabulary.POST_NAME_MAX)
+    stop = vocabulary.POST_NAME_STOP_RE.search(s, end + 1, limit)
+    return (end, stop.start() if stop else limit)
+
+
+def _list_names(s: str, clauses: _Clauses, clause_start: int) -> list[tuple[int, int]]:
+    """Names listed before this clause and joined by 、 (参考率、合格率均达100%), first first."""
+    names: list[tuple[int, int]] = []
+    while clause_start > 0 and clauses.scan[clause_start - 1] == "、":
+        previous = clauses.previous(clause_start)
+        if previous is None:
+            break
+        start, end = _trim_name(s, *previous)
+        if not start < end <= start + vocabulary.LIST_NAME_MAX or any(ch.isdigit() for ch in s[start:end]):
+            break
+        names.insert(0, (start, end))
+        clause_start = previous[0]
+    return names
+
+
+def _name_and_evidence(
+    s: str, clauses: _Clauses, found: list[_Candidate], index: int, previous_name: tuple[int, int] | None
+) -> tuple[tuple[int, int] | None, int, int]:
+    """Name span (None if nothing names it) and evidence span of one candidate."""
+    c = found[index]
+    clause_start, clause_end = clauses.around(c.start, c.end)
+    pre_start = clause_start
+    if index and found[index - 1].end > clause_start:
+        # In a run (80份80人, 4个方面12个突出问题) neither the previous count nor the noun it
+        # took as its name belongs to this one.
+        pre_start = found[index - 1].end
+        if previous_name and previous_name[0] >= pre_start:
+            pre_start = min(previous_name[1], c.start)
+    raw_pre = s[pre_start : c.start]
+    name_start, name_end = _trim_name(s, pre_start, c.start)
+    post = _post_name(s, c.end, clause_end, allow_de=False)
+    name: tuple[int, int] | None = (name_start, name_end) if name_start < name_end else None
+    if post and (
+        name is None
+        or vocabulary.PREPOSITIONED_BEFORE_RE.search(raw_pre)
+        or vocabulary.PLACE_ONLY_RE.fullmatch(s, name_start, name_end)
+    ):
+        name = post
+    if name is None:
+        if pre_start > clause_start and previous_name:
+            name = previous_name
+        else:
+            name = _post_name(s, c.end, clause_end, allow_de=True)
+        if name is None and pre_start == clause_start:
+            previous = clauses.previous(clause_start)
+            if previous and not (index and found[index - 1].end > previous[0]):
+                trimmed = _trim_name(s, *previous)
+                name = trimmed if trimmed[0] < trimmed[1] else None
+    evidence_start, evidence_end = clause_start, clause_end
+    if name:
+        evidence_start, evidence_end = min(evidence_start, name[0]), max(evidence_end, name[1])
+    return name, evidence_start, evidence_end
+
+
+def find_metrics(text: str) -> list[MetricMatch]:
+    """All metrics stated in `text`, in text order.
+
+    Guarantees: offsets index `text` itself (so `text[m.evidence_start:m.evidence_end]` is
+    verbatim and contains `text[m.start:m.end]`); value has 万/亿 folded in and 余/多/约/近
+    dropped; unit is the measure word as written (NFKC), % for percentages. Numbers in
+    quotes and titles, years, dates, ordinals, ranges, frequencies, durations and slogans
+    are left out. A rate list sharing one number (参考率、合格率均达100%) gives one match
+    per name, all with the same span.
+    """
+    if not text:
+        return []
+    nt = normalise(text, drop_whitespace=True)
+    s = nt.text
+    found = _candidates(s)
+    if not found:
+        return []
+    clauses = _Clauses(s, _hard_line_breaks(text, nt))
+    results: list[MetricMatch] = []
+    previous_name: tuple[int, int] | None = None
+    respectively: list[tuple[int, int]] = []
+    respectively_start = 0
+    for index, c in enumerate(found):
+        start, end = nt.to_original(c.start, c.end)
+        clause_start, _ = clauses.around(c.start, c.end)
+        names: list[tuple[int, int]]
+        if respectively and clause_start == c.start and s[c.start - 1 : c.start] == "、":
+            # 分别为98%、95%: the next bare number takes the next listed name.
+            name = respectively.pop(0)
+            names, evidence_start = [name], respectively_start
+            evidence_end = clauses.around(c.start, c.end)[1]
+        else:
+            respectively = []
+            name, evidence_start, evidence_end = _name_and_evidence(s, clauses, found, index, previous_name)
+            names = [name] if name else []
+            before = s[clause_start : c.start]
+            shared = vocabulary.SHARED_VALUE_BEFORE_RE.search(before)
+            each = not shared and vocabulary.RESPECTIVELY_BEFORE_RE.search(before)
+            listed = _list_names(s, clauses, clause_start) if name and (shared or each) else []
+            if listed and shared:
+                names = [*listed, *names]
+                evidence_start = min(evidence_start, listed[0][0])
+            elif listed and name and _following_bare_count(s, clauses, found, index) == len(listed):
+                respectively = [*listed[1:], name]
+                respectively_start = listed[0][0]
+                names, evidence_start = [listed[0]], listed[0][0]
+        previous_name = names[-1] if names else None
+        ev_start, ev_end = nt.to_original(evidence_start, evidence_end)
+        for name_span in names or [None]:
+            label = s[name_span[0] : name_span[1]] if name_span else ""
+            results.append(MetricMatch(label, c.value, c.unit, start, end, ev_start, ev_end))
+    return results
+
+
+def _following_bare_count(s: str, clauses: _Clauses, found: list[_Candidate], index: int) -> int:
+    """How many later candidates follow `found[index]` as bare 、-joined numbers (98%、95%)."""
+    count = 0
+    for previous, current in pairwise(found[index:]):
+        if (
+            s[previous.end : current.start] != "、"
+            or clauses.around(current.start, current.end)[0] != current.start
+        ):
+            break
+        count += 1
+    return count
+
+
+def _similar_names(a: str, b: str) -> bool:
+    """Names of the same thing: one holds the other and is at least half its length
+    (行政复议案件 / 受理行政复议案件), or they are nearly equal (rapidfuzz ratio >= 80).
+    Short names sharing a generic word (受理案件 / 办理信访案件) are not similar."""
+    if not a or not b:
+        return False
+    shorter, longer = sorted((a, b), key=len)
+    if shorter in longer and 2 * len(shorter) >= len(longer):
+        return True
+    return fuzz.ratio(a, b) >= 80
+
+
+def dedupe_repeats(matches: list[MetricMatch]) -> list[MetricMatch]:
+    """`matches` without later restatements, in their order: a match is dropped when an
+    earlier kept one has the same value and unit and a similar name (see `_similar_names`).
+    A match with an empty name is never dropped."""
+    kept: list[MetricMatch] = []
+    for match in matches:
+        if any(
+            k.value == match.value and k.unit == match.unit and _similar_names(k.name, match.name)
+            for k in kept
+        ):
+            continue
+        kept.append(match)
+    return kept

@@ -1,0 +1,187 @@
+"""Logical paragraphs of a report, rebuilt from whatever line structure the file has.
+
+Text copied out of a PDF breaks lines mid-sentence (even inside a number: `1\n2个`) and
+carries page footers (`— 3 —`); web pages carry chrome (索引号, 发布时间, 【打印】). This stage
+undoes that, giving NFKC paragraphs whose every character maps back to the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from itertools import pairwise
+
+from extractor.core.normalise import normalise
+
+TERMINAL = "。！？!?；;：:"
+_CLOSERS = "”’」』）)】"
+
+_FOOTER = re.compile(r"^[-—–_~·•\s]*(第\s*)?\d{1,4}\s*(页)?(\s*[/／]\s*\d+|\s*共\s*\d+\s*页)?[-—–_~·•\s]*$")
+_CHROME = re.compile(
+    r"^(索引号|发布时间|发布日期|发文日期|成文日期|信息来源|文章来源|来源|作者|浏览次数|点击数|访问量|阅读量|"
+    r"字体|字号|分享到|主题分类|发布机构|所属机构|文号|有效性|当前位置|您当前的位置|您的位置|扫一扫|打印本页|关闭窗口|"
+    r"【(字体|打印|关闭|收藏|分享|返回|大|小|默认)|"
+    r"上一篇|下一篇|相关链接|相关文章|相关阅读|责任编辑|编辑[:：]|主办单位|承办单位|主办[:：]|承办[:：]|版权所有|"
+    r"网站标识码|网站地图|联系我们|技术支持|.{0,12}ICP备|.{0,12}公网安备|附件下载|附件[:：]?$)"
+)
+# A web page's list of other articles ends the report: everything after it is the site's.
+_RELATED = re.compile(r"^(相关文章|相关链接|相关阅读|推荐阅读|相关新闻|相关信息|热点新闻)")
+# A line that is a title followed by a date (an entry of such a list).
+_DATED_ENTRY = re.compile(r"^.{4,60}?\s*\d{4}-\d{1,2}-\d{1,2}$")
+_BREADCRUMB = re.compile(r"(首页|网站首页).{0,40}[>»/]")
+# A line opening with a short sentence and going on (「公共法律服务触手可及。全乡…」) or with
+# a verb-led one (「深化信用监管。」): a lead phrase. Not one that starts with a word that
+# continues a sentence (的, 和, 并 …).
+_LEAD_PHRASE = re.compile(
+    r"^(?![的了和与及或等并而但也都就是在为对向从将把被让使以于之其])[\u4e00-\u9fff“”]{4,18}。\S"
+    r"|^(强化|深化|加强|推进|推动|健全|完善|创新|优化|落实|提升|严格|规范|坚持|聚焦|夯实|筑牢|打造|构建|"
+    r"抓好|做好|做实|持续|全面|扎实|狠抓|拓展|统筹|突出|注重|加快|着力|压实|建立|开展)[^，。；,;]{1,10}。"
+)
+_SHI_START = re.compile(r"^[一二三四五六七八九十]{1,3}是")
+_PARAGRAPH_MARKER = re.compile(
+    r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节]|[①-⑳])"
+)
+_TITLEISH_END = re.compile(
+    r"(报告|总结|情况|计划|安排|打算|思路|重点|成效|不足|问题|原因|举措|措施|工作|目录|】)$"
+)
+_ORG_END = re.compile(r"(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处|室)$")
+DATE_LINE = re.compile(
+    r"^[(（]?(\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{4}[-./]\d{1,2}[-./]\d{1,2}"
+    r"|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月([一二三四五六七八九十]{1,3}日)?)[)）]?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """`text` is NFKC, line joins removed, trimmed; `origin[i]` indexes the original text."""
+
+    text: str
+    origin: tuple[int, ...]
+
+    @property
+    def start(self) -> int:
+        return self.origin[0]
+
+    @property
+    def end(self) -> int:
+        return self.origin[-1] + 1
+
+    def span_of(self, a: int, b: int) -> tuple[int, int]:
+        """Original half-open interval covering paragraph characters [a, b)."""
+        a = max(0, min(a, len(self.text) - 1))
+        b = max(a + 1, min(b, len(self.text)))
+        return self.origin[a], self.origin[b - 1] + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    text: str
+    origin: list[int]
+    blank_before: bool
+    indented: bool
+
+
+def is_chrome_line(line: str) -> bool:
+    """Page footers, web-page chrome and breadcrumbs: never part of the report body."""
+    compact = line.replace(" ", "").replace("\u3000", "")  # 索 引 号：…
+    return bool(
+        _FOOTER.match(line) or _CHROME.match(compact) or _BREADCRUMB.search(line) or _DATED_ENTRY.match(line)
+    )
+
+
+def _is_heading_like(line: str) -> bool:
+    if _PARAGRAPH_MARKER.match(line) and len(line) <= 60:
+        return True
+    if _SHI_START.match(line) and len(line) <= 30 and not any(c in TERMINAL for c in line):
+        return True  # 「一是压实主体责任」 on a line of its own
+    if len(line) <= 40 and _TITLEISH_END.search(line):
+        return True
+    return len(line) <= 25 and bool(_ORG_END.search(line) or DATE_LINE.match(line))
+
+
+def _wrap_width(lines: list[_Line]) -> int | None:
+    """The fixed width of hard-wrapped text, if most long lines share one length."""
+    lengths = [len(line.text) for line in lines if len(line.text) >= 12]
+    if len(lengths) < 6:
+        return None
+    width, _ = Counter(lengths).most_common(1)[0]
+    near = sum(1 for n in lengths if width - 3 <= n <= width)
+    return width if near >= 0.4 * len(lengths) and width <= 120 else None
+
+
+def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = False) -> bool:
+    if nxt.blank_before or not prev.text:
+        return False
+    if nxt.text.startswith("|") or prev.text.startswith("|"):
+        return nxt.text.startswith("|")  # a table copied as text: its rows stay with the text before
+    if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text):
+        return False  # a marker or a date starts a paragraph
+    if nxt.text.startswith(("——", "【", "●", "■", "◆", "▲", "★", "•")) and prev.text[-1] in TERMINAL:
+        return False  # so does a bullet, 【lead】 or 「——」 opener after a full stop
+    if width is not None and nxt.indented:
+        return False  # hard-wrapped text marks a new paragraph by its indent
+    short = width is None or len(nxt.text) < width - 3
+    heading_next = _is_heading_like(nxt.text) and not any(c in TERMINAL for c in nxt.text)
+    if short and heading_next and prev.text[-1] in TERMINAL:
+        return False  # a heading line (【存在问题】, 下步工作) after a full stop
+    if (
+        _SHI_START.match(nxt.text)
+        and _is_heading_like(prev.text)
+        and not any(c in TERMINAL for c in prev.text)
+    ):
+        return False  # a heading line that happens to be nearly full width
+    full_width = width is not None and len(prev.text) >= width - 3
+    if prev.text[-1] in TERMINAL or (
+        prev.text[-1] in _CLOSERS and len(prev.text) > 1 and prev.text[-2] in TERMINAL
+    ):
+        # A wrapped line can end on a full stop by chance; only a full-width one continues.
+        # (A marked line with a full stop inside is a run-in heading plus body, not a heading.)
+        pure_heading = _is_heading_like(prev.text) and not any(c in TERMINAL for c in prev.text[:-1])
+        # Without indents to mark paragraphs, a line opening with a short lead phrase
+        # (「深化信用监管。」) starts one.
+        return full_width and not pure_heading and (indents or not _LEAD_PHRASE.match(nxt.text))
+    if full_width:
+        return True
+    return not _is_heading_like(prev.text) and not _is_heading_like(nxt.text)
+
+
+def split_paragraphs(text: str) -> list[Paragraph]:
+    """Rebuild logical paragraphs; drop footers and chrome lines. Offsets stay exact."""
+    norm = normalise(text, keep_circled=True)
+    lines: list[_Line] = []
+    blank = False
+    pos = 0
+    ntext = norm.text
+    while pos <= len(ntext):
+        nl = ntext.find("\n", pos)
+        if nl < 0:
+            nl = len(ntext)
+        raw = ntext[pos:nl]
+        stripped = raw.strip()
+        if _RELATED.match(stripped) and pos > len(ntext) // 2:
+            break  # the page's list of other articles: the report has ended
+        if stripped and not is_chrome_line(stripped):
+            lead = len(raw) - len(raw.lstrip())
+            origin = list(norm.origin[pos + lead : pos + lead + len(stripped)])
+            lines.append(_Line(stripped, origin, blank, lead >= 2))
+            blank = False
+        elif not stripped:
+            blank = True
+        pos = nl + 1
+    if not lines:
+        return []
+    width = _wrap_width(lines)
+    indents = sum(line.indented for line in lines) >= 3
+    paragraphs: list[Paragraph] = []
+    buf_text = [lines[0].text]
+    buf_origin = list(lines[0].origin)
+    for prev, nxt in pairwise(lines):
+        if _should_join(prev, nxt, width, indents=indents):
+            buf_text.append(nxt.text)
+            buf_origin.extend(nxt.origin)
+        else:
+            paragraphs.append(Paragraph("".join(buf_text), tuple(buf_origin)))
+            buf_text, buf_origin = [nxt.text], list(nxt.origin)
+    paragraphs.append(Paragraph("".join(buf_text), tuple(buf_origin)))
+    return paragraphs
