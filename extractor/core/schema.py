@@ -63,7 +63,6 @@ class FlagCode(StrEnum):
     BOUNDARY_DISAGREES = "boundary_disagrees"
     METRICS_DISAGREE = "metrics_disagree"
     VALIDATION_FAILED = "validation_failed"
-    OCR_TEXT = "ocr_text"
 
 
 class Span(BaseModel):

@@ -25,10 +25,11 @@ import jinja2
 from pydantic import ValidationError
 
 from extractor.core.errors import ConfigError
+from extractor.core.labels import PROMPT_SECTION_LABELS as KIND_LABELS
 from extractor.core.normalise import matching_key
 from extractor.core.paths import PROMPTS_DIR, default_gold_dir
 from extractor.core.schema import ListName, Record
-from extractor.extract.llm.chunks import KIND_LABELS, Chunk
+from extractor.extract.llm.chunks import Chunk
 from extractor.extract.llm.response_models import (
     FreeExtraction,
     ItemOut,
