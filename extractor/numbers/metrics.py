@@ -329,6 +329,7 @@ def find_metrics(text: str) -> list[MetricMatch]:
         start, end = nt.to_original(c.start, c.end)
         clause_start, _ = clauses.around(c.start, c.end)
         names: list[tuple[int, int]]
+        name: tuple[int, int] | None
         if respectively and clause_start == c.start and s[c.start - 1 : c.start] == "、":
             # 分别为98%、95%: the next bare number takes the next listed name.
             name = respectively.pop(0)
@@ -351,7 +352,8 @@ def find_metrics(text: str) -> list[MetricMatch]:
                 names, evidence_start = [listed[0]], listed[0][0]
         previous_name = names[-1] if names else None
         ev_start, ev_end = nt.to_original(evidence_start, evidence_end)
-        for name_span in names or [None]:
+        name_spans: list[tuple[int, int] | None] = [*names] or [None]  # an unnamed metric is kept
+        for name_span in name_spans:
             label = s[name_span[0] : name_span[1]] if name_span else ""
             results.append(MetricMatch(label, c.value, c.unit, start, end, ev_start, ev_end))
     return results
