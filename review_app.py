@@ -15,6 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from extractor.core.errors import ExtractorError, GoldError, ReviewConflictError
+from extractor.core.labels import LIST_LABELS, STATUS_LABELS
+from extractor.core.paths import default_gold_dir
 from extractor.core.schema import Achievement, Area, ListName, Problem
 from extractor.review import audit, downloads, views
 from extractor.review import queue as review_queue
@@ -27,9 +29,9 @@ from extractor.review.edits import (
     metric_rows,
 )
 from extractor.review.errors import ReviewInputError
-from extractor.review.gold import default_gold_dir, promote_stored
+from extractor.review.gold import promote_stored
 from extractor.review.highlight import legend_html
-from extractor.review.labels import DECISION_LABELS, LIST_LABELS, STATUS_LABELS, Decision, flag_reasons
+from extractor.review.labels import DECISION_LABELS, Decision, flag_reasons
 from extractor.review.session import ReviewSession, open_session
 from extractor.store import DB_URL_ENV, RecordVersionInfo, Store
 

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 
 from extractor.core.errors import ConfigError, LoadError
 from extractor.core.normalise import matching_key
+from extractor.evaluation.documents import read_document
 from extractor.load import iter_report_files, load_document
 from extractor.load.html import find_publish_date, is_chrome_line
 from extractor.load.ocr import OcrBox, boxes_to_text, ocr_engine
@@ -108,6 +109,29 @@ def test_line_endings_become_newlines(tmp_path: Path, seed_texts: dict[str, str]
     old_mac.write_bytes(original.replace("\n", "\r").encode("gb18030"))
     assert load_document(crlf).text == original
     assert load_document(old_mac).text == original
+
+
+@pytest.mark.parametrize(
+    ("encoding", "payload"),
+    [
+        ("gbk", "法治政府建设\r\n年度报告"),
+        ("utf-16", "法治政府建设\n年度报告"),
+        ("utf-8", "\ufeff法治政府建设\n年度报告"),
+    ],
+)
+def test_eval_reads_a_report_as_the_extractor_loads_it(tmp_path: Path, encoding: str, payload: str) -> None:
+    # Gold checks and scoring must see the very text the extractor was given.
+    path = tmp_path / "report.txt"
+    path.write_bytes(payload.encode(encoding))
+    assert read_document(path) == load_document(path).text == "法治政府建设\n年度报告"
+
+
+def test_eval_names_the_file_it_cannot_decode(tmp_path: Path) -> None:
+    path = tmp_path / "binary.txt"
+    path.write_bytes(b"%PDF-1.7\x00\x01")
+    with pytest.raises(LoadError, match="looks like a PDF") as caught:
+        read_document(path)
+    assert caught.value.source == str(path)
 
 
 def test_doc_id_defaults_to_stem_and_can_be_given(tmp_path: Path) -> None:

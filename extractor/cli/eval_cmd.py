@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from extractor.cli.app import app
 from extractor.core.errors import ExtractorError
+from extractor.core.paths import default_docs_dir, default_gold_dir
 from extractor.evaluation.compare import compare_results, comparison_table, load_result
 from extractor.evaluation.models import EvalResult
 from extractor.evaluation.report import detail_table, meta_table, render_markdown, summary_table
@@ -32,8 +33,13 @@ def eval_command(
     backend: Annotated[
         str | None, typer.Option("--backend", help="Run this extraction backend on each document.")
     ] = None,
-    gold: Annotated[Path, typer.Option("--gold", help="Directory of gold files.")] = Path("eval/gold"),
-    docs: Annotated[Path, typer.Option("--docs", help="Directory of the reports.")] = Path("eval/docs"),
+    gold: Annotated[
+        Path | None,
+        typer.Option("--gold", help="Directory of gold files; default $EXTRACTOR_GOLD_DIR, else eval/gold."),
+    ] = None,
+    docs: Annotated[
+        Path | None, typer.Option("--docs", help="Directory of the reports; default eval/docs.")
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write every score and difference as JSON.")
     ] = None,
@@ -57,6 +63,8 @@ def eval_command(
             _compare(console, *compare)
             return
         bars = load_thresholds(thresholds) if thresholds is not None else {}
+        gold = gold or default_gold_dir()
+        docs = docs or default_docs_dir()
         if pred is not None and backend is None:
             result = evaluate_predictions(gold_dir=gold, docs_dir=docs, pred_dir=pred)
         elif backend is not None and pred is None:

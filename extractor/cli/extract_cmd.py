@@ -15,10 +15,11 @@ from rich.table import Table
 
 from extractor.cli.app import app
 from extractor.core.errors import ExtractorError
+from extractor.core.labels import LIST_LABELS
 from extractor.core.schema import Record, record_json_schema
 from extractor.pipeline.run import BACKENDS, FileOutcome, extract_paths
 
-_LISTS = (("achievements", "主要成效"), ("problems", "存在不足"), ("plans", "下步计划"))
+_LISTS = tuple(LIST_LABELS.items())
 
 
 def _console(stderr: bool = False) -> Console:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from extractor.cli.app import app
+from extractor.core.paths import default_docs_dir, default_gold_dir
 from extractor.evaluation.gold_check import check_gold
 
 gold_app = typer.Typer(help="Gold files: validate hand-labelled records.", no_args_is_help=True)
@@ -16,14 +17,20 @@ app.add_typer(gold_app, name="gold")
 
 @gold_app.command("check")
 def check(
-    gold: Annotated[Path, typer.Option("--gold", help="A gold directory or one gold file.")] = Path(
-        "eval/gold"
-    ),
-    docs: Annotated[Path, typer.Option("--docs", help="Directory of the reports (<doc_id>.txt).")] = Path(
-        "eval/docs"
-    ),
+    gold: Annotated[
+        Path | None,
+        typer.Option(
+            "--gold", help="A gold directory or one gold file; default $EXTRACTOR_GOLD_DIR, else eval/gold."
+        ),
+    ] = None,
+    docs: Annotated[
+        Path | None,
+        typer.Option("--docs", help="Directory of the reports (<doc_id>.txt); default eval/docs."),
+    ] = None,
 ) -> None:
     """Check shape, doc_id, areas, verbatim evidence and metric values; exit 1 on any failure."""
+    gold = gold or default_gold_dir()
+    docs = docs or default_docs_dir()
     problems = check_gold(gold, docs)
     for problem in problems:
         typer.echo(str(problem))

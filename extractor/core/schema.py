@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from pydantic.main import IncEx
+
+SCHEMA_VERSION: Final = 1
 
 
 class Area(StrEnum):
@@ -63,7 +66,6 @@ class FlagCode(StrEnum):
     BOUNDARY_DISAGREES = "boundary_disagrees"
     METRICS_DISAGREE = "metrics_disagree"
     VALIDATION_FAILED = "validation_failed"
-    OCR_TEXT = "ocr_text"
 
 
 class Span(BaseModel):
@@ -171,12 +173,13 @@ class Record(_Strict):
         return self.model_dump_json(indent=2, exclude=exclude, exclude_none=False)
 
 
-_ITEM_INTERNAL = {"span": True, "alignment": True, "flags": True}
-_INTERNAL_FIELDS = {
+# What `to_json(internal=False)` leaves out: the pipeline's own fields on items and metrics.
+_LOCATION_FIELDS: dict[str, bool] = {"span": True, "alignment": True}
+_ITEM_INTERNAL: dict[str, IncEx | bool] = {**_LOCATION_FIELDS, "flags": True}
+_ACHIEVEMENT_INTERNAL: dict[str, IncEx | bool] = {**_ITEM_INTERNAL, "metrics": {"__all__": _LOCATION_FIELDS}}
+_INTERNAL_FIELDS: dict[str, IncEx | bool] = {
     "provenance": True,
-    "achievements": {
-        "__all__": {**_ITEM_INTERNAL, "metrics": {"__all__": {"span": True, "alignment": True}}}
-    },
+    "achievements": {"__all__": _ACHIEVEMENT_INTERNAL},
     "problems": {"__all__": _ITEM_INTERNAL},
     "plans": {"__all__": _ITEM_INTERNAL},
 }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractor.core.errors import LoadError
+from extractor.load import load_document
 
-#: Plain-text reports are read here; other formats go through `extractor.load`.
+#: Plain-text reports are preferred when a report exists in several formats.
 TEXT_SUFFIX = ".txt"
 
 
@@ -20,26 +20,6 @@ def find_document(docs_dir: Path, doc_id: str) -> Path | None:
 
 
 def read_document(path: Path) -> str:
-    """The report's text. UTF-8 (with or without BOM) or GB18030 for .txt; raises LoadError.
-
-    Other formats are read by `extractor.load.load_document`, imported here so the eval
-    harness works on plain-text reports before (or without) the loaders.
-    """
-    if path.suffix.lower() != TEXT_SUFFIX:
-        try:
-            from extractor.load import load_document
-        except ImportError as e:
-            raise LoadError(
-                f"cannot read {path.suffix} files without extractor.load", source=str(path)
-            ) from e
-        return load_document(path).text
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise LoadError(f"cannot read: {e.strerror}", source=str(path)) from e
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LoadError("not UTF-8 or GB18030 text", source=str(path))
+    """The report's text exactly as the extractor sees it (the load stage decodes every
+    format, GBK/GB18030 included); raises LoadError naming the file and the problem."""
+    return load_document(path).text

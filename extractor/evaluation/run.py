@@ -17,6 +17,7 @@ from extractor.core.schema import Record
 from extractor.evaluation.documents import find_document, read_document
 from extractor.evaluation.models import EvalResult
 from extractor.evaluation.scoring import aggregate, score_document
+from extractor.load import load_document
 
 
 def gold_ids(gold_dir: Path) -> list[str]:
@@ -113,8 +114,6 @@ def evaluate_backend(
     configuration error (unknown backend, missing key) aborts. `extract` replaces
     `extractor.pipeline.run.extract_document` (same signature), for callers that wrap it.
     """
-    from extractor.load import load_document  # the pipeline's stages load lazily: see module doc
-
     if extract is None:
         from extractor.pipeline.run import extract_document
 

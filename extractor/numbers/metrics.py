@@ -1,24 +1,25 @@
-"""Chinese number and metric parser: counts, amounts and rates stated in report text.
+"""Metric finder: counts, amounts and rates stated in report text.
 
 `find_metrics` works on raw text as loaded (PDF line breaks, full-width digits, thousands
 separators): it matches on `normalise(text, drop_whitespace=True)` and maps every span back,
 so offsets always index the text it was given. The word lists and patterns live in
-`extractor.numbers.vocabulary`.
+`extractor.numbers.vocabulary`; numerals are read by `extractor.numbers.numerals` (its
+`parse_chinese_number` is re-exported here for existing callers).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import pairwise
 
 from rapidfuzz import fuzz
 
 from extractor.core.normalise import NormalisedText, normalise
 from extractor.numbers import vocabulary
+from extractor.numbers.numerals import MULTIPLIERS, as_number, parse_chinese_number
 
 __all__ = ["MetricMatch", "dedupe_repeats", "find_metrics", "parse_chinese_number"]
 
@@ -40,106 +41,12 @@ class MetricMatch:
     evidence_end: int
 
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
-_ARABIC_WITH_MULTIPLIER_RE = re.compile(r"(\d+(?:\.\d+)?)(千万|百万|万亿|万|亿|千|百)?")
-_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_CN_NUMBER_RE = re.compile(rf"[{vocabulary.CN_NUMERAL_CHARS}]+(?:点[{vocabulary.CN_DIGIT_CHARS}]+)?")
 _BARE_MULTIPLIER_RE = re.compile(r"[百千万亿]+")
 _APPROX_BEFORE_RE = re.compile(r"(逾|近|约|超过|上)$")
 _CHANGE_TO_RE = re.compile(r"(提高|提升|增加|增长|上升|下降|减少|降低)(到|至)")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _LINE_ENDS = frozenset("。；;！!？?：:，,、）)》”」…")
 _ENUMERATION_START_RE = re.compile(r"[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．是]")
-
-
-def _as_number(value: Decimal) -> int | float:
-    """Integral values become `int` so 603.85万 compares equal to 6038500."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _parse_cn_integer(s: str) -> int | None:
-    """Value of a Chinese integer numeral, or None if it is not well formed."""
-    if len(s) > 1 and all(ch in _CN_DIGITS for ch in s):
-        # 二〇二四 is read digit by digit; 三三 or 一两 (slogans, vague amounts) is no number.
-        if not any(ch in "零〇" for ch in s):
-            return None
-        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
-    total = section = number = 0
-    pending = zero_since_unit = False
-    last_unit = 0
-    for ch in s:
-        if ch in _CN_DIGITS:
-            if pending:  # two digits with no unit between are not one number
-                return None
-            if ch in "零〇":
-                zero_since_unit = True
-                continue
-            number, pending = _CN_DIGITS[ch], True
-        elif ch in _CN_SMALL_UNITS:
-            unit = _CN_SMALL_UNITS[ch]
-            section += (number if pending else 1) * unit
-            number, pending, last_unit, zero_since_unit = 0, False, unit, False
-        else:
-            unit = _CN_BIG_UNITS[ch]
-            if ch == "亿":
-                total = (total + section + number) * unit
-            else:
-                total += (section + number or 1) * unit
-            section = number = 0
-            pending, last_unit, zero_since_unit = False, unit, False
-    if pending and last_unit and not zero_since_unit:
-        # 一千二 is 1200 and 三万五 is 35000: a trailing digit takes the next lower unit.
-        number *= last_unit // 10
-    return total + section + number
-
-
-def parse_chinese_number(s: str) -> int | float | None:
-    """Value of a number written in Arabic digits, Chinese numerals or a mix; None if unparseable.
-
-    Handles full-width digits, thousands separators (1,002), decimals, 万/亿 multipliers
-    (3.5亿 -> 350000000), 两, colloquial 一千二 (1200), 点 decimals and 百分之 (95). Integral
-    results are `int`.
-    """
-    text = "".join(unicodedata.normalize("NFKC", s).split())
-    text = text.removeprefix("百分之")
-    if not text:
-        return None
-    text = _THOUSANDS_RE.sub("", text)
-    match = _ARABIC_WITH_MULTIPLIER_RE.fullmatch(text)
-    if match:
-        value = Decimal(match.group(1)) * vocabulary.MULTIPLIERS.get(match.group(2) or "", 1)
-        return _as_number(value)
-    multiplier = 1
-    if "点" in text and text[-1] in "万亿":  # 三点五万 = 3.5 × 10,000
-        multiplier, text = vocabulary.MULTIPLIERS[text[-1]], text[:-1]
-    if not _CN_NUMBER_RE.fullmatch(text):
-        return None
-    integer_part, _, fraction = text.partition("点")
-    integer = _parse_cn_integer(integer_part)
-    if integer is None:
-        return None
-    if not fraction:
-        return integer
-    try:
-        value = Decimal(f"{integer}.{''.join(str(_CN_DIGITS[ch]) for ch in fraction)}")
-    except (KeyError, InvalidOperation):
-        return None
-    return _as_number(value * multiplier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +99,13 @@ def _rejected_by_context(s: str, start: int, end: int, unit: str, *, chinese: bo
         return True  # the starting level of a change (由85%提高到96%): the result is the 96
     if after[:1] and after[0] in vocabulary.FORBIDDEN_AFTER_UNIT.get(unit, ""):
         return True
-    if unit in vocabulary.FORBIDDEN_WORDS_AFTER_UNIT and after.startswith(vocabulary.FORBIDDEN_WORDS_AFTER_UNIT[unit]):
+    if unit in vocabulary.FORBIDDEN_WORDS_AFTER_UNIT and after.startswith(
+        vocabulary.FORBIDDEN_WORDS_AFTER_UNIT[unit]
+    ):
         return True
-    ends_clause = not after or after[0] in vocabulary.BOUNDARY_CHARS or bool(vocabulary.BOUND_SUFFIX_RE.match(after))
+    ends_clause = (
+        not after or after[0] in vocabulary.BOUNDARY_CHARS or bool(vocabulary.BOUND_SUFFIX_RE.match(after))
+    )
     if unit in vocabulary.CLAUSE_FINAL_UNITS and not ends_clause:
         return True
     if chinese:
@@ -233,8 +144,8 @@ def _candidates(s: str) -> list[_Candidate]:
             continue
         value: int | float | None
         if arabic:
-            multiplier = vocabulary.MULTIPLIERS.get(m.group("ar_mult") or "", 1)
-            value = _as_number(Decimal(arabic.replace(",", "")) * multiplier)
+            multiplier = MULTIPLIERS.get(m.group("ar_mult") or "", 1)
+            value = as_number(Decimal(arabic.replace(",", "")) * multiplier)
         else:
             value = parse_chinese_number(numeral or m.group("pct_num"))
         if value is not None:
@@ -252,7 +163,9 @@ class _Clauses:
     _WINDOW = 160
 
     def __init__(self, s: str, hard_breaks: list[int]) -> None:
-        self.scan = vocabulary.MASKED_PUNCTUATION_RE.sub(lambda m: vocabulary.BOUNDARY_RE.sub("\0", m.group()), s)
+        self.scan = vocabulary.MASKED_PUNCTUATION_RE.sub(
+            lambda m: vocabulary.BOUNDARY_RE.sub("\0", m.group()), s
+        )
         self.length = len(s)
         self.breaks = hard_breaks
         self._around: dict[tuple[int, int], tuple[int, int]] = {}
@@ -416,6 +329,7 @@ def find_metrics(text: str) -> list[MetricMatch]:
         start, end = nt.to_original(c.start, c.end)
         clause_start, _ = clauses.around(c.start, c.end)
         names: list[tuple[int, int]]
+        name: tuple[int, int] | None
         if respectively and clause_start == c.start and s[c.start - 1 : c.start] == "、":
             # 分别为98%、95%: the next bare number takes the next listed name.
             name = respectively.pop(0)
@@ -438,7 +352,8 @@ def find_metrics(text: str) -> list[MetricMatch]:
                 names, evidence_start = [listed[0]], listed[0][0]
         previous_name = names[-1] if names else None
         ev_start, ev_end = nt.to_original(evidence_start, evidence_end)
-        for name_span in names or [None]:
+        name_spans: list[tuple[int, int] | None] = [*names] or [None]  # an unnamed metric is kept
+        for name_span in name_spans:
             label = s[name_span[0] : name_span[1]] if name_span else ""
             results.append(MetricMatch(label, c.value, c.unit, start, end, ev_start, ev_end))
     return results

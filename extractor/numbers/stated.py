@@ -14,19 +14,17 @@ import math
 import re
 
 from extractor.core.normalise import matching_key
-from extractor.numbers.metrics import find_metrics, parse_chinese_number
+from extractor.numbers.metrics import find_metrics
+from extractor.numbers.numerals import (
+    CN_DIGIT_CHARS,
+    CN_NUMERAL_CHARS,
+    multiplier_value,
+    parse_chinese_number,
+)
 
 _ARABIC = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([余多逾]?)((?:十|百|千)?(?:万亿|万|亿)|千)?")
-_CHINESE = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
-_CN_DIGIT = re.compile(r"[零〇一二两三四五六七八九]|^十")
-_MULTIPLIER = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
-
-
-def _multiplier(word: str | None) -> int:
-    value = 1
-    for ch in word or "":
-        value *= _MULTIPLIER[ch]
-    return value
+_CHINESE = re.compile(rf"[{CN_NUMERAL_CHARS}]+")
+_CN_DIGIT = re.compile(rf"[{CN_DIGIT_CHARS}]|^十")
 
 
 def numbers_in(text: str) -> set[float]:
@@ -41,7 +39,7 @@ def _plain_numbers(text: str) -> set[float]:
         digits = match.group(1)
         base = float(digits.replace(",", ""))
         found.add(base)
-        found.add(base * _multiplier(match.group(3)))
+        found.add(base * multiplier_value(match.group(3) or ""))
         if "," in digits:
             # NFKC turns the Chinese comma into ","; "37，310" may be two numbers, not one.
             found.update(float(part) for part in digits.split(",") if part)

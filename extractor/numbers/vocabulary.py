@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-CN_DIGIT_CHARS = "零〇一二两三四五六七八九"
-CN_NUMERAL_CHARS = CN_DIGIT_CHARS + "十百千万亿"
+from extractor.numbers.numerals import CN_DIGIT_CHARS, CN_NUMERAL_CHARS, MULTIPLIER_ALTERNATION
 
 # Longest first: the regex alternation takes the first unit that fits, and 人次 must win over 人.
 UNITS: tuple[str, ...] = (
@@ -79,17 +78,6 @@ UNITS: tuple[str, ...] = (
 )
 _UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in UNITS)
 
-# Arabic multipliers folded into the value: 4万 -> 40000, 3.5亿 -> 350000000.
-MULTIPLIERS: dict[str, int] = {
-    "百": 100,
-    "千": 1_000,
-    "万": 10_000,
-    "百万": 1_000_000,
-    "千万": 10_000_000,
-    "亿": 100_000_000,
-    "万亿": 1_000_000_000_000,
-}
-_MULTIPLIER_ALTERNATION = "千万|百万|万亿|万|亿|千|百"
 
 # Thousands separators only where they are unambiguous: groups of exactly three digits.
 _ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
@@ -97,7 +85,7 @@ _ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
 # The lookahead lets the engine skip the many positions that cannot start a number.
 METRIC_RE = re.compile(
     rf"(?=[\d{CN_NUMERAL_CHARS}])(?:(?P<pct_cn>百分之(?P<pct_num>[{CN_NUMERAL_CHARS}点]+))"
-    rf"|(?P<ar>{_ARABIC})(?P<ar_approx1>[余多])?(?P<ar_mult>{_MULTIPLIER_ALTERNATION})?"
+    rf"|(?P<ar>{_ARABIC})(?P<ar_approx1>[余多])?(?P<ar_mult>{MULTIPLIER_ALTERNATION})?"
     rf"(?P<ar_approx2>[余多])?(?P<ar_unit>{_UNIT_ALTERNATION})(?P<ar_alt>\((?:{_UNIT_ALTERNATION})\))?"
     rf"|(?P<cn>[{CN_NUMERAL_CHARS}]+(?:点[{CN_DIGIT_CHARS}]+[万亿]?)?)(?P<cn_approx>[余多])?(?P<cn_unit>{_UNIT_ALTERNATION})"
     rf"(?P<cn_alt>\((?:{_UNIT_ALTERNATION})\))?)"

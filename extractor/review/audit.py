@@ -8,34 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from extractor.core.labels import FIELD_LABELS, LIST_LABELS, VERSION_KIND_LABELS
 from extractor.core.schema import ListName, Record
-from extractor.review.labels import LIST_LABELS, status_label
+from extractor.review.labels import status_label
 from extractor.store import RecordVersionInfo
 from extractor.store.diff import FieldChange, record_diff
 
-KIND_LABELS = {"extraction": "自动抽取", "review": "人工审核"}
-FIELD_LABELS = {
-    "meta": "基本信息",
-    "issuer": "发布机关",
-    "region": "地区",
-    "report_year": "报告年度",
-    "period": "期间",
-    "plan_year": "计划年度",
-    "publish_date": "发布日期",
-    "doc_id": "报告编号",
-    "schema_version": "格式版本",
-    "area": "领域",
-    "text": "摘要",
-    "evidence": "证据",
-    "cause": "原因",
-    "metrics": "指标",
-    "flags": "待核查标记",
-    "span": "位置",
-    "alignment": "定位方式",
-    "name": "名称",
-    "value": "数值",
-    "unit": "单位",
-}
 _STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
 _SHOWN_VALUE_CHARS = 80
 _LIST_NAMES = frozenset(n.value for n in ListName)
@@ -92,7 +70,7 @@ def audit_entries(versions: list[RecordVersionInfo]) -> list[AuditEntry]:
     return [
         AuditEntry(
             version=v.version,
-            kind=KIND_LABELS.get(v.kind, v.kind),
+            kind=VERSION_KIND_LABELS.get(v.kind, v.kind),
             status=status_label(v.status),
             reviewer=v.reviewer or "",
             saved_at=v.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -111,7 +89,7 @@ def conflict_explanation(versions: list[RecordVersionInfo], base_version: int) -
         return "有人在您打开之后保存了新版本。"
     lines = []
     for v in later:
-        who = v.reviewer if v.kind == "review" and v.reviewer else KIND_LABELS.get(v.kind, v.kind)
+        who = v.reviewer if v.kind == "review" and v.reviewer else VERSION_KIND_LABELS.get(v.kind, v.kind)
         fields = "、".join(describe_path(c.path) for c in (v.diff or [])[:6]) or "无字段变化"
         more = f" 等 {len(v.diff or [])} 处" if len(v.diff or []) > 6 else ""
         lines.append(

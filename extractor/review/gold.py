@@ -13,23 +13,13 @@ import re
 from pathlib import Path
 
 from extractor.core.errors import GoldError
-from extractor.core.paths import REPO_ROOT
 from extractor.core.schema import Record
 from extractor.evaluation.gold_check import check_record_against_source
 from extractor.store import StoredRecord
 
-#: Environment variable naming the gold directory (default: the repository's eval/gold).
-GOLD_DIR_ENV = "EXTRACTOR_GOLD_DIR"
-_REPO_GOLD_DIR = REPO_ROOT / "eval" / "gold"
 #: A doc_id becomes a file name: no path separators, no leading dot.
 _SAFE_DOC_ID = re.compile(r"^[^\\/:*?\"<>|\s.][^\\/:*?\"<>|\s]*$")
 _PROBLEMS_SHOWN = 5
-
-
-def default_gold_dir() -> Path:
-    """`$EXTRACTOR_GOLD_DIR`, else the repository's `eval/gold`."""
-    configured = os.environ.get(GOLD_DIR_ENV, "").strip()
-    return Path(configured) if configured else _REPO_GOLD_DIR
 
 
 def gold_path(gold_dir: Path, doc_id: str) -> Path:

@@ -13,8 +13,8 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from extractor.core.labels import LIST_SHORT_LABELS
 from extractor.core.schema import ListName, Span
-from extractor.review.labels import LIST_SHORT_LABELS
 
 #: Background colour per list (成效 green, 不足 red, 计划 blue).
 LIST_COLOURS: dict[ListName, str] = {

@@ -16,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from extractor.check.align import SourceIndex
+from extractor.core.labels import LIST_LABELS
 from extractor.core.schema import Item, ListName, Meta, Record, Span
 from extractor.review import decisions as decision_store
 from extractor.review.decisions import ItemDecision
 from extractor.review.edits import EditResult, ItemEdit, apply_edit, content_of, item_from_located, resolved
 from extractor.review.errors import ReviewInputError
 from extractor.review.highlight import HighlightSpan, highlight_html
-from extractor.review.labels import LIST_LABELS, Decision
+from extractor.review.labels import Decision
 from extractor.review.locate import locate_passage, located_note, shorten
 from extractor.store import RecordVersionInfo, Store, StoredRecord
 from extractor.store.diff import record_diff

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from extractor.numbers.numerals import parse_cn_integer
 from extractor.segment.paragraphs import Paragraph
 
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 # Initial markers (paragraph start). Order of the alternatives matters: 一是 before 一、.
@@ -43,14 +43,8 @@ LEAD_END = re.compile(r"[。；;：:！!？?]")
 
 
 def cn_ordinal(text: str) -> int:
-    if text == "十":
-        return 10
-    if text.startswith("十"):
-        return 10 + _CN_DIGITS.get(text[1:], 0)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _CN_DIGITS.get(tens, 0) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    return _CN_DIGITS.get(text, 0)
+    """The number a marker's numeral states (十一 -> 11); 0 when it is not one (十四五)."""
+    return parse_cn_integer(text) or 0
 
 
 def _kind_and_ordinal(m: re.Match[str]) -> tuple[str, int]:

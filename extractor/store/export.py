@@ -23,6 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from extractor.core.errors import ExtractorError
+from extractor.core.labels import LIST_SHORT_LABELS
 from extractor.core.schema import Achievement, Item, ListName, Metric, Problem, Record
 
 
@@ -32,12 +33,6 @@ class ExportFormat(StrEnum):
     JSONL = "jsonl"
 
 
-#: Each list's label in exports (the sheet names of the XLSX file).
-LIST_LABELS: dict[ListName, str] = {
-    ListName.ACHIEVEMENTS: "成效",
-    ListName.PROBLEMS: "不足",
-    ListName.PLANS: "计划",
-}
 METRICS_SHEET = "指标"
 ITEM_COLUMNS = [
     "doc_id",
@@ -138,7 +133,7 @@ def _item_cells(list_name: ListName, index: int, item: Item) -> list[Any]:
     metrics = item.metrics if isinstance(item, Achievement) else []
     flags = "; ".join(f"{f.code.value}: {f.detail}" if f.detail else f.code.value for f in item.flags)
     return [
-        LIST_LABELS[list_name],
+        LIST_SHORT_LABELS[list_name],
         index,
         item.area.value,
         item.text,
@@ -173,7 +168,7 @@ def _write_xlsx(records: list[Record], path: Path) -> None:
     workbook = Workbook()
     workbook.remove(workbook.active)
     item_header = [c for c in ITEM_COLUMNS if c != "list"]  # the sheet names the list
-    sheets = {name: _new_sheet(workbook, label, item_header) for name, label in LIST_LABELS.items()}
+    sheets = {name: _new_sheet(workbook, label, item_header) for name, label in LIST_SHORT_LABELS.items()}
     metrics_sheet = _new_sheet(workbook, METRICS_SHEET, METRIC_COLUMNS)
     for record in records:
         for list_name, index, item in _items(record):

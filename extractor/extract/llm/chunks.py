@@ -16,13 +16,6 @@ from extractor.core.schema import ListName, Span
 from extractor.extract.llm.response_models import GroundingContext, Passage
 from extractor.segment.model import Point, Section, SectionKind, SegmentedReport
 
-KIND_LABELS: dict[ListName | None, str] = {
-    ListName.ACHIEVEMENTS: "成效（achievements）",
-    ListName.PROBLEMS: "问题（problems）",
-    ListName.PLANS: "计划（plans）",
-    None: "全文（无结构）",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Chunk:

@@ -25,10 +25,11 @@ import jinja2
 from pydantic import ValidationError
 
 from extractor.core.errors import ConfigError
+from extractor.core.labels import PROMPT_SECTION_LABELS as KIND_LABELS
 from extractor.core.normalise import matching_key
-from extractor.core.paths import PROMPTS_DIR, REPO_ROOT
+from extractor.core.paths import PROMPTS_DIR, default_gold_dir
 from extractor.core.schema import ListName, Record
-from extractor.extract.llm.chunks import KIND_LABELS, Chunk
+from extractor.extract.llm.chunks import Chunk
 from extractor.extract.llm.response_models import (
     FreeExtraction,
     ItemOut,
@@ -38,7 +39,6 @@ from extractor.extract.llm.response_models import (
 )
 
 DEFAULT_PROMPTS_DIR = PROMPTS_DIR
-DEFAULT_GOLD_DIR = REPO_ROOT / "eval" / "gold"
 TEMPLATE_NAMES = ("items_system.j2", "section_user.j2", "free_user.j2", "meta_system.j2", "meta_user.j2")
 #: Few-shot passages are kept short: the example teaches the format, not the domain.
 _MAX_EXAMPLE_CHARS = 220
@@ -222,7 +222,7 @@ def prompt_set_for(
     doc_id: str, doc_text: str, *, gold_dir: Path | None = None, prompts_dir: Path | None = None
 ) -> PromptSet:
     """The PromptSet for a document (shared between documents with the same few-shot)."""
-    gold_dir = gold_dir or DEFAULT_GOLD_DIR
+    gold_dir = gold_dir or default_gold_dir()
     prompts_dir = prompts_dir or DEFAULT_PROMPTS_DIR
     source, examples = choose_few_shot(doc_id, doc_text, gold_dir)
     fingerprint = json.dumps([(e.input, e.output) for e in examples], ensure_ascii=False)

@@ -174,7 +174,7 @@ def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Recor
                 separate_causes.append(_strip_marker(source[point.span.start : point.span.end]))
                 continue
             item = _item(source, point, section.kind, seen)
-            record.items(ListName(section.kind.value)).append(item)  # type: ignore[arg-type]
+            record.items(ListName(section.kind.value)).append(item)
     _assign_separate_causes(record.problems, separate_causes)
     record.provenance = Provenance(
         backend=BACKEND_NAME,

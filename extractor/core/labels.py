@@ -1,0 +1,81 @@
+"""The Chinese words people read for the record's codes: one table for the whole package.
+
+Codes stay English in the data; reviewers, exports and prompts see these labels. Where two
+audiences are meant to read different words for the same code (the review screen's
+主要成效 and a sheet name's 成效; the model's 成效（achievements）), both live here under
+names that say who reads them.
+"""
+
+from __future__ import annotations
+
+from extractor.core.schema import FlagCode, ListName
+
+#: Each list as the review screen and the audit log name it.
+LIST_LABELS: dict[ListName, str] = {
+    ListName.ACHIEVEMENTS: "主要成效",
+    ListName.PROBLEMS: "存在不足",
+    ListName.PLANS: "下步计划",
+}
+#: Each list in one word: the source highlight legend and the export's sheet names / list column.
+LIST_SHORT_LABELS: dict[ListName, str] = {
+    ListName.ACHIEVEMENTS: "成效",
+    ListName.PROBLEMS: "不足",
+    ListName.PLANS: "计划",
+}
+#: The kind of section a model call is given, as the prompt names it (None: a report with no
+#: sections, extracted freely). The English in brackets matches the response model's lists.
+PROMPT_SECTION_LABELS: dict[ListName | None, str] = {
+    ListName.ACHIEVEMENTS: "成效（achievements）",
+    ListName.PROBLEMS: "问题（problems）",
+    ListName.PLANS: "计划（plans）",
+    None: "全文（无结构）",
+}
+
+#: A stored record's review status (`extractor.store.tables.ReviewStatus`).
+STATUS_LABELS: dict[str, str] = {
+    "pending": "待审核",
+    "in_review": "审核中",
+    "approved": "已通过",
+    "rejected": "已退回",
+}
+#: Shown for a stored document that has no record yet.
+NO_RECORD_LABEL = "无记录"
+
+#: Who wrote a record version (`extractor.store.tables.VersionKind`): the extractor or a reviewer.
+VERSION_KIND_LABELS: dict[str, str] = {"extraction": "自动抽取", "review": "人工审核"}
+
+#: What each flag asks the reviewer to check.
+FLAG_LABELS: dict[FlagCode, str] = {
+    FlagCode.UNALIGNED: "证据未在原文中找到",
+    FlagCode.FUZZY_ALIGNMENT: "证据与原文仅近似匹配",
+    FlagCode.METRIC_NOT_IN_EVIDENCE: "指标数值不在其证据中",
+    FlagCode.SECTION_FALLBACK: "模型调用失败，已用规则结果",
+    FlagCode.AREA_DISAGREES: "规则与模型判断的领域不一致",
+    FlagCode.BOUNDARY_DISAGREES: "规则与模型划分的条目边界不一致",
+    FlagCode.METRICS_DISAGREE: "规则与模型抽取的指标不一致",
+    FlagCode.VALIDATION_FAILED: "校验未通过",
+}
+
+#: Record fields (and steps of a diff path) as the audit log names them.
+FIELD_LABELS: dict[str, str] = {
+    "meta": "基本信息",
+    "issuer": "发布机关",
+    "region": "地区",
+    "report_year": "报告年度",
+    "period": "期间",
+    "plan_year": "计划年度",
+    "publish_date": "发布日期",
+    "doc_id": "报告编号",
+    "schema_version": "格式版本",
+    "area": "领域",
+    "text": "摘要",
+    "evidence": "证据",
+    "cause": "原因",
+    "metrics": "指标",
+    "flags": "待核查标记",
+    "span": "位置",
+    "alignment": "定位方式",
+    "name": "名称",
+    "value": "数值",
+    "unit": "单位",
+}
