@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from pg import fresh_schema_url, pg_server  # noqa: F401  (pg_server: fixture, requested by name)
@@ -31,7 +33,7 @@ from extractor.extract.llm.cache import CallLog, LLMCache
 from extractor.review import open_session
 from extractor.review.audit import audit_entries
 from extractor.review.decisions import load_decisions
-from extractor.store import RecordVersionInfo, SchemaVersionError, Store, head_revision, metadata
+from extractor.store import RecordVersionInfo, SchemaVersionError, Store, head_revision, metadata, migrate
 from extractor.store.diff import FieldChange
 from extractor.store.engine import create_db_engine, parse_db_url
 
@@ -361,3 +363,78 @@ def test_processes_upgrading_one_fresh_database_at_once_all_succeed(fresh_url: s
     assert sorted(out.strip() for out, _err in outputs) == sorted(["None", *[head_revision()] * 3])
     assert revision_in(fresh_url) == head_revision()
     assert schema_diff(fresh_url) == []
+
+
+def test_a_database_made_by_create_all_like_the_release_is_adopted(fresh_url: str) -> None:
+    # What the release did on open (also on PostgreSQL): create the store's own tables.
+    engine = create_db_engine(parse_db_url(fresh_url))
+    release_own = [metadata.tables[name] for name in ("documents", "runs", "record_versions")]
+    metadata.create_all(engine, tables=release_own)
+    engine.dispose()
+    with Store(fresh_url) as store:
+        assert store.list_documents() == []
+    assert revision_in(fresh_url) == head_revision()
+    assert schema_diff(fresh_url) == []
+
+
+_NEXT_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("runs") as batch_op:
+        batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("runs") as batch_op:
+        batch_op.drop_column("note")
+"""
+
+
+@pytest.fixture
+def with_next_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The shipped migrations plus a made-up 0002 that adds `runs.note`; yields its id."""
+    shipped = migrate.MIGRATIONS_DIR
+    copy = tmp_path / "migrations"
+    shutil.copytree(shipped, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / "0002_runs_note.py").write_text(_NEXT_REVISION, encoding="utf-8")
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", copy)
+    migrate._scripts.cache_clear()
+    yield "0002"
+    monkeypatch.undo()
+    migrate._scripts.cache_clear()
+
+
+def test_an_existing_database_gains_a_later_revision_on_open(
+    release_url: str, raw: Raw, with_next_revision: str
+) -> None:
+    with Store(release_url):
+        pass
+    # The release database was adopted at 0001; this code ships 0002 as well.
+    assert revision_in(release_url) == with_next_revision
+    with sqlite3.connect(release_url.removeprefix("sqlite:///")) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+    assert columns[-1] == "note"
+    assert table_rows(release_url)["record_versions"] == raw.tables["record_versions"]
+
+
+def test_a_database_at_an_older_revision_is_upgraded_and_logged(
+    tmp_path: Path, with_next_revision: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'older.db'}"
+    engine = create_db_engine(parse_db_url(url))
+    with engine.begin() as connection:
+        command.upgrade(migrate.alembic_config(connection), "0001")
+    engine.dispose()
+    with caplog.at_level(logging.INFO, logger="extractor.store.migrate"), Store(url):
+        pass
+    lines = [r.getMessage() for r in caplog.records if r.name == "extractor.store.migrate"]
+    assert len(lines) == 1 and lines[0].endswith("schema upgraded from 0001 to 0002")
+    assert revision_in(url) == "0002"

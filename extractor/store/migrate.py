@@ -150,10 +150,11 @@ def revision_of_url(url: str | None = None) -> str | None:
         engine.dispose()
 
 
-def new_revision(message: str, *, url: str) -> None:
-    """Write a new revision file comparing the models with the database at `url` (which
-    must be at head): a starting point for a developer to read and fix, never shipped unread."""
-    command.revision(alembic_config(url=url), message=message, autogenerate=True)
+def new_revision(message: str, *, rev_id: str, url: str) -> None:
+    """Write revision `rev_id` (the next number: "0002", ...) from what differs between the
+    models and the database at `url` (which must be at head): a starting point for a
+    developer to read and fix, never shipped unread."""
+    command.revision(alembic_config(url=url), message=message, autogenerate=True, rev_id=rev_id)
 
 
 def _revision(connection: Connection) -> str | None:

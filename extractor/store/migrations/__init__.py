@@ -5,5 +5,6 @@
 migrations (f781059). To add a revision after changing extractor/store/tables.py, let
 Alembic compare the models with a database at head, then read and fix what it wrote:
 
-    python -c "from extractor.store.migrate import new_revision; new_revision('add x', url='sqlite:///dev.db')"
+    extractor db upgrade --db sqlite:///dev.db
+    python -c "from extractor.store.migrate import new_revision as r; r('add x', rev_id='0002', url='sqlite:///dev.db')"
 """
