@@ -183,5 +183,5 @@ def _has_release_tables(connection: Connection) -> bool:
 
 def _describe(outcome: UpgradeOutcome) -> str:
     if outcome.adopted:
-        return "a release before migrations (adopted as 0001)"
+        return f"a release before migrations (adopted as {BASELINE_REVISION})"
     return outcome.before or "an empty database"
