@@ -13,7 +13,7 @@ import pytest
 from pg import fresh_schema_url, pg_server  # noqa: F401  (pg_server: fixture, requested by name)
 from sqlalchemy import String, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from extractor.core.document import SourceDocument
 from extractor.core.errors import ReviewConflictError, StoreError
@@ -22,6 +22,7 @@ from extractor.core.schema import (
     Area,
     Flag,
     FlagCode,
+    ListName,
     Meta,
     Metric,
     Plan,
@@ -29,8 +30,12 @@ from extractor.core.schema import (
     Provenance,
     Record,
 )
-from extractor.store import Base, RecordVersionInfo, Store, default_db_url, queries
+from extractor.review import open_session
+from extractor.review.decisions import load_decisions
+from extractor.review.labels import Decision
+from extractor.store import RecordVersionInfo, Store, default_db_url, queries
 from extractor.store.diff import FieldChange, record_diff
+from extractor.store.tables import DocumentRow, ReviewDecisionRow
 
 TEXT = (
     "蓝山县2024年法治政府建设年度报告\n"
@@ -378,6 +383,55 @@ def test_failed_write_leaves_earlier_records_untouched(store: Store) -> None:
     assert [v.version for v in store.versions("lanshan-2024")] == [1, 2]
 
 
+def test_a_review_and_its_decisions_are_saved_together_or_not_at_all(store: Store) -> None:
+    extract(store)
+    session = open_session(store, "lanshan-2024")
+    session.accept(ListName.ACHIEVEMENTS, 0)
+    session.reject(ListName.PROBLEMS, 0)
+
+    # The database refuses the decisions row, after the version row went in.
+    def break_decisions_insert(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]  # SQLAlchemy event signature
+        if statement.lstrip().upper().startswith("INSERT INTO REVIEW_DECISIONS"):
+            statement = statement.replace("review_decisions", "no_such_table", 1)
+        return statement, parameters
+
+    event.listen(store.engine, "before_cursor_execute", break_decisions_insert, retval=True)
+    try:
+        with pytest.raises(StoreError) as failed:
+            session.save(store, reviewer="张三", status="in_review")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", break_decisions_insert)
+    assert "\n" not in str(failed.value) and "no_such_table" in str(failed.value)
+    assert [v.version for v in store.versions("lanshan-2024")] == [1]
+    assert store.current_record("lanshan-2024").kind == "extraction"
+
+    # The same session saves once the database takes it: version and decisions together.
+    saved = session.save(store, reviewer="张三", status="in_review")
+    decisions = load_decisions(store, document_id=session.stored.document.id, version=saved.version)
+    assert saved.version == 2 and [d.decision for d in decisions] == [Decision.ACCEPTED, Decision.REJECTED]
+
+
+def test_a_failing_companion_write_is_not_mistaken_for_a_save_conflict(store: Store) -> None:
+    extract(store)
+
+    def duplicate_row(session: Session, info: RecordVersionInfo) -> None:
+        document_id = session.scalars(select(DocumentRow.id)).one()
+        for _ in range(2):  # the second row breaks the unique (document, version) constraint
+            session.add(ReviewDecisionRow(document_id=document_id, version=info.version, reviewer="张三", decisions_json=[]))  # fmt: skip
+
+    with pytest.raises(StoreError) as failed:
+        store.save_review(
+            "lanshan-2024",
+            make_record(),
+            base_version=1,
+            reviewer="张三",
+            status="approved",
+            with_version=duplicate_row,
+        )
+    assert not isinstance(failed.value, ReviewConflictError)
+    assert [v.version for v in store.versions("lanshan-2024")] == [1]
+
+
 def test_review_input_is_checked(store: Store) -> None:
     extract(store)
     with pytest.raises(StoreError, match="unknown review status"):
@@ -395,8 +449,13 @@ def test_review_input_is_checked(store: Store) -> None:
 # -- database access -----------------------------------------------------------------------
 
 
-class _OtherModuleRow(Base):
-    """Stands in for a table another module (the LLM call log) adds to the database."""
+class _OtherToolBase(DeclarativeBase):
+    """Tables of another tool sharing the database (kept off the store's own metadata,
+    which the migrations must match exactly)."""
+
+
+class _OtherModuleRow(_OtherToolBase):
+    """Stands in for a table something other than the store adds to the database."""
 
     __tablename__ = "test_other_module_rows"
 
@@ -404,11 +463,12 @@ class _OtherModuleRow(Base):
     note: Mapped[str] = mapped_column(String(50))
 
 
-def test_other_modules_can_add_tables(store: Store) -> None:
-    Base.metadata.create_all(store.engine, tables=[_OtherModuleRow.__table__])
+def test_other_modules_can_add_tables(store: Store, db_url: str) -> None:
+    _OtherToolBase.metadata.create_all(store.engine)
     with Session(store.engine) as session, session.begin():
         session.add(_OtherModuleRow(note="调用记录"))
-    with Session(store.engine) as session:
+    # Reopening (and so checking the schema revision) leaves a foreign table alone.
+    with Store(db_url) as reopened, Session(reopened.engine) as session:
         assert session.scalars(select(_OtherModuleRow.note)).all() == ["调用记录"]
 
 

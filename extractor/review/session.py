@@ -13,7 +13,10 @@ A decided item's pipeline flags are cleared in the saved record: the reviewer re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session as DbSession
 
 from extractor.check.align import SourceIndex
 from extractor.core.labels import LIST_LABELS
@@ -224,8 +227,9 @@ class ReviewSession:
     def save(self, store: Store, *, reviewer: str, status: str) -> RecordVersionInfo:
         """Save the working copy as a new version based on the version opened.
 
-        Raises ReviewInputError (no reviewer name; 已通过 with undecided items) and
-        ReviewConflictError (someone saved after the base version): nothing is written then.
+        The version and its decisions are one transaction. Raises ReviewInputError (no
+        reviewer name; 已通过 with undecided items), ReviewConflictError (someone saved after
+        the base version) or StoreError: nothing is written then.
         """
         reviewer = reviewer.strip()
         if not reviewer:
@@ -233,21 +237,25 @@ class ReviewSession:
         decided, total = self.progress()
         if status == "approved" and decided < total:
             raise ReviewInputError(f"还有 {total - decided} 条未审核，不能标记为「已通过」。")
-        info = store.save_review(
+        decisions = self.decisions()
+
+        def record_decisions(db_session: DbSession, info: RecordVersionInfo) -> None:
+            decision_store.add_decisions(
+                db_session,
+                document_id=self.stored.document.id,
+                version=info.version,
+                reviewer=reviewer,
+                decisions=decisions,
+            )
+
+        return store.save_review(
             self.doc_key,
             self.record(),
             base_version=self.base_version,
             reviewer=reviewer,
-            status=status,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]  # Store.save_review checks it at run time
+            with_version=record_decisions,
         )
-        decision_store.save_decisions(
-            store,
-            document_id=self.stored.document.id,
-            version=info.version,
-            reviewer=reviewer,
-            decisions=self.decisions(),
-        )
-        return info
 
     # -- internals ----------------------------------------------------------------------
 
@@ -281,7 +289,7 @@ def open_session(store: Store, doc_key: str) -> ReviewSession:
     lists = {
         name: [
             DraftItem(item=item, original=item, decision=_reopened(by_position.get((name, i))))
-            for i, item in enumerate(stored.record.items(name))
+            for i, item in enumerate(_items(stored.record, name))
         ]
         for name in ListName
     }
@@ -294,6 +302,10 @@ def open_session(store: Store, doc_key: str) -> ReviewSession:
     )
     session.opened_decisions = session.decisions()
     return session
+
+
+def _items(record: Record, name: ListName) -> Sequence[Item]:
+    return record.items(name)
 
 
 def _reopened(decision: Decision | None) -> Decision | None:

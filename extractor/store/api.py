@@ -7,6 +7,7 @@ Guarantees:
 - Each write is one transaction: it fully happens or leaves the database as it was.
 - Every database failure surfaces as a one-line StoreError naming the database with its
   password masked; a stale review save surfaces as ReviewConflictError.
+- Opening a Store brings its database to this code's schema (extractor.store.migrate).
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from extractor.store.engine import (
     parse_db_url,
     store_error,
 )
+from extractor.store.migrate import upgrade_database
 from extractor.store.models import DocumentSummary, RecordVersionInfo, RunInfo, StoredDocument, StoredRecord
 from extractor.store.tables import (
     REVIEW_STATUSES,
-    Base,
     DocumentRow,
     RecordVersionRow,
     ReviewStatus,
@@ -48,15 +49,18 @@ T = TypeVar("T")
 #: Attempts for writes that can lose a harmless race (two processes adding the same new
 #: document or the next extraction version at once); the loser retries and finds the row.
 _RACE_ATTEMPTS = 3
-_OWN_TABLES = [DocumentRow.__table__, RunRow.__table__, RecordVersionRow.__table__]
+
+#: Writes rows that belong with a review version (the reviewer's decisions) inside the
+#: save's own transaction: given the session and the version being saved.
+CompanionWrite = Callable[[Session, RecordVersionInfo], None]
 
 
 class Store:
     """Access to the extractor database (SQLite file by default, or PostgreSQL).
 
     `url` overrides `$EXTRACTOR_DB_URL`, which overrides `sqlite:///./extractor.db`.
-    Tables are created if missing. Safe to share between threads; every method runs in its
-    own session and returns detached models.
+    The database is upgraded to this code's schema on open (a new one is built). Safe to
+    share between threads; every method runs in its own session and returns detached models.
     """
 
     def __init__(self, url: str | None = None) -> None:
@@ -64,10 +68,10 @@ class Store:
         self.engine = create_db_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
-            Base.metadata.create_all(self.engine, tables=_OWN_TABLES)
-        except SQLAlchemyError as e:
+            upgrade_database(self.engine, action="cannot open database")
+        except ExtractorError:
             self.engine.dispose()
-            raise store_error("cannot open database", e, self.url) from e
+            raise
 
     def close(self) -> None:
         """Release every pooled connection (the Store must not be used afterwards)."""
@@ -114,7 +118,7 @@ class Store:
                 doc_id=row.doc_id,
                 path=row.path,
                 text=row.text,
-                format=row.format,  # type: ignore[arg-type]  # written from a SourceDocument
+                format=row.format,  # written from a SourceDocument: one of its formats
                 ocr=row.ocr,
             )
 
@@ -236,7 +240,14 @@ class Store:
     # -- reviews -----------------------------------------------------------------------
 
     def save_review(
-        self, doc_key: str, record: Record, *, base_version: int, reviewer: str, status: ReviewStatus
+        self,
+        doc_key: str,
+        record: Record,
+        *,
+        base_version: int,
+        reviewer: str,
+        status: ReviewStatus,
+        with_version: CompanionWrite | None = None,
     ) -> RecordVersionInfo:
         """Save a reviewer's record as the document's next version, which becomes current.
 
@@ -245,6 +256,8 @@ class Store:
         saved after it, ReviewConflictError names who saved, when and which fields changed,
         and nothing is written. The check and the insert are one transaction; the unique
         (document, version) constraint refuses the second of two simultaneous saves.
+        `with_version` writes what belongs with the version (the reviewer's decisions) in
+        that same transaction: if it fails, StoreError, and the version is not saved either.
         """
         if status not in REVIEW_STATUSES:
             raise StoreError(
@@ -252,11 +265,18 @@ class Store:
             )
         if not reviewer.strip():
             raise StoreError("a review needs the reviewer's name", source=doc_key)
+
+        def work(session: Session) -> RecordVersionInfo:
+            info = writes.save_review(
+                session, doc_key, record, base_version=base_version, reviewer=reviewer.strip(), status=status
+            )
+            if with_version is not None:
+                self._companion_write(session, info, with_version)
+            return info
+
         return self._write(
             "cannot save review",
-            lambda s: writes.save_review(
-                s, doc_key, record, base_version=base_version, reviewer=reviewer.strip(), status=status
-            ),
+            work,
             on_integrity_error=lambda: writes.simultaneous_save_conflict(doc_key, base_version),
         )
 
@@ -272,6 +292,15 @@ class Store:
         return self._read("cannot read versions", work)
 
     # -- internals ---------------------------------------------------------------------
+
+    def _companion_write(self, session: Session, info: RecordVersionInfo, write: CompanionWrite) -> None:
+        # Flushed here so that its constraint violations are its own failure (a StoreError),
+        # not mistaken for a simultaneous save of the version (ReviewConflictError).
+        try:
+            write(session, info)
+            session.flush()
+        except SQLAlchemyError as e:
+            raise store_error("cannot save review", e, self.url) from e
 
     def _read(self, action: str, work: Callable[[Session], T]) -> T:
         try:

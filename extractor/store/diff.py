@@ -25,7 +25,7 @@ _LEAF_KEYS = frozenset({"span", "flags"})
 #: Two differing list entries are one edited item if they agree on this share of their
 #: filled-in fields (or quote the same evidence); otherwise one was removed, one added.
 _SAME_ITEM_SHARE = 0.5
-_EMPTY = (None, "", [], {})
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 class FieldChange(BaseModel):
@@ -83,12 +83,12 @@ def _diff_lists(old: list[dict], new: list[dict], *, path: str, out: list[FieldC
         if tag == "equal":
             continue
         for i, j in _pair_edited(old[i1:i2], new[j1:j2]):
-            if i is None:
-                out.append(FieldChange(path=f"{path}[{j1 + j}]", old=None, new=new[j1 + j]))
-            elif j is None:
-                out.append(FieldChange(path=f"{path}[{i1 + i}]", old=old[i1 + i], new=None))
-            else:
+            if i is not None and j is not None:
                 _diff_dicts(old[i1 + i], new[j1 + j], prefix=f"{path}[{j1 + j}]", out=out)
+            elif j is not None:
+                out.append(FieldChange(path=f"{path}[{j1 + j}]", old=None, new=new[j1 + j]))
+            elif i is not None:
+                out.append(FieldChange(path=f"{path}[{i1 + i}]", old=old[i1 + i], new=None))
 
 
 def _pair_edited(old: list[dict], new: list[dict]) -> list[tuple[int | None, int | None]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -120,7 +120,8 @@ def format_number(value: int | float) -> str:
 
 def _items(record: Record) -> Iterator[tuple[ListName, int, Item]]:
     for list_name in ListName:
-        for index, item in enumerate(record.items(list_name), start=1):
+        items: Sequence[Item] = record.items(list_name)
+        for index, item in enumerate(items, start=1):
             yield list_name, index, item
 
 

@@ -73,7 +73,7 @@ def max_version(session: Session, document_id: int) -> int:
     return session.scalar(stmt) or 0
 
 
-def current_rows_query() -> Select[tuple[DocumentRow, RecordVersionRow | None, int | None]]:
+def current_rows_query() -> Select[DocumentRow, RecordVersionRow | None, int | None]:
     """Every document with its current version (or None) and newest version number.
 
     One query for the whole list: per document, the newest review else newest extraction.
@@ -137,8 +137,8 @@ def to_version_info(row: RecordVersionRow, document: DocumentRow) -> RecordVersi
         doc_id=document.doc_id,
         sha256=document.sha256,
         version=row.version,
-        kind=row.kind,  # type: ignore[arg-type]  # constrained by a CHECK constraint
-        status=row.status,  # type: ignore[arg-type]
+        kind=row.kind,  # constrained by a CHECK constraint
+        status=row.status,
         reviewer=row.reviewer,
         backend=row.backend,
         model=row.model,
@@ -155,8 +155,8 @@ def to_stored_record(row: RecordVersionRow, document: DocumentRow, *, latest_ver
         document=to_document(document),
         record=Record.model_validate(row.record_json),
         version=row.version,
-        kind=row.kind,  # type: ignore[arg-type]
-        status=row.status,  # type: ignore[arg-type]
+        kind=row.kind,
+        status=row.status,
         reviewer=row.reviewer,
         created_at=as_utc(row.created_at),
         latest_version=latest_version,
@@ -170,8 +170,8 @@ def to_summary(document: DocumentRow, row: RecordVersionRow | None, latest: int 
         doc_id=document.doc_id,
         sha256=document.sha256,
         path=document.path,
-        status=row.status if row else None,  # type: ignore[arg-type]
-        kind=row.kind if row else None,  # type: ignore[arg-type]
+        status=row.status if row else None,
+        kind=row.kind if row else None,
         issuer=record.meta.issuer if record else None,
         report_year=record.meta.report_year if record else None,
         item_count=len(items),

@@ -1,8 +1,12 @@
-"""ORM tables: documents, extraction runs and the versioned records.
+"""ORM tables: every table of the extractor database, on one `metadata`.
 
-Other modules add their own tables to the same database by declaring them on `Base` and
-calling `Base.metadata.create_all(store.engine, tables=[...])`. These rows stay inside
-the store: its API returns pydantic models, never rows bound to a session.
+The store's own tables (documents, extraction runs, the versioned records) and those whose
+logic lives in higher layers (review decisions: extractor.review.decisions; the LLM answer
+cache and call log: extractor.extract.llm.cache) are all declared here, so the migrations
+(extractor/store/migrations) have one schema to follow. The store's API returns pydantic
+models, never rows bound to a session.
+
+A change to any table needs a new migration revision (see extractor.store.migrate).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -36,6 +41,10 @@ def utc_now() -> dt.datetime:
 
 class Base(DeclarativeBase):
     """Declarative base shared by every table of the extractor database."""
+
+
+#: The schema the migrations build: every table of the extractor database.
+metadata = Base.metadata
 
 
 class DocumentRow(Base):
@@ -101,3 +110,64 @@ class RecordVersionRow(Base):
     # Field-level diff against `base_version`: a list of FieldChange dicts, or null.
     diff_json: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+# -- review decisions (logic: extractor.review.decisions) ----------------------------------
+
+
+class ReviewDecisionRow(Base):
+    """A review version's per-item decisions (a list of ItemDecision as JSON); only added."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (
+        UniqueConstraint("document_id", "version", name="uq_review_decisions_document_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(255))
+    decisions_json: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+# -- LLM answer cache and call log (logic: extractor.extract.llm.cache) ----------------------
+
+
+class LLMCacheRow(Base):
+    """One validated model answer, by cache key."""
+
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(16))
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    response_model: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text)  # the validated answer, as JSON
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class LLMCallRow(Base):
+    """One logical model call (never a key or a header)."""
+
+    __tablename__ = "llm_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    doc_id: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    section: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(16))
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""Answer cache and call log, in the extractor database (tables declared on the store's Base).
+"""Answer cache and call log, in the extractor database (tables: extractor.store.tables).
 
 Cache: every successful model answer keyed by sha256(model, mode, prompt hash, schema
 version, response model, input text); a repeated run answers from it with no HTTP request.
@@ -13,73 +13,38 @@ let `open_llm_engine(url)` open one the same way the store does.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, Engine, Float, Integer, String, Text, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
+from extractor.core.errors import ExtractorError
 from extractor.core.schema import SCHEMA_VERSION
 from extractor.extract.llm.costs import CallRecord
 from extractor.store.engine import WRITE_OPTION, create_db_engine, default_db_url, parse_db_url, store_error
-from extractor.store.tables import Base, utc_now
-
-
-class LLMCacheRow(Base):
-    __tablename__ = "llm_cache"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    model: Mapped[str] = mapped_column(String(255))
-    mode: Mapped[str] = mapped_column(String(16))
-    prompt_hash: Mapped[str] = mapped_column(String(64))
-    response_model: Mapped[str] = mapped_column(String(64))
-    answer: Mapped[str] = mapped_column(Text)  # the validated answer, as JSON
-    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-
-
-class LLMCallRow(Base):
-    __tablename__ = "llm_calls"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    doc_id: Mapped[str] = mapped_column(String(255), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    section: Mapped[str] = mapped_column(Text)
-    model: Mapped[str] = mapped_column(String(255))
-    mode: Mapped[str] = mapped_column(String(16))
-    prompt_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer)
-    input_tokens: Mapped[int] = mapped_column(Integer)
-    output_tokens: Mapped[int] = mapped_column(Integer)
-    cost_usd: Mapped[float | None] = mapped_column(Float)
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(Text)
-
-
-_TABLES = [LLMCacheRow.__table__, LLMCallRow.__table__]
+from extractor.store.migrate import upgrade_database
+from extractor.store.tables import Base, LLMCacheRow, LLMCallRow, utc_now
 
 
 def open_llm_engine(url: str | None = None) -> Engine:
-    """An engine on `url` (default: the store's default database) with the LLM tables created."""
+    """An engine on `url` (default: the store's default database), its schema at head."""
     parsed = parse_db_url(url or default_db_url())
     engine = create_db_engine(parsed)
-    ensure_tables(engine)
+    try:
+        ensure_tables(engine)
+    except ExtractorError:
+        engine.dispose()
+        raise
     return engine
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Create the cache and call-log tables if missing (idempotent)."""
-    try:
-        Base.metadata.create_all(engine, tables=_TABLES)
-    except SQLAlchemyError as e:
-        raise store_error("cannot create the LLM tables", e, engine.url) from e
+    """Bring the engine's database to the store's schema, cache and call log included
+    (idempotent; the migrations own every table)."""
+    upgrade_database(engine)
 
 
 def cache_key(*, model: str, mode: str, prompt_hash: str, response_model: str, input_text: str) -> str:

@@ -1,0 +1,187 @@
+"""Schema migrations (Alembic): bring a database to the schema this code expects.
+
+Guarantees:
+- `upgrade_database` moves a database to the head revision in one transaction (it fully
+  happens or the database is left as it was) and logs one line saying from which revision
+  to which; a database already at head costs one read and takes no lock.
+- A database made before migrations existed (release f781059 and earlier: tables, no
+  `alembic_version`) is recognised and adopted as revision 0001: the tables it has are kept
+  as they are, those it never needed yet (review decisions, LLM cache) are created.
+- Concurrent upgrades of one database queue instead of failing: on PostgreSQL behind a
+  transaction-level advisory lock (per schema), on SQLite behind the write lock (BEGIN
+  IMMEDIATE) with the engine's busy timeout. The loser then finds the work done.
+- A database at a revision this code does not know (written by newer code) raises
+  SchemaVersionError, one line, and nothing is changed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from extractor.core.errors import StoreError
+from extractor.store.engine import (
+    WRITE_OPTION,
+    create_db_engine,
+    default_db_url,
+    mask_db_url,
+    parse_db_url,
+    store_error,
+)
+from extractor.store.tables import metadata
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+#: The revision a database made before migrations is adopted as.
+BASELINE_REVISION = "0001"
+#: Takes the advisory lock of the current schema: two schemas of one server (the tests'
+#: throwaway schemas, or two deployments) upgrade independently.
+_PG_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtext('extractor.store.migrate'), hashtext(current_schema()))"
+)
+
+
+class SchemaVersionError(StoreError):
+    """The database's schema revision is unknown to this code (made by a newer version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeOutcome:
+    """What `upgrade_database` did: the revision before (None: no schema yet), after, and
+    whether the database was one made before migrations."""
+
+    before: str | None
+    after: str
+    adopted: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def alembic_config(connection: Connection | None = None, *, url: str | None = None) -> Config:
+    """An Alembic configuration for the shipped migrations (no alembic.ini): on `connection`
+    (used as it is, inside the caller's transaction), else on `url`."""
+    config = Config(attributes={"connection": connection})
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        # ConfigParser interpolates "%": a URL-encoded password must be escaped.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The newest revision this code ships."""
+    head = _scripts().get_current_head()
+    if head is None:
+        raise AssertionError(f"no migration revisions in {MIGRATIONS_DIR}")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision (None: no `alembic_version`, i.e. new or made before migrations)."""
+    try:
+        with engine.connect() as connection:
+            return _revision(connection)
+    except SQLAlchemyError as e:
+        raise store_error("cannot read the schema revision", e, engine.url) from e
+
+
+def upgrade_database(engine: Engine, *, action: str = "cannot upgrade the database schema") -> UpgradeOutcome:
+    """Upgrade the database behind `engine` to the head revision (see the module docstring).
+
+    Raises SchemaVersionError for a database newer than this code, StoreError (`action`,
+    password masked) if the database cannot be reached or refuses.
+    """
+    head = head_revision()
+    try:
+        with engine.connect() as connection:
+            before = _revision(connection)
+        _check_known(before, engine)
+        if before == head:
+            return UpgradeOutcome(before=before, after=head)
+        with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(_PG_LOCK)
+            # Another process may have upgraded while this one waited for the lock.
+            before = _revision(connection)
+            _check_known(before, engine)
+            if before == head:
+                return UpgradeOutcome(before=before, after=head)
+            adopted = before is None and _has_release_tables(connection)
+            command.upgrade(alembic_config(connection), "head")
+    except SQLAlchemyError as e:
+        raise store_error(action, e, engine.url) from e
+    outcome = UpgradeOutcome(before=before, after=head, adopted=adopted)
+    log.info("database %s: schema upgraded from %s to %s", mask_db_url(engine.url), _describe(outcome), head)
+    return outcome
+
+
+def upgrade_url(url: str | None = None) -> UpgradeOutcome:
+    """`upgrade_database` on the database at `url` (default: the store's default database)."""
+    engine = create_db_engine(parse_db_url(url or default_db_url()))
+    try:
+        return upgrade_database(engine)
+    finally:
+        engine.dispose()
+
+
+def revision_of_url(url: str | None = None) -> str | None:
+    """`current_revision` of the database at `url` (default: the store's default database)."""
+    engine = create_db_engine(parse_db_url(url or default_db_url()))
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def new_revision(message: str, *, rev_id: str, url: str) -> None:
+    """Write revision `rev_id` (the next number: "0002", ...) from what differs between the
+    models and the database at `url` (which must be at head): a starting point for a
+    developer to read and fix, never shipped unread."""
+    command.revision(alembic_config(url=url), message=message, autogenerate=True, rev_id=rev_id)
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether this code ships `revision` (an unknown one was made by newer code)."""
+    return revision in {script.revision for script in _scripts().walk_revisions()}
+
+
+def _check_known(revision: str | None, engine: Engine) -> None:
+    if revision is None or is_known_revision(revision):
+        return
+    raise SchemaVersionError(
+        f"the database is at schema revision {revision!r}, newer than this version of extractor "
+        f"knows (head {head_revision()!r}); upgrade extractor to open it",
+        source=mask_db_url(engine.url),
+    )
+
+
+def _has_release_tables(connection: Connection) -> bool:
+    existing = set(inspect(connection).get_table_names())
+    return bool(existing & set(metadata.tables))
+
+
+def _describe(outcome: UpgradeOutcome) -> str:
+    if outcome.adopted:
+        return f"a release before migrations (adopted as {BASELINE_REVISION})"
+    return outcome.before or "an empty database"
