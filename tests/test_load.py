@@ -25,7 +25,8 @@ from extractor.core.errors import ConfigError, LoadError
 from extractor.core.normalise import matching_key
 from extractor.evaluation.documents import read_document
 from extractor.load import iter_report_files, load_document
-from extractor.load.html import find_publish_date, is_chrome_line
+from extractor.load.chrome import is_web_chrome_line as is_chrome_line
+from extractor.load.html import find_publish_date
 from extractor.load.ocr import OcrBox, boxes_to_text, ocr_engine
 
 CJK_FONT = find_cjk_font()

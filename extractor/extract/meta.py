@@ -91,17 +91,7 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     title_lines = [] if title_at is None else [head[title_at], *head[max(0, title_at - 1) : title_at]]
     lines = head if title_at is None else head[title_at:]
     title = "".join(lines[:2]) if lines else ""
-    issuer = (
-        find_issuer(title_lines)
-        or find_issuer(list(reversed(tail)), whole_line=True)
-        or find_issuer(head[:3])
-    )
-    if issuer is None:
-        body_org = re.search(
-            r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))",
-            text[:600],
-        )
-        issuer = body_org.group(1) if body_org else None
+    issuer = _issuer(title_lines, head, tail, text)
 
     first_years = _YEAR.findall(title) or _YEAR.findall(" ".join(lines[:3]))
     report_year = int(first_years[0]) if first_years else None
@@ -114,33 +104,59 @@ def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
         period=period,
         has_plans=bool(segmented.sections_of(SectionKind.PLANS)),
     )
-
-    publish_date = doc.publish_date_hint
-    if publish_date is None:
-        m = _PUBLISHED.search(text)
-        if m:
-            publish_date = _date(*m.groups())
-    if publish_date is None:
-        for line in head:  # a date under the title: 「（2025年2月26日）」
-            m = _SIGNED_DATE.fullmatch(line.strip("（）() "))
-            if m and line.strip().startswith(("（", "(")):
-                publish_date = _date(*m.groups())
-                break
-    if publish_date is None:
-        for line in reversed(tail):
-            m = _SIGNED_DATE.fullmatch(line) or _ISO_DATE.fullmatch(line)
-            if m:
-                publish_date = _date(*m.groups())
-                break
-            m = _CN_SIGNED_DATE.fullmatch(line)
-            if m:  # 二〇二五年一月二十日
-                publish_date = _date(*(str(parse_chinese_number(part)) for part in m.groups()))
-                break
     return Meta(
         issuer=issuer,
         region=region_of(issuer),
         report_year=report_year,
         period=period,
         plan_year=plan_year,
-        publish_date=publish_date,
+        publish_date=_publish_date(doc, text, head, tail),
     )
+
+
+def _issuer(title_lines: list[str], head: list[str], tail: list[str], text: str) -> str | None:
+    """The issuer named in the title, else the signature, else the first lines, else the
+    first organisation named in the opening text."""
+    issuer = (
+        find_issuer(title_lines)
+        or find_issuer(list(reversed(tail)), whole_line=True)
+        or find_issuer(head[:3])
+    )
+    if issuer is None:
+        body_org = re.search(
+            r"([\u4e00-\u9fff]{2,10}(?:县|区|市|旗|乡|镇)(?:人民政府|司法局|[\u4e00-\u9fff]{2,8}局))",
+            text[:600],
+        )
+        issuer = body_org.group(1) if body_org else None
+    return issuer
+
+
+def _publish_date(doc: SourceDocument, text: str, head: list[str], tail: list[str]) -> dt.date | None:
+    """The loader's hint (a web page's 发布时间), else a labelled date near the top, else a
+    date in brackets under the title, else the signature's date."""
+    if doc.publish_date_hint is not None:
+        return doc.publish_date_hint
+    m = _PUBLISHED.search(text)
+    published = _date(*m.groups()) if m else None
+    return published or _date_under_title(head) or _signature_date(tail)
+
+
+def _date_under_title(head: list[str]) -> dt.date | None:
+    """The first bracketed date line among the first lines: 「（2025年2月26日）」."""
+    for line in head:
+        m = _SIGNED_DATE.fullmatch(line.strip("（）() "))
+        if m and line.strip().startswith(("（", "(")):
+            return _date(*m.groups())
+    return None
+
+
+def _signature_date(tail: list[str]) -> dt.date | None:
+    """The date of the last date line among the last lines (the signature's)."""
+    for line in reversed(tail):
+        m = _SIGNED_DATE.fullmatch(line) or _ISO_DATE.fullmatch(line)
+        if m:
+            return _date(*m.groups())
+        m = _CN_SIGNED_DATE.fullmatch(line)
+        if m:  # 二〇二五年一月二十日
+            return _date(*(str(parse_chinese_number(part)) for part in m.groups()))
+    return None

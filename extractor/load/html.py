@@ -9,6 +9,7 @@ import trafilatura
 from charset_normalizer.utils import any_specified_encoding
 
 from extractor.core.errors import LoadError
+from extractor.load.chrome import is_web_chrome_line
 from extractor.load.common import Extracted, tidy_extracted_text
 from extractor.load.txt import decode_text
 
@@ -18,21 +19,6 @@ _DATE = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
 _DATE_LABELS = (
     re.compile(rf"(?:发布时间|发布日期)\s*[:：]?\s*{_DATE}"),
     re.compile(rf"(?<![\u4e00-\u9fff])日期\s*[:：]\s*{_DATE}"),
-)
-
-# Page chrome that trafilatura sometimes keeps because government CMSs put it inside the
-# article container. Only whole lines are dropped, and only lines that start with a
-# chrome label, so report sentences that merely mention 来源 or 日期 stay.
-_CHROME_LABELS = (
-    "作者|来源|信息来源|文章来源|发布时间|发布日期|发布机构|浏览次数|访问次数|阅读次数|点击数|点击量"
-    "|索引号|主题分类|责任编辑|字体|字号"
-)
-_CHROME_WORD = r"(?:打印(?:本页)?|关闭(?:窗口|本页)?|返回顶部|收藏|分享|(?:(?:字体|字号)\s*[:：]?\s*)?大\s*中\s*小|[大中小])"
-_CHROME_LINE = re.compile(
-    rf"^[【\[(（]?\s*(?:{_CHROME_LABELS})\s*[:：]"
-    # Lines made only of links such as 【打印】 【关闭】 【字体：大 中 小】 or 打印本页 关闭窗口.
-    rf"|^(?:\s*[【\[]?\s*{_CHROME_WORD}\s*[】\]]?)+\s*$"
-    r"|^分享到"
 )
 
 
@@ -63,7 +49,7 @@ def load_html(data: bytes, *, source: str) -> Extracted:
         # collects the paragraph text, which beats refusing a small but real page.
         main = trafilatura.baseline(html)[1]
         warnings = ("main text found by fallback extraction: check for leftover site menus",)
-    lines = [line for line in main.splitlines() if not is_chrome_line(line)]
+    lines = [line for line in main.splitlines() if not is_web_chrome_line(line)]
     # trafilatura keeps the headline out of the body, but the report title names the issuer
     # and year. Only a title shown on the page counts: the <title> tag alone often carries
     # the site name or just "首页".
@@ -75,15 +61,6 @@ def load_html(data: bytes, *, source: str) -> Extracted:
     if not text.strip():
         raise LoadError("no main text found in the web page", source=source)
     return Extracted(text=text, encoding=encoding, publish_date_hint=publish_date, warnings=warnings)
-
-
-def is_chrome_line(line: str) -> bool:
-    """True for a line that is web-page furniture (metadata labels, print/close/share links).
-
-    A table row ("| 索引号：… | 成文日期：… |", as trafilatura renders tables) counts by its
-    first cell.
-    """
-    return bool(_CHROME_LINE.search(line.strip().lstrip("|").strip()))
 
 
 def find_publish_date(page_text: str) -> dt.date | None:

@@ -62,8 +62,9 @@ def _kind_and_ordinal(m: re.Match[str]) -> tuple[str, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class Chunk:
-    """A run of one paragraph's text that belongs to a section."""
+class ParagraphSlice:
+    """The part [start, end) of one paragraph's text that belongs to a section: what the
+    enumeration scans for markers. A paragraph with a run-in heading gives only its body."""
 
     para: Paragraph
     start: int
@@ -80,7 +81,7 @@ class Chunk:
 
 @dataclass(slots=True)
 class Token:
-    chunk: int
+    slice_index: int
     pos: int  # offset in the paragraph text
     kind: str
     ordinal: int
@@ -93,11 +94,11 @@ class Token:
 
 @dataclass(slots=True)
 class LeafPiece:
-    """One item's text: [start, end) of chunk `chunk` to [.., end_pos) of `end_chunk`."""
+    """One item's text: from `pos` in slice `slice_index` to `end_pos` in slice `end_slice`."""
 
-    chunk: int
+    slice_index: int
     pos: int
-    end_chunk: int
+    end_slice: int
     end_pos: int
     marker: str | None
     lead: str | None
@@ -116,70 +117,103 @@ def title_of(text: str) -> tuple[str, bool]:
     return text[: end.start()].strip(), False
 
 
-def find_tokens(chunks: list[Chunk], *, causes: list[tuple[int, int]] | None = None) -> list[Token]:
+def find_tokens(slices: list[ParagraphSlice], *, causes: list[tuple[int, int]] | None = None) -> list[Token]:
     """All enumeration markers of a section, validated.
 
-    `causes`: (chunk, position) where a cause passage (究其原因…) starts. Inside a cause only
-    the next point of the enclosing enumeration counts, and not once the cause has begun an
-    enumeration of its own (究其原因，一是…二是… belongs to the one problem).
+    `causes`: (slice index, position) where a cause passage (究其原因…) starts. Inside a cause
+    only the next point of the enclosing enumeration counts, and not once the cause has begun
+    an enumeration of its own (究其原因，一是…二是… belongs to the one problem).
     """
     tokens: list[Token] = []
     last_ordinal: dict[str, int] = {}
     cause_starts = sorted(causes or [])
-    for ci, chunk in enumerate(chunks):
-        chunk_causes = [pos for c, pos in cause_starts if c == ci]
-        text = chunk.para.text
-        m = _INITIAL.match(text, chunk.start)
-        if m and m.end() < chunk.end:
-            kind, ordinal = _kind_and_ordinal(m)
-            title, standalone = title_of(text[m.end() : chunk.end])
-            standalone = standalone and chunk.at_paragraph_start
-            tokens.append(Token(ci, chunk.start, kind, ordinal, m.group(0), standalone, title))
-            last_ordinal[kind] = ordinal
-        cause_from: int | None = None
-        cause_runs: set[str] = set()
-        for m in _INLINE.finditer(text, chunk.start + 1, chunk.end):
-            kind, ordinal = _kind_and_ordinal(m)
-            started = [
-                pos for pos in chunk_causes if pos <= m.start() and (cause_from is None or pos > cause_from)
-            ]
-            if started:
-                cause_from, cause_runs = started[-1], set()
-            if cause_from is not None:
-                enclosing = tokens[-1] if tokens else None
-                continues = (
-                    enclosing is not None
-                    and enclosing.kind == kind
-                    and enclosing.ordinal + 1 == ordinal
-                    and kind not in cause_runs
-                    and text[m.start() - 1] in _STRONG_BOUNDARY
-                )
-                if not continues:
-                    cause_runs.add(kind)
-                    continue
-                cause_from = None
-            boundary = text[m.start() - 1]
-            expected = ordinal == 1 or last_ordinal.get(kind) == ordinal - 1
-            if kind == "shi":
-                ok = expected or (boundary in _STRONG_BOUNDARY and ordinal > 1 and kind in last_ordinal)
-            else:
-                ok = expected and boundary in _STRONG_BOUNDARY | {"\n"}
-            if not ok or m.end() >= chunk.end:
-                continue
-            title, _ = title_of(text[m.end() : chunk.end])
-            tokens.append(Token(ci, m.start(), kind, ordinal, m.group(0), False, title))
-            last_ordinal[kind] = ordinal
-    _build_tree(tokens, chunks)
+    for ci, part in enumerate(slices):
+        first = _initial_token(ci, part)
+        if first is not None:
+            tokens.append(first)
+            last_ordinal[first.kind] = first.ordinal
+        scope = _CauseScope([pos for c, pos in cause_starts if c == ci])
+        _add_inline_tokens(ci, part, scope, tokens, last_ordinal)
+    _build_tree(tokens, slices)
     return tokens
 
 
-def _build_tree(tokens: list[Token], chunks: list[Chunk]) -> None:
+def _initial_token(ci: int, part: ParagraphSlice) -> Token | None:
+    """The marker the slice opens with, if any text follows it."""
+    text = part.para.text
+    m = _INITIAL.match(text, part.start)
+    if not m or m.end() >= part.end:
+        return None
+    kind, ordinal = _kind_and_ordinal(m)
+    title, standalone = title_of(text[m.end() : part.end])
+    standalone = standalone and part.at_paragraph_start
+    return Token(ci, part.start, kind, ordinal, m.group(0), standalone, title)
+
+
+@dataclass(slots=True)
+class _CauseScope:
+    """Where a slice's cause passages start, and the one the scan is inside (if any)."""
+
+    starts: list[int]
+    inside_from: int | None = None
+    own_runs: set[str] = field(default_factory=set)  # marker kinds the cause enumerates itself
+
+    def swallows(self, m: re.Match[str], kind: str, ordinal: int, enclosing: Token | None) -> bool:
+        """True if the marker belongs to a cause's own text, not the section's enumeration."""
+        started = [
+            pos
+            for pos in self.starts
+            if pos <= m.start() and (self.inside_from is None or pos > self.inside_from)
+        ]
+        if started:
+            self.inside_from, self.own_runs = started[-1], set()
+        if self.inside_from is None:
+            return False
+        continues = (
+            enclosing is not None
+            and enclosing.kind == kind
+            and enclosing.ordinal + 1 == ordinal
+            and kind not in self.own_runs
+            and m.string[m.start() - 1] in _STRONG_BOUNDARY
+        )
+        if not continues:
+            self.own_runs.add(kind)
+            return True
+        self.inside_from = None  # the enclosing enumeration goes on: the cause has ended
+        return False
+
+
+def _inline_marker_counts(kind: str, ordinal: int, boundary: str, last_ordinal: dict[str, int]) -> bool:
+    """An inline marker continues its numbering after a sentence boundary (一是-style ones may
+    follow a comma, and after a full stop count even out of order)."""
+    expected = ordinal == 1 or last_ordinal.get(kind) == ordinal - 1
+    if kind == "shi":
+        return expected or (boundary in _STRONG_BOUNDARY and ordinal > 1 and kind in last_ordinal)
+    return expected and boundary in _STRONG_BOUNDARY | {"\n"}
+
+
+def _add_inline_tokens(
+    ci: int, part: ParagraphSlice, scope: _CauseScope, tokens: list[Token], last_ordinal: dict[str, int]
+) -> None:
+    text = part.para.text
+    for m in _INLINE.finditer(text, part.start + 1, part.end):
+        kind, ordinal = _kind_and_ordinal(m)
+        if scope.swallows(m, kind, ordinal, tokens[-1] if tokens else None):
+            continue
+        if not _inline_marker_counts(kind, ordinal, text[m.start() - 1], last_ordinal) or m.end() >= part.end:
+            continue
+        title, _ = title_of(text[m.end() : part.end])
+        tokens.append(Token(ci, m.start(), kind, ordinal, m.group(0), False, title))
+        last_ordinal[kind] = ordinal
+
+
+def _build_tree(tokens: list[Token], slices: list[ParagraphSlice]) -> None:
     stack: list[int] = []
     for index, token in enumerate(tokens):
         kinds = [tokens[i].kind for i in stack]
         if token.kind in kinds:
             del stack[kinds.index(token.kind) :]
-        elif stack and tokens[stack[-1]].kind == "shi" and token.pos == chunks[token.chunk].start:
+        elif stack and tokens[stack[-1]].kind == "shi" and token.pos == slices[token.slice_index].start:
             # 一是 is the lowest level the spec knows: a list opening a new paragraph after a
             # 一是 point is its sibling, not its child (else the 一是 body would be lost).
             del stack[-1]
@@ -190,83 +224,107 @@ def _build_tree(tokens: list[Token], chunks: list[Chunk]) -> None:
 
 
 def leaf_pieces(
-    chunks: list[Chunk],
+    slices: list[ParagraphSlice],
     tokens: list[Token],
     *,
     context: list[str],
-    continues: Callable[[Chunk], bool] | None = None,
+    continues: Callable[[ParagraphSlice], bool] | None = None,
 ) -> list[LeafPiece]:
     """The items of a section: one per leaf, or one per paragraph where there are no markers."""
     if not tokens:
         return [
             LeafPiece(ci, c.start, ci, c.end, None, _lead(c.text), list(context))
-            for ci, c in enumerate(chunks)
+            for ci, c in enumerate(slices)
         ]
     pieces: list[LeafPiece] = []
     for index, token in enumerate(tokens):
         if token.children:
             continue
-        end_chunk, end_pos = _end_of(index, tokens, chunks)
+        end_slice, end_pos = _end_of(index, tokens, slices)
         ctx = list(context) + _ancestor_titles(token, tokens)
-        if token.standalone and token.kind == "shi" and token.chunk < end_chunk:
+        if token.standalone and token.kind == "shi" and token.slice_index < end_slice:
             # 「一是…」 on a line of its own heads one point, however many paragraphs it has.
-            body_start = chunks[token.chunk + 1]
+            body_start = slices[token.slice_index + 1]
             pieces.append(
                 LeafPiece(
-                    token.chunk + 1, body_start.start, end_chunk, end_pos, token.marker, token.title, ctx
+                    token.slice_index + 1,
+                    body_start.start,
+                    end_slice,
+                    end_pos,
+                    token.marker,
+                    token.title,
+                    ctx,
                 )
             )
-            continue
-        if token.standalone:
-            # A heading line: each paragraph under it is one item; the heading is context.
-            body = [ci for ci in range(token.chunk + 1, end_chunk + 1) if ci < len(chunks)]
-            body = [ci for ci in body if ci < end_chunk or end_pos > chunks[ci].start]
-            if not body:
-                c = chunks[token.chunk]
-                pieces.append(
-                    LeafPiece(token.chunk, token.pos, token.chunk, c.end, token.marker, token.title, ctx)
-                )
-                continue
-            for ci in body:
-                c = chunks[ci]
-                stop = end_pos if ci == end_chunk else c.end
-                pieces.append(
-                    LeafPiece(
-                        ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), [*ctx, token.title]
-                    )
-                )
-            continue
-        if end_chunk == token.chunk or token.chunk >= end_chunk:
+        elif token.standalone:
+            pieces += _heading_line_pieces(token, slices, end_slice, end_pos, ctx)
+        elif token.slice_index >= end_slice:
             pieces.append(
-                LeafPiece(token.chunk, token.pos, end_chunk, end_pos, token.marker, token.title, ctx)
+                LeafPiece(token.slice_index, token.pos, end_slice, end_pos, token.marker, token.title, ctx)
             )
-            continue
-        # A point ends with its paragraph: an unmarked paragraph after it is an item of its
-        # own (the spec's "each separate paragraph is one item"), not the point's tail, unless
-        # `continues` says it belongs to the point (a problem's 「原因：…」 paragraph).
-        last = token.chunk
-        while last < end_chunk and (
-            chunks[last].text.rstrip().endswith((":", "："))
-            or (continues is not None and continues(chunks[last + 1]))
-        ):
-            last += 1  # 「…情况如下：」 runs on into what follows; so does a problem's 原因 paragraph
-        stop_here = end_pos if last == end_chunk else chunks[last].end
-        pieces.append(LeafPiece(token.chunk, token.pos, last, stop_here, token.marker, token.title, ctx))
-        for ci in range(last + 1, end_chunk + 1):
-            c = chunks[ci]
-            stop = end_pos if ci == end_chunk else c.end
-            if stop > c.start:
-                pieces.append(LeafPiece(ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), ctx))
+        else:
+            pieces += _point_and_paragraphs_after(token, slices, end_slice, end_pos, ctx, continues)
     return pieces
 
 
-def _end_of(index: int, tokens: list[Token], chunks: list[Chunk]) -> tuple[int, int]:
+def _heading_line_pieces(
+    token: Token, slices: list[ParagraphSlice], end_slice: int, end_pos: int, ctx: list[str]
+) -> list[LeafPiece]:
+    """A heading line: each paragraph under it is one item; the heading is context."""
+    body = [
+        ci
+        for ci in range(token.slice_index + 1, end_slice + 1)
+        if ci < end_slice or end_pos > slices[ci].start
+    ]
+    if not body:
+        c = slices[token.slice_index]
+        return [
+            LeafPiece(token.slice_index, token.pos, token.slice_index, c.end, token.marker, token.title, ctx)
+        ]
+    pieces = []
+    for ci in body:
+        c = slices[ci]
+        stop = end_pos if ci == end_slice else c.end
+        pieces.append(
+            LeafPiece(ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), [*ctx, token.title])
+        )
+    return pieces
+
+
+def _point_and_paragraphs_after(
+    token: Token,
+    slices: list[ParagraphSlice],
+    end_slice: int,
+    end_pos: int,
+    ctx: list[str],
+    continues: Callable[[ParagraphSlice], bool] | None,
+) -> list[LeafPiece]:
+    """A point ends with its paragraph: an unmarked paragraph after it is an item of its own
+    (the spec's "each separate paragraph is one item"), not the point's tail, unless
+    `continues` says it belongs to the point (a problem's 「原因：…」 paragraph)."""
+    last = token.slice_index
+    while last < end_slice and (
+        slices[last].text.rstrip().endswith((":", "："))
+        or (continues is not None and continues(slices[last + 1]))
+    ):
+        last += 1  # 「…情况如下：」 runs on into what follows; so does a problem's 原因 paragraph
+    stop_here = end_pos if last == end_slice else slices[last].end
+    pieces = [LeafPiece(token.slice_index, token.pos, last, stop_here, token.marker, token.title, ctx)]
+    for ci in range(last + 1, end_slice + 1):
+        c = slices[ci]
+        stop = end_pos if ci == end_slice else c.end
+        if stop > c.start:
+            pieces.append(LeafPiece(ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), ctx))
+    return pieces
+
+
+def _end_of(index: int, tokens: list[Token], slices: list[ParagraphSlice]) -> tuple[int, int]:
     if index + 1 < len(tokens):
         nxt = tokens[index + 1]
-        if nxt.pos == chunks[nxt.chunk].start and nxt.chunk > 0:
-            return nxt.chunk - 1, chunks[nxt.chunk - 1].end
-        return nxt.chunk, nxt.pos
-    return len(chunks) - 1, chunks[-1].end
+        if nxt.pos == slices[nxt.slice_index].start and nxt.slice_index > 0:
+            return nxt.slice_index - 1, slices[nxt.slice_index - 1].end
+        return nxt.slice_index, nxt.pos
+    return len(slices) - 1, slices[-1].end
 
 
 def _ancestor_titles(token: Token, tokens: list[Token]) -> list[str]:

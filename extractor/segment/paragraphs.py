@@ -13,23 +13,13 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from extractor.core.normalise import normalise
+from extractor.load.chrome import is_chrome_line
 
 TERMINAL = "。！？!?；;：:"
 _CLOSERS = "”’」』）)】"
 
-_FOOTER = re.compile(r"^[-—–_~·•\s]*(第\s*)?\d{1,4}\s*(页)?(\s*[/／]\s*\d+|\s*共\s*\d+\s*页)?[-—–_~·•\s]*$")
-_CHROME = re.compile(
-    r"^(索引号|发布时间|发布日期|发文日期|成文日期|信息来源|文章来源|来源|作者|浏览次数|点击数|访问量|阅读量|"
-    r"字体|字号|分享到|主题分类|发布机构|所属机构|文号|有效性|当前位置|您当前的位置|您的位置|扫一扫|打印本页|关闭窗口|"
-    r"【(字体|打印|关闭|收藏|分享|返回|大|小|默认)|"
-    r"上一篇|下一篇|相关链接|相关文章|相关阅读|责任编辑|编辑[:：]|主办单位|承办单位|主办[:：]|承办[:：]|版权所有|"
-    r"网站标识码|网站地图|联系我们|技术支持|.{0,12}ICP备|.{0,12}公网安备|附件下载|附件[:：]?$)"
-)
 # A web page's list of other articles ends the report: everything after it is the site's.
 _RELATED = re.compile(r"^(相关文章|相关链接|相关阅读|推荐阅读|相关新闻|相关信息|热点新闻)")
-# A line that is a title followed by a date (an entry of such a list).
-_DATED_ENTRY = re.compile(r"^.{4,60}?\s*\d{4}-\d{1,2}-\d{1,2}$")
-_BREADCRUMB = re.compile(r"(首页|网站首页).{0,40}[>»/]")
 # A line opening with a short sentence and going on (「公共法律服务触手可及。全乡…」) or with
 # a verb-led one (「深化信用监管。」): a lead phrase. Not one that starts with a word that
 # continues a sentence (的, 和, 并 …).
@@ -82,14 +72,6 @@ class _Line:
     indented: bool
 
 
-def is_chrome_line(line: str) -> bool:
-    """Page footers, web-page chrome and breadcrumbs: never part of the report body."""
-    compact = line.replace(" ", "").replace("\u3000", "")  # 索 引 号：…
-    return bool(
-        _FOOTER.match(line) or _CHROME.match(compact) or _BREADCRUMB.search(line) or _DATED_ENTRY.match(line)
-    )
-
-
 def _is_heading_like(line: str) -> bool:
     if _PARAGRAPH_MARKER.match(line) and len(line) <= 60:
         return True
@@ -111,30 +93,16 @@ def _wrap_width(lines: list[_Line]) -> int | None:
 
 
 def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = False) -> bool:
+    """Whether `nxt` goes on with the paragraph `prev` ends (a wrapped line), given the wrap
+    width of hard-wrapped text and whether the text marks paragraphs by indents."""
     if nxt.blank_before or not prev.text:
         return False
     if nxt.text.startswith("|") or prev.text.startswith("|"):
         return nxt.text.startswith("|")  # a table copied as text: its rows stay with the text before
-    if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text):
-        return False  # a marker or a date starts a paragraph
-    if nxt.text.startswith(("——", "【", "●", "■", "◆", "▲", "★", "•")) and prev.text[-1] in TERMINAL:
-        return False  # so does a bullet, 【lead】 or 「——」 opener after a full stop
-    if width is not None and nxt.indented:
-        return False  # hard-wrapped text marks a new paragraph by its indent
-    short = width is None or len(nxt.text) < width - 3
-    heading_next = _is_heading_like(nxt.text) and not any(c in TERMINAL for c in nxt.text)
-    if short and heading_next and prev.text[-1] in TERMINAL:
-        return False  # a heading line (【存在问题】, 下步工作) after a full stop
-    if (
-        _SHI_START.match(nxt.text)
-        and _is_heading_like(prev.text)
-        and not any(c in TERMINAL for c in prev.text)
-    ):
-        return False  # a heading line that happens to be nearly full width
+    if _opens_paragraph(prev, nxt, width):
+        return False
     full_width = width is not None and len(prev.text) >= width - 3
-    if prev.text[-1] in TERMINAL or (
-        prev.text[-1] in _CLOSERS and len(prev.text) > 1 and prev.text[-2] in TERMINAL
-    ):
+    if _ends_sentence(prev.text):
         # A wrapped line can end on a full stop by chance; only a full-width one continues.
         # (A marked line with a full stop inside is a run-in heading plus body, not a heading.)
         pure_heading = _is_heading_like(prev.text) and not any(c in TERMINAL for c in prev.text[:-1])
@@ -144,6 +112,32 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = 
     if full_width:
         return True
     return not _is_heading_like(prev.text) and not _is_heading_like(nxt.text)
+
+
+def _opens_paragraph(prev: _Line, nxt: _Line, width: int | None) -> bool:
+    """`nxt` starts a paragraph of its own, however `prev` ends: a marker, a date, a bullet or
+    heading after a full stop, an indent in hard-wrapped text, a 一是 list under a heading."""
+    if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text):
+        return True
+    if nxt.text.startswith(("——", "【", "●", "■", "◆", "▲", "★", "•")) and prev.text[-1] in TERMINAL:
+        return True  # a bullet, 【lead】 or 「——」 opener after a full stop
+    if width is not None and nxt.indented:
+        return True  # hard-wrapped text marks a new paragraph by its indent
+    short = width is None or len(nxt.text) < width - 3
+    heading_next = _is_heading_like(nxt.text) and not any(c in TERMINAL for c in nxt.text)
+    if short and heading_next and prev.text[-1] in TERMINAL:
+        return True  # a heading line (【存在问题】, 下步工作) after a full stop
+    # After a heading line that happens to be nearly full width.
+    return bool(
+        _SHI_START.match(nxt.text)
+        and _is_heading_like(prev.text)
+        and not any(c in TERMINAL for c in prev.text)
+    )
+
+
+def _ends_sentence(text: str) -> bool:
+    """The line ends on sentence punctuation, or on a closing quote or bracket right after it."""
+    return text[-1] in TERMINAL or (text[-1] in _CLOSERS and len(text) > 1 and text[-2] in TERMINAL)
 
 
 def split_paragraphs(text: str) -> list[Paragraph]:

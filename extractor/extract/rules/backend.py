@@ -23,10 +23,9 @@ from extractor.core.schema import (
 )
 from extractor.extract.meta import extract_meta
 from extractor.extract.rules.areas import classify_area
+from extractor.load.chrome import is_chrome_line
 from extractor.numbers.metrics import MetricMatch, find_metrics
-from extractor.segment.enumeration import LEAD_END, marker_at_start
-from extractor.segment.model import Point, SectionKind, SegmentedReport
-from extractor.segment.paragraphs import is_chrome_line
+from extractor.segment import LEAD_END, Point, SectionKind, SegmentedReport, marker_at_start
 
 BACKEND_NAME = "rules"
 _CAUSE_LABEL = re.compile(r"^[^:：，,]{0,12}(原因分析|究其原因|主要原因|原因)[^:：，,]{0,4}[:：,，]\s*")
