@@ -16,7 +16,8 @@ from rich.table import Table
 from extractor.cli.app import app
 from extractor.core.errors import ExtractorError
 from extractor.core.schema import Record, record_json_schema
-from extractor.pipeline.run import BACKENDS, FileOutcome, extract_paths
+from extractor.pipeline.batch import FileOutcome, extract_paths
+from extractor.pipeline.run import BACKENDS
 
 _LISTS = (("achievements", "主要成效"), ("problems", "存在不足"), ("plans", "下步计划"))
 

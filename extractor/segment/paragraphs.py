@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 
-from extractor.core.normalise import normalise
+from extractor.core.document import normalised_view
 
 TERMINAL = "。！？!?；;：:"
 _CLOSERS = "”’」』）)】"
@@ -148,7 +148,7 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = 
 
 def split_paragraphs(text: str) -> list[Paragraph]:
     """Rebuild logical paragraphs; drop footers and chrome lines. Offsets stay exact."""
-    norm = normalise(text, keep_circled=True)
+    norm = normalised_view(text, keep_circled=True)  # shared with every stage reading this text
     lines: list[_Line] = []
     blank = False
     pos = 0
