@@ -14,6 +14,7 @@ and the review app's edits. Items are never dropped: what is not grounded stays,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -207,7 +208,8 @@ def record_problems(record: Record, source: str | SourceIndex) -> list[RecordPro
     index = source if isinstance(source, SourceIndex) else SourceIndex(source)
     problems: list[RecordProblem] = []
     for list_name in ListName:
-        for i, original in enumerate(record.items(list_name)):
+        items: Sequence[Item] = record.items(list_name)
+        for i, original in enumerate(items):
             item_path = f"{list_name.value}[{i}]"
             check = check_item(original.model_copy(deep=True), index)
             if check.of_metric(None):

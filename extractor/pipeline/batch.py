@@ -262,11 +262,11 @@ class _Batch:
             self.on_done(outcome)
 
     def finish(self, files: int, *, failed: bool) -> None:
-        if self.store is None or self.result.run_id is None:
+        result, run_id = self.result, self.result.run_id
+        if self.store is None or run_id is None:
             return
-        result = self.result
         status = "failed" if failed or (not result.extracted and result.failed) else "ok"
-        self.store.finish_run(result.run_id, status=status, stats=_stats(files, result))
+        self.store.finish_run(run_id, status=status, stats=_stats(files, result))
 
 
 def _path_of(source: Source) -> Path:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -263,7 +264,7 @@ def extract_with_llm(
         index=index if index is not None else SourceIndex(doc.text),
     )
     tasks: list[Callable[[], Any]] = [lambda: run.extract_meta(segmented, rules_record.meta)]
-    tasks += [lambda chunk=chunk: run.extract_chunk(chunk, rules_record) for chunk in chunks]
+    tasks += [partial(run.extract_chunk, chunk, rules_record) for chunk in chunks]
     workers = max(1, min(settings.concurrency, len(tasks)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"llm-{doc.doc_id}") as pool:
         futures = [pool.submit(task) for task in tasks]
@@ -280,7 +281,7 @@ def extract_with_llm(
     for items, call in results[1:]:
         calls.append(call)
         for list_name in ListName:
-            record.items(list_name).extend(items[list_name])  # type: ignore[arg-type]
+            record.items(list_name).extend(items[list_name])
     has_plans = bool(segmented.sections_of(SectionKind.PLANS)) or bool(record.plans)
     meta.plan_year = plan_year_of(
         segmented, report_year=meta.report_year, period=meta.period, has_plans=has_plans

@@ -92,10 +92,10 @@ def examples_from_gold(record: Record) -> list[FewShotExample]:
         examples.append(FewShotExample(KIND_LABELS[ListName.PROBLEMS], text, _output_json([item])))
     plans = [p for p in record.plans if len(p.evidence) <= _MAX_EXAMPLE_CHARS]
     if plans:
-        p = plans[0]
-        item = ItemOut(passages=[1], area=p.area, text=p.text)
+        plan = plans[0]
+        item = ItemOut(passages=[1], area=plan.area, text=plan.text)
         examples.append(
-            FewShotExample(KIND_LABELS[ListName.PLANS], f"[P1]{p.evidence}[/P1]", _output_json([item]))
+            FewShotExample(KIND_LABELS[ListName.PLANS], f"[P1]{plan.evidence}[/P1]", _output_json([item]))
         )
     return examples
 
