@@ -93,8 +93,8 @@ class ItemCheck:
             if kind is FindingKind.METRIC_OUTSIDE_ITEM:
                 return Flag(code=FlagCode.METRIC_NOT_IN_EVIDENCE, detail=metric_outside_message(metric))
             if kind is FindingKind.VALUE_NOT_STATED:
-                if not self.metric_grounded(finding.metric):
-                    return None  # the misplaced evidence is the finding to act on
+                if FindingKind.METRIC_OUTSIDE_ITEM in self.of_metric(finding.metric):
+                    return None  # one flag per metric: the misplaced evidence is the one to act on
                 detail = f"指标“{metric.name}”的数值 {metric.value:g} 未出现在其证据中"
                 return Flag(code=FlagCode.METRIC_NOT_IN_EVIDENCE, detail=detail)
         if kind in (FindingKind.EVIDENCE_UNALIGNED, FindingKind.METRIC_UNALIGNED):

@@ -157,28 +157,25 @@ class _Batch:
     result: BatchResult = field(default_factory=BatchResult)
 
     def start(self, llm: LLMSettings | LLMResources | None) -> None:
+        if self.backend == "llm" and llm is None:
+            raise ConfigError("the llm backend needs settings (model, base URL, key)")
         settings = llm.settings if isinstance(llm, LLMResources) else llm
         model = settings.model if self.backend == "llm" and settings is not None else None
         if self.store is not None:
             self.result.run_id = self.store.start_run(backend=self.backend, model=model)
-        if self.backend != "llm":
+        if self.backend != "llm" or llm is None:
             return
-        if llm is None:
-            raise ConfigError("the llm backend needs settings (model, base URL, key)")
         # One run id for the call log: the store's run when there is one.
         run_id = str(self.result.run_id) if self.result.run_id is not None else uuid.uuid4().hex[:12]
         if isinstance(llm, LLMResources):
             self.llm = llm if llm.run_id is not None else replace(llm, run_id=run_id)
             return
-        from extractor.extract.llm import CallLog, LLMCache, open_llm_engine, shared_client
+        from extractor.extract.llm import CallLog, LLMCache, open_llm_engine
 
         engine = self.store.engine if self.store is not None else open_llm_engine(None)
-        # Shared so every report's calls queue on one semaphore; None until a call needs it
-        # (a fully cached run needs no key).
-        client = shared_client(llm) if llm.api_key is not None else None
-        self.llm = LLMResources(
-            settings=llm, cache=LLMCache(engine), call_log=CallLog(engine), client=client, run_id=run_id
-        )
+        # No client here: every report's calls share one (`shared_client`), built on the
+        # first cache miss, so a fully cached run needs no key.
+        self.llm = LLMResources(settings=llm, cache=LLMCache(engine), call_log=CallLog(engine), run_id=run_id)
 
     @property
     def model(self) -> str | None:
