@@ -2,7 +2,7 @@
 
 Every call takes `--latency` seconds (default 0.3) at the server. The seed documents are
 repeated to `--reports` reports (default 50) and extracted with concurrency 16 and then 1
-(threads over reports, `extract_many_with_llm`). Prints and checks:
+(threads over reports, the pipeline's batch runner `extract_batch`). Prints and checks:
 
 - the speed-up of concurrency 16 over 1 (bar: >= 8x);
 - input characters sent per report beyond the fixed instruction prefix, as a ratio to the
@@ -25,24 +25,22 @@ sys.path.insert(0, str(REPO / "tests"))  # the scripted server lives with the te
 
 from llm_server import ServerProcess, section_kind_of  # noqa: E402
 
-from extractor.extract.llm import LLMJob, LLMSettings, extract_many_with_llm  # noqa: E402
-from extractor.extract.rules.backend import extract_with_rules  # noqa: E402
+from extractor.core.document import SourceDocument  # noqa: E402
+from extractor.extract.llm import LLMSettings  # noqa: E402
 from extractor.load import load_document  # noqa: E402
-from extractor.segment.sections import segment_report  # noqa: E402
+from extractor.pipeline.batch import FileOutcome, extract_batch  # noqa: E402
+from extractor.pipeline.run import LLMResources  # noqa: E402
 
 SPEEDUP_BAR = 8.0
 INPUT_RATIO_BAR = 1.3
 
 
-def make_jobs(count: int) -> list[LLMJob]:
+def make_docs(count: int) -> list[SourceDocument]:
     docs = [load_document(p) for p in sorted((REPO / "eval" / "docs").glob("*.txt"))]
-    jobs = []
-    for i in range(count):
-        base = docs[i % len(docs)]
-        doc = base.model_copy(update={"doc_id": f"{base.doc_id}~{i}"})
-        segmented = segment_report(doc)
-        jobs.append(LLMJob(doc=doc, segmented=segmented, rules_record=extract_with_rules(doc, segmented)))
-    return jobs
+    return [
+        docs[i % len(docs)].model_copy(update={"doc_id": f"{docs[i % len(docs)].doc_id}~{i}"})
+        for i in range(count)
+    ]
 
 
 def prefix_of(body: dict) -> str:
@@ -50,17 +48,21 @@ def prefix_of(body: dict) -> str:
     return json.dumps([body["messages"][:-1], body.get("tools"), body.get("tool_choice")], ensure_ascii=False)
 
 
-def run(jobs: list[LLMJob], latency: float, concurrency: int) -> tuple[float, list[dict], list]:
+def run(
+    docs: list[SourceDocument], latency: float, concurrency: int
+) -> tuple[float, list[dict], list[FileOutcome]]:
     """(elapsed seconds, request bodies the server received, outcomes) of one batch run."""
     with ServerProcess(latency=latency) as server:
         settings = LLMSettings(
             base_url=server.base_url, api_key="sk-bench-not-a-real-key", concurrency=concurrency, timeout=60
         )
-        result = extract_many_with_llm(jobs, settings=settings, cache=None, concurrency=concurrency)
+        result = extract_batch(
+            docs, backend="llm", llm=LLMResources(settings=settings), concurrency=concurrency
+        )
         bodies = server.stop()
-    failed = [o for o in result.outcomes if o.error or o.extraction is None]
+    failed = [o for o in result.outcomes if o.error or o.record is None]
     assert not failed, f"reports failed: {failed[:3]}"
-    statuses = {c.status for o in result.outcomes for c in o.extraction.calls}  # type: ignore[union-attr]
+    statuses = {c.status for o in result.outcomes for c in o.calls}
     assert statuses == {"ok"}, f"unexpected call statuses {statuses}"
     return result.elapsed_s, bodies, result.outcomes
 
@@ -73,10 +75,10 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.3)
     args = parser.parse_args()
 
-    jobs = make_jobs(args.reports)
-    run(jobs[:1], args.latency, 1)  # warm-up: lazy imports and schema caches, not timed
-    fast, bodies, outcomes = run(jobs, args.latency, 16)
-    slow, _bodies, _outcomes = run(jobs, args.latency, 1)
+    docs = make_docs(args.reports)
+    run(docs[:1], args.latency, 1)  # warm-up: lazy imports and schema caches, not timed
+    fast, bodies, outcomes = run(docs, args.latency, 16)
+    slow, _bodies, _outcomes = run(docs, args.latency, 1)
     calls = len(bodies)
     speedup = slow / fast
     print(f"{args.reports} reports, {calls} model calls, {args.latency * 1000:.0f} ms per call at the server")
@@ -86,11 +88,11 @@ def main() -> int:
 
     # Input beyond the fixed prefix, per report (what each call's user message carried).
     ratios = []
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        sent = sum(c.input_chars for c in outcome.extraction.calls)
-        ratios.append(sent / len(job.doc.text))
+    for doc, outcome in zip(docs, outcomes, strict=True):
+        sent = sum(c.input_chars for c in outcome.calls)
+        ratios.append(sent / len(doc.text))
     wire = sum(len(b["messages"][-1]["content"]) for b in bodies)
-    logged = sum(c.input_chars for o in outcomes for c in o.extraction.calls)
+    logged = sum(c.input_chars for o in outcomes for c in o.calls)
     assert wire == logged, f"server received {wire} variable chars, calls logged {logged}"
     print(
         f"variable input per report / report length: max {max(ratios):.2f}, mean {sum(ratios) / len(ratios):.2f} "
@@ -101,7 +103,7 @@ def main() -> int:
     prefixes: dict[str, set[str]] = defaultdict(set)
     for body in bodies:
         prefixes["meta" if section_kind_of(body) == "meta" else "items"].add(prefix_of(body))
-    hashes = {o.extraction.prompt_hash for o in outcomes}
+    hashes = {o.prompt_hash for o in outcomes}
     identical = len(prefixes["meta"]) == 1 and len(prefixes["items"]) == len(hashes)
     sizes = {kind: sorted(len(p) for p in found) for kind, found in prefixes.items()}
     print(

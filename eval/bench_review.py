@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from extractor.check.align import ground_record
+from extractor.check import ground_record
 from extractor.core.document import SourceDocument
 from extractor.core.schema import (
     Achievement,

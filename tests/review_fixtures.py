@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractor.check.align import ground_record
+from extractor.check import ground_record
 from extractor.core.document import SourceDocument
 from extractor.core.schema import (
     Achievement,

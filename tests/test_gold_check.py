@@ -15,12 +15,9 @@ import extractor.cli.eval_cmd
 import extractor.cli.gold_cmd  # noqa: F401
 from extractor.cli.app import app
 from extractor.core.schema import Record
-from extractor.evaluation.gold_check import (
-    check_gold,
-    check_record_against_source,
-    value_in_text,
-)
+from extractor.evaluation.gold_check import check_gold, check_record_against_source
 from extractor.numbers.metrics import parse_chinese_number
+from extractor.numbers.stated import value_in_text
 
 DOC = """和平县司法局2024年法治政府建设年度报告
 一、主要成效

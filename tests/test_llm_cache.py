@@ -20,14 +20,14 @@ from extractor.core.errors import ModelError
 from extractor.extract.llm import (
     CallLog,
     LLMCache,
-    LLMJob,
     LLMSettings,
-    extract_many_with_llm,
     extract_with_llm,
     open_llm_engine,
 )
 from extractor.extract.llm.cache import cache_key
 from extractor.extract.llm.costs import ModelPrice
+from extractor.pipeline.batch import extract_batch
+from extractor.pipeline.run import LLMResources
 
 KEY = "sk-test-cache-0123456789abcdef"
 
@@ -164,26 +164,29 @@ def test_unknown_model_has_unknown_cost(server: ScriptedServer) -> None:
 
 
 def test_runner_extracts_reports_concurrently_and_sums_usage(server: ScriptedServer) -> None:
-    jobs = []
-    for i in range(5):
-        doc, segmented, rules = sample_report(f"sample-{i}")
-        jobs.append(LLMJob(doc=doc, segmented=segmented, rules_record=rules))
+    docs = [sample_report(f"sample-{i}")[0] for i in range(5)]
     done: list[str] = []
-    result = extract_many_with_llm(
-        jobs, settings=settings_for(server, concurrency=4), on_done=lambda o: done.append(o.doc_id)
+    result = extract_batch(
+        docs,
+        backend="llm",
+        llm=LLMResources(settings=settings_for(server, concurrency=4)),
+        concurrency=4,
+        on_done=lambda o: done.append(o.record.doc_id if o.record else ""),
     )
-    assert [o.doc_id for o in result.outcomes] == [f"sample-{i}" for i in range(5)]
-    assert sorted(done) == sorted(o.doc_id for o in result.outcomes)
-    assert all(o.extraction and len(o.extraction.record.achievements) == 3 for o in result.outcomes)
-    assert result.usage.input_tokens == 5 * 4 * 120
+    assert [o.record.doc_id for o in result.outcomes if o.record] == [f"sample-{i}" for i in range(5)]
+    assert sorted(done) == sorted(o.record.doc_id for o in result.outcomes if o.record)
+    assert all(o.record and len(o.record.achievements) == 3 for o in result.outcomes)
+    assert result.input_tokens == 5 * 4 * 120
     assert result.calls == 20 and len(server.requests) == 20
 
 
 def test_runner_stops_on_a_whole_run_error(server: ScriptedServer) -> None:
     server.default = lambda request: Reply(status=401)
-    jobs = [LLMJob(*sample_report(f"sample-{i}")) for i in range(6)]
+    docs = [sample_report(f"sample-{i}")[0] for i in range(6)]
     with pytest.raises(ModelError):
-        extract_many_with_llm(jobs, settings=settings_for(server, concurrency=2))
+        extract_batch(
+            docs, backend="llm", llm=LLMResources(settings=settings_for(server, concurrency=2)), concurrency=2
+        )
     assert len(server.requests) <= 2  # the rest fail fast without a request
 
 

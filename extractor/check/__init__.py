@@ -1,7 +1,10 @@
-"""Check stage: evidence aligned to the source (offsets + alignment status) and values
-checked against their evidence."""
+"""Check stage: evidence aligned to the source (offsets + alignment status), metric values
+checked against their evidence, review flags set; one decision per item (`check_item`)."""
 
-from extractor.check.align import align_quote, ground_record
-from extractor.check.validate import validate_record
+from extractor.check.align import SourceIndex, align_quote
+from extractor.check.record import check_item, check_record
 
-__all__ = ["align_quote", "ground_record", "validate_record"]
+#: The name the pipeline's stage had before grounding and validation became one check.
+ground_record = check_record
+
+__all__ = ["SourceIndex", "align_quote", "check_item", "check_record", "ground_record"]

@@ -16,8 +16,9 @@ from rich.table import Table
 from extractor.cli.app import app
 from extractor.core.errors import ExtractorError
 from extractor.core.labels import LIST_LABELS
-from extractor.core.schema import Record, record_json_schema
-from extractor.pipeline.run import BACKENDS, FileOutcome, extract_paths
+from extractor.core.schema import Achievement, Problem, Record, record_json_schema
+from extractor.pipeline.batch import FileOutcome, extract_paths
+from extractor.pipeline.run import BACKENDS
 
 _LISTS = tuple(LIST_LABELS.items())
 
@@ -112,7 +113,7 @@ def extract_command(
         err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(1) from None
     console.print(_summary_table(result.outcomes))
-    if backend == "llm":
+    if llm is not None:
         cost = result.cost_usd
         console.print(
             f"model {llm.model}: {result.input_tokens} tokens in, {result.output_tokens} tokens out"
@@ -208,10 +209,10 @@ def render_record(console: Console, record: Record) -> None:
         table.add_column("指标 / 原因", ratio=2)
         for i, item in enumerate(items, 1):
             extra = ""
-            if name == "achievements":
-                extra = "; ".join(f"{x.name} {x.value:.12g}{x.unit}" for x in item.metrics)  # type: ignore[union-attr]
-            elif name == "problems" and item.cause:  # type: ignore[union-attr]
-                extra = "原因: " + item.cause  # type: ignore[union-attr]
+            if isinstance(item, Achievement):
+                extra = "; ".join(f"{x.name} {x.value:.12g}{x.unit}" for x in item.metrics)
+            elif isinstance(item, Problem) and item.cause:
+                extra = "原因: " + item.cause
             flag = " [yellow]⚑[/yellow]" if item.flags else ""
             table.add_row(str(i), item.area.value, escape(item.text) + flag, escape(extra))
         console.print(table)

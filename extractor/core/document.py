@@ -5,11 +5,15 @@ Every offset in the pipeline (segment points, evidence spans) indexes `SourceDoc
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from extractor.core.normalise import NormalisedText, normalise
 
 SourceFormat = Literal["txt", "docx", "pdf", "html"]
 
@@ -33,6 +37,30 @@ class SourceDocument(BaseModel):
         """Content hash of the text: the same report as UTF-8 .txt or GBK .txt dedups."""
         return text_sha256(self.text)
 
+    def normalised(self, *, drop_whitespace: bool = False, keep_circled: bool = False) -> NormalisedText:
+        """The text normalised in one of the modes the stages use, computed once per text."""
+        return normalised_view(self.text, drop_whitespace=drop_whitespace, keep_circled=keep_circled)
+
+    def normalised_head(self, chars: int) -> str:
+        """The normalised text of the first `chars` original characters (what
+        `normalise(text[:chars]).text` gives, read from the shared view)."""
+        view = self.normalised()
+        return view.text[: bisect.bisect_left(view.origin, chars)]
+
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Keyed by the text itself, not by the document object: a copy with other text (model_copy)
+# never sees a stale view, and a stage that only has the text (segmentation, grounding) reads
+# the same view as one that has the document. Small: the stages of one document run close
+# together, so a few documents' views suffice even for a concurrent batch.
+@lru_cache(maxsize=48)
+def normalised_view(
+    text: str, *, drop_whitespace: bool = False, keep_circled: bool = False
+) -> NormalisedText:
+    """`normalise(text, ...)` memoised: every stage of one run reads the same NormalisedText.
+
+    Callers must not mutate the returned view (its `origin` is shared)."""
+    return normalise(text, drop_whitespace=drop_whitespace, keep_circled=keep_circled)

@@ -15,12 +15,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from extractor.check.record import record_problems
 from extractor.core.errors import ExtractorError
-from extractor.core.normalise import matching_key
-from extractor.core.schema import Area, ListName, Record
+from extractor.core.schema import Area, Record
 from extractor.evaluation.documents import find_document, read_document
-from extractor.evaluation.matching import SourceKey
-from extractor.numbers.stated import value_in_text
 
 ROOT = "$"  # item path of a problem with the whole file
 
@@ -104,44 +102,12 @@ def check_gold_file(path: Path, docs_dir: Path) -> list[GoldProblem]:
 def check_record_against_source(record: Record, source: str, *, file: str = "") -> list[GoldProblem]:
     """Grounding and metric-value problems of a record against its report text.
 
-    Checks that every item and metric evidence is verbatim in `source` (NFKC, whitespace
-    removed) and every metric value is stated in its own evidence. `file` labels the
-    problems (the review app passes the gold path it is about to write).
+    The check stage's verdict (`extractor.check.record_problems`): every item and metric
+    evidence verbatim in `source` (NFKC, whitespace removed) and every metric value stated
+    in its own evidence. `file` labels the problems.
     """
-    key = SourceKey(source)
     label = file or record.doc_id
-    problems: list[GoldProblem] = []
-    for list_name in ListName:
-        for i, item in enumerate(record.items(list_name)):
-            item_path = f"{list_name.value}[{i}]"
-            if not key.is_verbatim(item.evidence):
-                problems.append(
-                    GoldProblem(file=label, path=f"{item_path}.evidence", reason=_not_verbatim(item.evidence))
-                )
-            for j, metric in enumerate(getattr(item, "metrics", [])):
-                metric_path = f"{item_path}.metrics[{j}]"
-                if not key.is_verbatim(metric.evidence):
-                    problems.append(
-                        GoldProblem(
-                            file=label, path=f"{metric_path}.evidence", reason=_not_verbatim(metric.evidence)
-                        )
-                    )
-                if not value_in_text(metric.value, metric.evidence):
-                    problems.append(
-                        GoldProblem(
-                            file=label,
-                            path=f"{metric_path}.value",
-                            reason=f"value {metric.value:g} not stated in its evidence 「{metric.evidence}」",
-                        )
-                    )
-    return problems
-
-
-def _not_verbatim(passage: str) -> str:
-    if not matching_key(passage):
-        return "evidence is empty"
-    shown = passage if len(passage) <= 60 else passage[:57] + "..."
-    return f"evidence not verbatim in the document: 「{shown}」"
+    return [GoldProblem(file=label, path=p.path, reason=p.reason) for p in record_problems(record, source)]
 
 
 # Pydantic tags union branches in error locations (value -> int / float); they are not fields.

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 
 from extractor.core.document import SourceDocument
-from extractor.core.normalise import normalise
 from extractor.core.schema import Meta, Period
 from extractor.numbers.metrics import parse_chinese_number
 from extractor.segment.model import SectionKind, SegmentedReport
@@ -82,7 +81,7 @@ def plan_year_of(
 
 def extract_meta(doc: SourceDocument, segmented: SegmentedReport) -> Meta:
     """Meta fields by the spec's rules; a field stays None when the report does not say."""
-    text = normalise(doc.text[:2000]).text  # dates and the issuer sit near the top
+    text = doc.normalised_head(2000)  # dates and the issuer sit near the top
     head = segmented.head_lines
     tail = segmented.tail_lines
     # The title names the issuer and the year; a web page's banner or a document's cover

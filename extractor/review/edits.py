@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from extractor.check.align import SourceIndex
+from extractor.check.record import FindingKind, check_metric
 from extractor.core.normalise import matching_key
 from extractor.core.schema import (
     Achievement,
@@ -29,7 +30,6 @@ from extractor.core.schema import (
     Problem,
 )
 from extractor.extract.rules.backend import item_from_passage
-from extractor.numbers.stated import value_in_text
 from extractor.review.errors import ReviewInputError
 from extractor.review.locate import LocatedPassage, locate_passage, located_note
 
@@ -150,18 +150,12 @@ def metrics_from_rows(
         except ReviewInputError as e:
             raise ReviewInputError(f"指标第{number}行：{e.message}") from e
         notes.extend(f"指标第{number}行：{n}" for n in [located_note(located)] if n)
-        if not value_in_text(value, located.evidence):
+        metric = Metric(name=name, value=value, unit=unit, evidence=located.evidence, span=located.span)
+        # The check stage judges the row (its item's evidence may be edited too: not judged here).
+        findings = check_metric(metric, index=index, item_evidence=None, near=near)
+        if any(f.kind is FindingKind.VALUE_NOT_STATED for f in findings):
             notes.append(f"指标第{number}行：数值 {value:g} 没有出现在证据「{located.evidence}」中，请核对。")
-        metrics.append(
-            Metric(
-                name=name,
-                value=value,
-                unit=unit,
-                evidence=located.evidence,
-                span=located.span,
-                alignment=AlignmentStatus.EXACT,
-            )
-        )
+        metrics.append(metric)
     return metrics, notes
 
 

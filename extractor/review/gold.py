@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
+from extractor.check.record import record_problems
 from extractor.core.errors import GoldError
 from extractor.core.schema import Record
-from extractor.evaluation.gold_check import check_record_against_source
 from extractor.store import StoredRecord
 
 #: A doc_id becomes a file name: no path separators, no leading dot.
@@ -37,7 +37,7 @@ def promote_to_gold(record: Record, source: str, *, gold_dir: Path, overwrite: b
     problem, or if the file exists and `overwrite` is False.
     """
     path = gold_path(gold_dir, record.doc_id)
-    problems = check_record_against_source(record, source, file=str(path))
+    problems = record_problems(record, source)
     if problems:
         shown = "；".join(f"{p.path}：{p.reason}" for p in problems[:_PROBLEMS_SHOWN])
         more = f"（另有 {len(problems) - _PROBLEMS_SHOWN} 处）" if len(problems) > _PROBLEMS_SHOWN else ""

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 
-from extractor.core.normalise import normalise
+from extractor.core.document import normalised_view
 from extractor.load.chrome import is_chrome_line
 
 TERMINAL = "。！？!?；;：:"
@@ -142,7 +142,7 @@ def _ends_sentence(text: str) -> bool:
 
 def split_paragraphs(text: str) -> list[Paragraph]:
     """Rebuild logical paragraphs; drop footers and chrome lines. Offsets stay exact."""
-    norm = normalise(text, keep_circled=True)
+    norm = normalised_view(text, keep_circled=True)  # shared with every stage reading this text
     lines: list[_Line] = []
     blank = False
     pos = 0

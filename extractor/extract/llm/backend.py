@@ -19,10 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from extractor.check.align import SourceIndex
 from extractor.core.document import SourceDocument
 from extractor.core.schema import ListName, Meta, Provenance, Record
 from extractor.extract.llm.cache import CallLog, LLMCache, cache_key
@@ -31,8 +33,9 @@ from extractor.extract.llm.client import CallResult, LLMClient, shared_client
 from extractor.extract.llm.convert import ItemsByList, best_salvage, items_from_answer, rules_fallback
 from extractor.extract.llm.costs import CallRecord, TokenUsage, estimate_cost, sum_costs
 from extractor.extract.llm.disagree import flag_disagreements
+from extractor.extract.llm.grounding import CONTEXT_KEY
 from extractor.extract.llm.prompts import PromptSet, prompt_set_for
-from extractor.extract.llm.response_models import CONTEXT_KEY, FreeExtraction, MetaOut, SectionExtraction
+from extractor.extract.llm.response_models import FreeExtraction, MetaOut, SectionExtraction
 from extractor.extract.llm.settings import LLMSettings
 from extractor.extract.meta import plan_year_of
 from extractor.segment.model import SectionKind, SegmentedReport
@@ -87,8 +90,9 @@ class _ReportRun:
         call_log: CallLog | None,
         client: LLMClient | None,
         run_id: str | None,
+        index: SourceIndex,
     ) -> None:
-        self.doc, self.settings, self.prompts = doc, settings, prompts
+        self.doc, self.settings, self.prompts, self.index = doc, settings, prompts, index
         self.cache, self.call_log, self.run_id = cache, call_log, run_id
         self._client = client
         self._client_lock = threading.Lock()
@@ -161,7 +165,7 @@ class _ReportRun:
             )
 
     def extract_chunk(self, chunk: Chunk, rules_record: Record) -> tuple[ItemsByList, CallRecord]:
-        ctx = chunk.grounding(self.doc.text)
+        ctx = chunk.grounding(self.index)
         model = FreeExtraction if chunk.list_name is None else SectionExtraction
         answer, result, call = self.ask(
             kind="items",
@@ -233,11 +237,14 @@ def extract_with_llm(
     call_log: CallLog | None = None,
     client: LLMClient | None = None,
     run_id: str | None = None,
+    index: SourceIndex | None = None,
 ) -> LLMExtraction:
     """Extract one report with the model (see module doc for what is guaranteed).
 
     Thread-safe: reports may run concurrently; calls of one report run on up to
     `settings.concurrency` threads, and the shared client bounds calls in flight run-wide.
+    `rules_record` should be checked already (its items are the fallback); `index`: the
+    document's SourceIndex when the caller has one.
     """
     prompts = prompt_set_for(doc.doc_id, doc.text, gold_dir=settings.gold_dir)
     has_sections = any(section.list_name is not None for section in segmented.sections)
@@ -247,10 +254,17 @@ def extract_with_llm(
         else free_chunks(doc.text, max_chars=settings.max_section_chars)
     )
     run = _ReportRun(
-        doc, settings=settings, prompts=prompts, cache=cache, call_log=call_log, client=client, run_id=run_id
+        doc,
+        settings=settings,
+        prompts=prompts,
+        cache=cache,
+        call_log=call_log,
+        client=client,
+        run_id=run_id,
+        index=index if index is not None else SourceIndex(doc.text),
     )
     tasks: list[Callable[[], Any]] = [lambda: run.extract_meta(segmented, rules_record.meta)]
-    tasks += [lambda chunk=chunk: run.extract_chunk(chunk, rules_record) for chunk in chunks]
+    tasks += [partial(run.extract_chunk, chunk, rules_record) for chunk in chunks]
     workers = max(1, min(settings.concurrency, len(tasks)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"llm-{doc.doc_id}") as pool:
         futures = [pool.submit(task) for task in tasks]
@@ -267,7 +281,7 @@ def extract_with_llm(
     for items, call in results[1:]:
         calls.append(call)
         for list_name in ListName:
-            record.items(list_name).extend(items[list_name])  # type: ignore[arg-type]
+            record.items(list_name).extend(items[list_name])
     has_plans = bool(segmented.sections_of(SectionKind.PLANS)) or bool(record.plans)
     meta.plan_year = plan_year_of(
         segmented, report_year=meta.report_year, period=meta.period, has_plans=has_plans

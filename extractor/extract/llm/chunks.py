@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from extractor.check.align import SourceIndex
 from extractor.core.schema import ListName, Span
-from extractor.extract.llm.response_models import GroundingContext, Passage
+from extractor.extract.llm.grounding import GroundingContext, Passage
 from extractor.segment.model import Point, Section, SectionKind, SegmentedReport
 
 
@@ -35,9 +36,10 @@ class Chunk:
         kind = self.list_name.value if self.list_name else "free"
         return f"{kind} {self.part}/{self.parts}: {self.heading}"[:200]
 
-    def grounding(self, doc_text: str) -> GroundingContext:
+    def grounding(self, index: SourceIndex) -> GroundingContext:
+        """What the answer is checked against: the document's index, limited to this chunk."""
         return GroundingContext(
-            doc_text=doc_text,
+            index=index,
             bounds=self.bounds,
             passages={p.number: p for p in self.passages},
             list_name=self.list_name,

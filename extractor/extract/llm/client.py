@@ -28,6 +28,7 @@ import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from tenacity.wait import wait_base
@@ -251,9 +252,7 @@ class LLMClient:
         # instructor renders every message as a Jinja template with the validation context.
         # Document text is untrusted and may contain {{ }} / {% %} / {# #}: send each message
         # as a placeholder whose value is the text, so it arrives verbatim and is never parsed.
-        templated = [
-            {"role": m["role"], "content": "{{ " + _placeholder(i) + " }}"} for i, m in enumerate(messages)
-        ]
+        templated = [_message(m["role"], "{{ " + _placeholder(i) + " }}") for i, m in enumerate(messages)]
         full_context = {**context, **{_placeholder(i): m["content"] for i, m in enumerate(messages)}}
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.http_retries + 1),
@@ -297,6 +296,15 @@ def _placeholder(index: int) -> str:
 
 def _count(result: CallResult) -> None:
     result.attempts += 1
+
+
+def _message(role: str, content: str) -> ChatCompletionMessageParam:
+    """A chat message typed as openai expects (its role decides the message type)."""
+    if role == "system":
+        return {"role": "system", "content": content}
+    if role == "assistant":
+        return {"role": "assistant", "content": content}
+    return {"role": "user", "content": content}
 
 
 _CLIENTS: dict[tuple[Any, ...], LLMClient] = {}

@@ -1,7 +1,7 @@
 """From model answers to record items: grounded, flagged, never silently dropped.
 
-- A valid answer: every item carries its evidence span (passage text, exact by construction,
-  or an aligned quote) and metric spans; a fuzzy quote is flagged FUZZY_ALIGNMENT.
+- A valid answer: every item is what `grounding.answer_item` built and checked: its evidence
+  span (passage text or an aligned quote), metric spans and the check's flags.
 - No valid answer after the re-asks: the best answer received is parsed for shape only and
   its items kept, each failing one flagged VALIDATION_FAILED (and UNALIGNED / METRIC_NOT_IN_EVIDENCE).
 - No usable answer at all: the rules backend's items of that chunk, flagged SECTION_FALLBACK.
@@ -14,74 +14,23 @@ from typing import Any
 from instructor.utils import extract_json_from_codeblock
 from pydantic import BaseModel, ValidationError
 
-from extractor.check.align import alignment_flag
-from extractor.core.schema import (
-    Achievement,
-    AlignmentStatus,
-    Flag,
-    FlagCode,
-    Item,
-    ListName,
-    Metric,
-    Plan,
-    Problem,
-    Record,
-)
+from extractor.core.schema import Flag, FlagCode, Item, ListName, Record
 from extractor.extract.llm.chunks import Chunk
-from extractor.extract.llm.response_models import (
-    FreeExtraction,
-    GroundingContext,
-    ItemOut,
-    SectionExtraction,
-    item_problems,
-    metric_problems,
-    resolve_evidence,
-)
+from extractor.extract.llm.grounding import GroundingContext, answer_item, list_of
+from extractor.extract.llm.response_models import FreeExtraction, ItemOut, SectionExtraction
 from extractor.extract.llm.settings import LLMMode
 
 ItemsByList = dict[ListName, list[Item]]
 
 
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else float(value)
-
-
-def _alignment_flags(status: AlignmentStatus, what: str) -> list[Flag]:
-    flag = alignment_flag(status, what)
-    return [flag] if flag is not None else []
-
-
-def convert_item(
-    item: ItemOut, list_name: ListName, ctx: GroundingContext, *, failed_note: str | None
-) -> Item:
-    """One answer item as a record item; problems (salvage only) become flags, not drops."""
-    evidence, problems = resolve_evidence(item, ctx)
-    flags = _alignment_flags(evidence.alignment, "evidence")
-    if list_name is ListName.ACHIEVEMENTS:
-        metrics = []
-        for m in item.metrics:
-            span, status = ctx.align(m.evidence)
-            metrics.append(
-                Metric(
-                    name=m.name,
-                    value=_number(m.value),
-                    unit=m.unit,
-                    evidence=m.evidence,
-                    span=span,
-                    alignment=status,
-                )
-            )
-            for problem in metric_problems(m, evidence, ctx):
-                flags.append(Flag(code=FlagCode.METRIC_NOT_IN_EVIDENCE, detail=problem))
-        common = {"area": item.area, "text": item.text, "evidence": evidence.text}
-        result: Item = Achievement(**common, metrics=metrics)
-    elif list_name is ListName.PROBLEMS:
-        result = Problem(area=item.area, text=item.text, evidence=evidence.text, cause=item.cause or None)
-    else:
-        result = Plan(area=item.area, text=item.text, evidence=evidence.text)
+def convert_item(item: ItemOut, ctx: GroundingContext, *, failed_note: str | None) -> Item:
+    """One answer item as a record item, as the check located and flagged it; its problems
+    (salvage only: a valid answer has none) become a VALIDATION_FAILED flag, not a drop."""
+    result, problems = answer_item(item, ctx)
     if problems and failed_note is not None:
-        flags.append(Flag(code=FlagCode.VALIDATION_FAILED, detail=f"{failed_note}: {'；'.join(problems)}"))
-    result.span, result.alignment, result.flags = evidence.span, evidence.alignment, flags
+        result.flags.append(
+            Flag(code=FlagCode.VALIDATION_FAILED, detail=f"{failed_note}: {'；'.join(problems)}")
+        )
     return result
 
 
@@ -95,10 +44,10 @@ def items_from_answer(
     """Record items of one chunk's answer, in answer order, grouped by list."""
     out: ItemsByList = {name: [] for name in ListName}
     for item in answer.items:
-        list_name = getattr(item, "kind", None) or chunk.list_name
+        list_name = list_of(item, ctx)
         if list_name is None:
             continue  # unreachable: free items always name their list (schema requires it)
-        out[ListName(list_name)].append(convert_item(item, ListName(list_name), ctx, failed_note=failed_note))
+        out[list_name].append(convert_item(item, ctx, failed_note=failed_note))
     return out
 
 
@@ -133,7 +82,7 @@ def best_salvage(
             parsed = response_model.model_validate_json(text)
         except ValidationError:
             continue
-        good = sum(1 for item in getattr(parsed, "items", []) if not item_problems(item, ctx))
+        good = sum(1 for item in getattr(parsed, "items", []) if not answer_item(item, ctx)[1])
         if best is None or (good, order) >= (best[0], best[1]):
             best = (good, order, parsed)
     return best[2] if best else None

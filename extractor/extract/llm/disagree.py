@@ -42,18 +42,7 @@ def flag_disagreements(
     ]
     if not rules_items:
         return  # the rules backend found nothing here: nothing to compare with
-    covered: dict[int, int] = {}  # rules item index -> model items overlapping it
-    overlaps: list[list[tuple[int, int]]] = []
-    for item in model_items:
-        found = []
-        if item.span is not None:
-            for index, rule in enumerate(rules_items):
-                amount = _overlap(item.span, rule.span) if rule.span else 0
-                if amount > 0:
-                    found.append((amount, index))
-                    covered[index] = covered.get(index, 0) + 1
-        overlaps.append(sorted(found, reverse=True))
-
+    overlaps, covered = _overlaps(model_items, rules_items)
     for item, found in zip(model_items, overlaps, strict=True):
         if item.span is None:
             continue  # unaligned: already flagged, nothing to compare
@@ -61,16 +50,7 @@ def flag_disagreements(
             item.flags.append(Flag(code=FlagCode.BOUNDARY_DISAGREES, detail="rules backend has no item here"))
             continue
         rule = rules_items[found[0][1]]
-        if len(found) > 1:
-            detail = f"model item covers {len(found)} rules items (merged)"
-        elif covered[found[0][1]] > 1:
-            detail = "rules item is split into several model items"
-        elif rule.span and matching_key(doc_text[rule.span.start : rule.span.end]) != matching_key(
-            doc_text[item.span.start : item.span.end]
-        ):
-            detail = "model and rules item boundaries differ"
-        else:
-            detail = ""
+        detail = _boundary_difference(item.span, rule, len(found), covered[found[0][1]], doc_text)
         if detail:
             item.flags.append(Flag(code=FlagCode.BOUNDARY_DISAGREES, detail=detail))
         if rule.area != item.area:
@@ -88,3 +68,37 @@ def flag_disagreements(
                         detail=f"model only: {_describe(ours - theirs)}; rules only: {_describe(theirs - ours)}",
                     )
                 )
+
+
+def _overlaps(
+    model_items: list[Item], rules_items: list[Item]
+) -> tuple[list[list[tuple[int, int]]], dict[int, int]]:
+    """Per model item, the (overlap, rules index) pairs it overlaps, largest first; and per
+    rules item, how many model items overlap it."""
+    covered: dict[int, int] = {}
+    overlaps: list[list[tuple[int, int]]] = []
+    for item in model_items:
+        found = []
+        if item.span is not None:
+            for index, rule in enumerate(rules_items):
+                amount = _overlap(item.span, rule.span) if rule.span else 0
+                if amount > 0:
+                    found.append((amount, index))
+                    covered[index] = covered.get(index, 0) + 1
+        overlaps.append(sorted(found, reverse=True))
+    return overlaps, covered
+
+
+def _boundary_difference(
+    span: Span, rule: Item, rules_overlapped: int, model_overlapping: int, doc_text: str
+) -> str:
+    """Why the model item's boundaries differ from the rules item's ("" when they agree)."""
+    if rules_overlapped > 1:
+        return f"model item covers {rules_overlapped} rules items (merged)"
+    if model_overlapping > 1:
+        return "rules item is split into several model items"
+    if rule.span and matching_key(doc_text[rule.span.start : rule.span.end]) != matching_key(
+        doc_text[span.start : span.end]
+    ):
+        return "model and rules item boundaries differ"
+    return ""

@@ -60,44 +60,50 @@ def examples_from_gold(record: Record) -> list[FewShotExample]:
 
     The achievements example also shows one unmarked point answered with a verbatim quote.
     """
-    examples: list[FewShotExample] = []
+    found = (_achievements_example(record), _problems_example(record), _plans_example(record))
+    return [example for example in found if example is not None]
+
+
+def _achievements_example(record: Record) -> FewShotExample | None:
     short = [a for a in record.achievements if len(a.evidence) <= _MAX_EXAMPLE_CHARS]
     with_metrics = [a for a in short if 1 <= len(a.metrics) <= 3]
-    if with_metrics:
-        chosen = [with_metrics[0], *[a for a in short if not a.metrics][:1]]
-        rest = [a for a in short if a not in chosen and len(a.evidence) <= 120][:1]
-        lines = [f"[P{n}]{a.evidence}[/P{n}]" for n, a in enumerate(chosen, start=1)] + [
-            a.evidence for a in rest
-        ]
-        items = [
-            ItemOut(
-                passages=[n],
-                area=a.area,
-                text=a.text,
-                metrics=[
-                    MetricOut(name=m.name, value=m.value, unit=m.unit, evidence=m.evidence) for m in a.metrics
-                ],
-            )
-            for n, a in enumerate(chosen, start=1)
-        ] + [ItemOut(quote=a.evidence, area=a.area, text=a.text) for a in rest]
-        examples.append(
-            FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], "\n".join(lines), _output_json(items))
+    if not with_metrics:
+        return None
+    chosen = [with_metrics[0], *[a for a in short if not a.metrics][:1]]
+    rest = [a for a in short if a not in chosen and len(a.evidence) <= 120][:1]
+    lines = [f"[P{n}]{a.evidence}[/P{n}]" for n, a in enumerate(chosen, start=1)] + [a.evidence for a in rest]
+    items = [
+        ItemOut(
+            passages=[n],
+            area=a.area,
+            text=a.text,
+            metrics=[
+                MetricOut(name=m.name, value=m.value, unit=m.unit, evidence=m.evidence) for m in a.metrics
+            ],
         )
+        for n, a in enumerate(chosen, start=1)
+    ] + [ItemOut(quote=a.evidence, area=a.area, text=a.text) for a in rest]
+    return FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], "\n".join(lines), _output_json(items))
+
+
+def _problems_example(record: Record) -> FewShotExample | None:
     problems = [p for p in record.problems if len(p.evidence) <= _MAX_EXAMPLE_CHARS]
     problems.sort(key=lambda p: p.cause is None)  # prefer one that shows a cause
-    if problems:
-        p = problems[0]
-        text = f"[P1]{p.evidence}[/P1]" + (f"\n（原因）{p.cause}" if p.cause else "")
-        item = ItemOut(passages=[1], area=p.area, text=p.text, cause=p.cause)
-        examples.append(FewShotExample(KIND_LABELS[ListName.PROBLEMS], text, _output_json([item])))
+    if not problems:
+        return None
+    p = problems[0]
+    text = f"[P1]{p.evidence}[/P1]" + (f"\n（原因）{p.cause}" if p.cause else "")
+    item = ItemOut(passages=[1], area=p.area, text=p.text, cause=p.cause)
+    return FewShotExample(KIND_LABELS[ListName.PROBLEMS], text, _output_json([item]))
+
+
+def _plans_example(record: Record) -> FewShotExample | None:
     plans = [p for p in record.plans if len(p.evidence) <= _MAX_EXAMPLE_CHARS]
-    if plans:
-        p = plans[0]
-        item = ItemOut(passages=[1], area=p.area, text=p.text)
-        examples.append(
-            FewShotExample(KIND_LABELS[ListName.PLANS], f"[P1]{p.evidence}[/P1]", _output_json([item]))
-        )
-    return examples
+    if not plans:
+        return None
+    plan = plans[0]
+    item = ItemOut(passages=[1], area=plan.area, text=plan.text)
+    return FewShotExample(KIND_LABELS[ListName.PLANS], f"[P1]{plan.evidence}[/P1]", _output_json([item]))
 
 
 def builtin_examples() -> list[FewShotExample]:

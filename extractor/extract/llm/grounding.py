@@ -1,0 +1,141 @@
+"""An answer item as a record item, checked against the section the model was shown.
+
+`answer_item` is the one place the LLM path decides whether an item is grounded: it builds
+the record item (evidence from the cited passages or the quote) and runs the check stage's
+`check_item` on it, limited to the section shown. Its problems are what the response
+validators raise (instructor re-asks with them); its item is what the record keeps, with the
+check's flags. The answer's own shape (passage numbers, quote or passages) is judged here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from extractor.check.align import SourceIndex
+from extractor.check.record import FindingKind, ItemCheck, check_item, metric_outside_message, short
+from extractor.core.schema import Achievement, Item, ListName, Metric, Plan, Problem, Span
+
+if TYPE_CHECKING:
+    from extractor.extract.llm.response_models import ItemOut
+
+#: Key of the GroundingContext in instructor's validation context (`context=`).
+CONTEXT_KEY = "grounding"
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A segmenter point shown to the model as [Pn]; its text is the item's evidence."""
+
+    number: int
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroundingContext:
+    """The text one call showed the model, for checking what it answers.
+
+    `index` is the document's (shared by every call of the run); `bounds` is the part shown:
+    a quote must come from there.
+    """
+
+    index: SourceIndex
+    bounds: Span
+    passages: dict[int, Passage]
+    list_name: ListName | None  # None in free mode: each item names its own list
+
+
+def list_of(item: ItemOut, ctx: GroundingContext) -> ListName | None:
+    """The list an answer item belongs to (free items name theirs)."""
+    kind = getattr(item, "kind", None) or ctx.list_name
+    return None if kind is None else ListName(kind)
+
+
+def answer_item(item: ItemOut, ctx: GroundingContext) -> tuple[Item, list[str]]:
+    """The record item `item` stands for (located and flagged by the check) and every
+    reason it is not acceptable in `ctx` (empty: acceptable), in Chinese + English."""
+    problems, passage_span = _passage_problems(item, ctx)
+    quote = item.quote if item.quote and item.quote.strip() else None
+    if quote is not None:
+        evidence, span = quote, None
+    elif passage_span is not None:
+        evidence, span = ctx.index.text[passage_span.start : passage_span.end], passage_span
+    else:
+        evidence, span = "", None
+    built = _record_item(item, list_of(item, ctx), evidence, span)
+    check = check_item(built, ctx.index, within=ctx.bounds)
+    built.flags = check.flags()
+    if quote is not None:
+        if built.span is None:
+            problems.append(
+                f"引文「{short(quote)}」在本部分原文中找不到，请逐字摘抄 / "
+                "quote not found verbatim in this section's text: copy it exactly"
+            )
+        elif passage_span is not None and not _inside(built.span, passage_span):
+            problems.append(
+                f"引文「{short(quote)}」不在所引段落内 / quote lies outside the passages it cites"
+            )
+    elif passage_span is None and not item.passages:
+        problems.append(
+            "条目必须给出 passages（段落编号）或 quote（逐字引文）/ each item needs passages or a quote"
+        )
+    if ctx.list_name is None and item.passages:
+        problems.append("本文没有段落编号，请用 quote 逐字摘抄 / this text has no passages: use quote")
+    if isinstance(built, Achievement):
+        for position, metric in enumerate(built.metrics):
+            problems.extend(_metric_problems(check, position, metric))
+    return built, problems
+
+
+def _passage_problems(item: ItemOut, ctx: GroundingContext) -> tuple[list[str], Span | None]:
+    """Problems with the cited passage numbers, and the span from the first to the last."""
+    problems: list[str] = []
+    unknown = [n for n in item.passages if n not in ctx.passages]
+    if unknown:
+        listed = ", ".join(f"P{n}" for n in unknown)
+        problems.append(f"段落 {listed} 不存在 / passage {listed} does not exist in this section")
+    known = sorted(n for n in item.passages if n in ctx.passages)
+    if known and known != list(range(known[0], known[-1] + 1)):
+        problems.append("合并的段落编号必须连续 / merged passages must be consecutive (e.g. [2, 3, 4])")
+    if not known:
+        return problems, None
+    first, last = ctx.passages[known[0]], ctx.passages[known[-1]]
+    return problems, Span(start=first.span.start, end=last.span.end)
+
+
+def _inside(span: Span, outer: Span) -> bool:
+    return outer.start <= span.start and span.end <= outer.end
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _record_item(item: ItemOut, list_name: ListName | None, evidence: str, span: Span | None) -> Item:
+    common = {"area": item.area, "text": item.text, "evidence": evidence, "span": span}
+    if list_name is ListName.ACHIEVEMENTS:
+        metrics = [
+            Metric(name=m.name, value=_number(m.value), unit=m.unit, evidence=m.evidence)
+            for m in item.metrics
+        ]
+        return Achievement(**common, metrics=metrics)
+    if list_name is ListName.PROBLEMS:
+        return Problem(**common, cause=item.cause or None)
+    return Plan(**common)
+
+
+def _metric_problems(check: ItemCheck, position: int, metric: Metric) -> list[str]:
+    if not check.metric_grounded(position):
+        if check.item.evidence.strip():
+            return [metric_outside_message(metric)]
+        return [
+            f"指标「{short(metric.name)}」的证据「{short(metric.evidence)}」不在原文中 / "
+            "metric evidence is not verbatim in the text"
+        ]
+    if FindingKind.VALUE_NOT_STATED in check.of_metric(position):
+        return [
+            f"指标「{short(metric.name)}」的数值 {metric.value:g} 不在其证据「{short(metric.evidence)}」中 / "
+            f"metric value {metric.value:g} is not stated in its evidence"
+        ]
+    return []
