@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 mkdir -p artifacts
 echo "== ruff"
 ruff check .
+ruff format --check .
+echo "== types (mypy)"
+mypy
 echo "== layering (import-linter)"
 lint-imports --no-cache >/dev/null && echo "import contracts kept"
 echo "== pytest"
