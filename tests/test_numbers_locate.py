@@ -18,10 +18,22 @@ REPO = Path(__file__).resolve().parent.parent
     ("text", "name", "value", "unit", "expected"),
     [
         ("受理行政复议案件37件，已结案31件，正在审理6件。", "已结案", 31, "件", "已结案31件"),
-        ("受理行政复议案件37件，已结案31件，正在审理6件。", "受理行政复议案件", 37, "件", "受理行政复议案件37件"),
+        (
+            "受理行政复议案件37件，已结案31件，正在审理6件。",
+            "受理行政复议案件",
+            37,
+            "件",
+            "受理行政复议案件37件",
+        ),
         ("开展普法活动120场，发放资料4万余份。", "发放资料", 40000, "份", "发放资料4万余份"),
         ("参考率、合格率均达100%。", "合格率", 100, "%", "参考率、合格率均达100%"),
-        ("办理法律援助案件兩千餘件。", "法律援助案件", 2000, "件", None),  # traditional numerals: not read yet
+        (
+            "办理法律援助案件兩千餘件。",
+            "法律援助案件",
+            2000,
+            "件",
+            None,
+        ),  # traditional numerals: not read yet
     ],
 )
 def test_locates_the_phrase_stating_the_metric(text, name, value, unit, expected) -> None:
