@@ -73,6 +73,20 @@ def is_meta_request(request: dict[str, Any]) -> bool:
     return "【开头】" in first_user_text(request)
 
 
+def is_outline_request(request: dict[str, Any]) -> bool:
+    tools = request.get("tools") or []
+    if tools:
+        return tools[0]["function"]["name"] == "OutlineOut"
+    return "【分段建议】" in first_user_text(request)
+
+
+def outline_proposal(request: dict[str, Any]) -> dict[str, Any]:
+    """The segmenter's proposal the outline request carries (answering it accepts it)."""
+    # MD_JSON mode appends its own instruction after the proposal: read the first JSON value.
+    text = first_user_text(request).split("【分段建议】", 1)[1].strip()
+    return json.JSONDecoder().raw_decode(text)[0]
+
+
 def is_free_request(request: dict[str, Any]) -> bool:
     tools = request.get("tools") or []
     if tools:
@@ -81,9 +95,14 @@ def is_free_request(request: dict[str, Any]) -> bool:
 
 
 def echo_answer(request: dict[str, Any]) -> dict[str, Any]:
-    """A valid answer for any request: one item per passage; a plain meta answer."""
+    """A valid answer for any request: one item per passage; a plain meta answer; the
+    outline call's own proposal."""
+    if is_outline_request(request):
+        return outline_proposal(request)
     if is_meta_request(request):
-        return {"issuer": None, "region": None, "report_year": 2024, "period": "annual", "publish_date": None}
+        years = re.findall(r"(20\d\d)\s*年", first_user_text(request))
+        year = int(years[0]) if years else None
+        return {"issuer": None, "region": None, "report_year": year, "period": "annual", "publish_date": None}
     if is_free_request(request):
         text = first_user_text(request)
         body = text.split("【原文开始】", 1)[-1].split("【原文结束】", 1)[0].strip()
@@ -431,9 +450,11 @@ SAMPLE_ITEMS = {
 
 
 def section_kind_of(request: dict[str, Any]) -> str:
-    """meta / achievements / problems / plans / free, from the request's own text."""
+    """meta / outline / achievements / problems / plans / free, from the request's own text."""
     if is_meta_request(request):
         return "meta"
+    if is_outline_request(request):
+        return "outline"
     if is_free_request(request):
         return "free"
     text = first_user_text(request)

@@ -55,7 +55,7 @@ def test_second_run_is_served_from_the_cache(server: ScriptedServer, db_url: str
     doc, segmented, rules = sample_report()
     first = extract_with_llm(doc, segmented, rules_record=rules, settings=settings_for(server), cache=cache)
     sent = len(server.requests)
-    assert sent == 4
+    assert sent == 5  # meta, outline, three sections
     # A fresh cache object on the same database, as a new process would have.
     second = extract_with_llm(
         doc,
@@ -65,7 +65,7 @@ def test_second_run_is_served_from_the_cache(server: ScriptedServer, db_url: str
         cache=LLMCache(open_llm_engine(db_url)),
     )
     assert len(server.requests) == sent  # zero requests
-    assert [c.status for c in second.calls] == ["cached"] * 4
+    assert [c.status for c in second.calls] == ["cached"] * 5
     assert second.usage.input_tokens == 0 and second.cost_usd == 0.0
     assert without_time(second.record.to_json()) == without_time(first.record.to_json())
 
@@ -86,7 +86,7 @@ def test_no_cache_bypasses_the_cache(server: ScriptedServer, db_url: str) -> Non
     out = extract_with_llm(
         doc, segmented, rules_record=rules, settings=settings_for(server, cache=False), cache=cache
     )
-    assert len(server.requests) == 8
+    assert len(server.requests) == 10
     assert {c.status for c in out.calls} == {"ok"}
 
 
@@ -95,7 +95,7 @@ def test_failed_section_is_not_cached(server: ScriptedServer, db_url: str) -> No
     doc, segmented, rules = sample_report()
 
     def responder(request: dict[str, Any]) -> Reply:
-        if section_kind_of(request) == "plans" and len(server.requests) <= 4:
+        if section_kind_of(request) == "plans" and len(server.requests) <= 5:
             return Reply(status=503)
         return sample_responder(request)
 
@@ -105,7 +105,13 @@ def test_failed_section_is_not_cached(server: ScriptedServer, db_url: str) -> No
     assert next(c for c in first.calls if c.section.startswith("plans")).status == "fallback"
     second = extract_with_llm(doc, segmented, rules_record=rules, settings=settings, cache=cache)
     statuses = {c.section.split(" ")[0]: c.status for c in second.calls}
-    assert statuses == {"meta": "cached", "achievements": "cached", "problems": "cached", "plans": "ok"}
+    assert statuses == {
+        "meta": "cached",
+        "outline": "cached",
+        "achievements": "cached",
+        "problems": "cached",
+        "plans": "ok",
+    }
 
 
 def test_cache_key_covers_model_mode_prompt_and_input() -> None:
@@ -142,7 +148,7 @@ def test_call_log_and_costs_count_every_attempt(server: ScriptedServer, db_url: 
         doc, segmented, rules_record=rules, settings=settings, call_log=log, run_id="run-1"
     )
     rows = log.rows(doc_id=doc.doc_id)
-    assert len(rows) == 4
+    assert len(rows) == 5
     by_section = {row["section"].split(" ")[0]: row for row in rows}
     achievements = by_section["achievements"]
     assert achievements["attempts"] == 2 and achievements["status"] == "ok"
@@ -151,7 +157,7 @@ def test_call_log_and_costs_count_every_attempt(server: ScriptedServer, db_url: 
     assert {row["run_id"] for row in rows} == {"run-1"}
     assert {row["model"] for row in rows} == {"priced-model"}
     assert {row["prompt_hash"] for row in rows} == {out.prompt_hash}
-    assert out.usage.input_tokens == 1000 + 4 * 120
+    assert out.usage.input_tokens == 1000 + 5 * 120
     assert out.cost_usd == pytest.approx(sum(row["cost_usd"] for row in rows))
 
 
@@ -176,8 +182,8 @@ def test_runner_extracts_reports_concurrently_and_sums_usage(server: ScriptedSer
     assert [o.record.doc_id for o in result.outcomes if o.record] == [f"sample-{i}" for i in range(5)]
     assert sorted(done) == sorted(o.record.doc_id for o in result.outcomes if o.record)
     assert all(o.record and len(o.record.achievements) == 3 for o in result.outcomes)
-    assert result.input_tokens == 5 * 4 * 120
-    assert result.calls == 20 and len(server.requests) == 20
+    assert result.input_tokens == 5 * 5 * 120
+    assert result.calls == 25 and len(server.requests) == 25
 
 
 def test_runner_stops_on_a_whole_run_error(server: ScriptedServer) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import DOCS, GOLD, SEED_IDS
-from llm_server import Reply, ScriptedServer, first_user_text, section_kind_of
+from llm_server import Reply, ScriptedServer, first_user_text, outline_proposal, section_kind_of
 from typer.testing import CliRunner
 
 from extractor.cli.app import app, register_commands
@@ -40,8 +40,16 @@ def _doc_of(text: str) -> str:
     raise AssertionError("request text is in no seed report")
 
 
+def _outline_doc(text: str) -> str:
+    """The seed an outline request shows: its first long paragraph's opening."""
+    openings = re.findall(r"^\[\d+\] (.+?)(?:…（共|$)", text, flags=re.MULTILINE)
+    return _doc_of(max(openings[:8], key=len))
+
+
 def _request_doc(request: dict[str, Any]) -> str:
     text = first_user_text(request)
+    if section_kind_of(request) == "outline":
+        return _outline_doc(text)
     if section_kind_of(request) == "meta":
         return _doc_of(text.split("【开头】", 1)[1].split("【结尾】", 1)[0])
     return _doc_of(text.split("【原文开始】", 1)[1].split("【原文结束】", 1)[0])
@@ -51,6 +59,8 @@ def gold_responder(request: dict[str, Any]) -> Reply:
     gold = _gold()
     text = first_user_text(request)
     kind = section_kind_of(request)
+    if kind == "outline":
+        return Reply(payload=outline_proposal(request))  # accept the segmenter's structure
     if kind == "meta":
         opening = text.split("【开头】", 1)[1].split("【结尾】", 1)[0]
         meta = gold[_doc_of(opening)]["meta"]

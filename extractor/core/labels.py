@@ -54,6 +54,13 @@ FLAG_LABELS: dict[FlagCode, str] = {
     FlagCode.BOUNDARY_DISAGREES: "规则与模型划分的条目边界不一致",
     FlagCode.METRICS_DISAGREE: "规则与模型抽取的指标不一致",
     FlagCode.VALIDATION_FAILED: "校验未通过",
+    FlagCode.OUTLINE_CHANGED: "模型调整了该条目的结构划分",
+    FlagCode.CAUSE_UNSUPPORTED: "原因在原文中找不到依据",
+    FlagCode.META_UNSUPPORTED: "模型给出的基本信息原文未写明，已用规则结果",
+    FlagCode.MODEL_LEFT_OUT: "规则发现、模型未采纳的条目",
+    FlagCode.AREA_DEFAULT: "未匹配领域关键词，领域为默认“其他”",
+    FlagCode.NO_SECTION_HEADING: "所在部分没有标题",
+    FlagCode.UNMARKED_POINT: "条目没有编号，按段落划分",
 }
 
 #: Record fields (and steps of a diff path) as the audit log names them.

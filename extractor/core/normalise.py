@@ -123,3 +123,17 @@ def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
     # The key-set intersection runs in C; only shared bigrams need a Python-level min.
     common = sum(min(grams_a[gram], grams_b[gram]) for gram in grams_a.keys() & grams_b.keys())
     return 2.0 * common / total
+
+
+def bigram_coverage(part: str | None, whole: str | None) -> float:
+    """Share of `part`'s character bigrams (matching keys) that also occur in `whole`, in [0, 1].
+
+    A summary drawn from a text covers most of its bigrams; an invented one covers few.
+    An empty `part` is fully covered.
+    """
+    grams_part, size_part = _bigrams(part or "")
+    if size_part == 0:
+        return 1.0
+    grams_whole, _ = _bigrams(whole or "")
+    common = sum(min(count, grams_whole[gram]) for gram, count in grams_part.items() if gram in grams_whole)
+    return common / size_part

@@ -66,6 +66,20 @@ class FlagCode(StrEnum):
     BOUNDARY_DISAGREES = "boundary_disagrees"
     METRICS_DISAGREE = "metrics_disagree"
     VALIDATION_FAILED = "validation_failed"
+    #: The model's structure outline moved or re-kinded this item's point (segmenter disagreed).
+    OUTLINE_CHANGED = "outline_changed"
+    #: A cause the model gave that the report's text does not support.
+    CAUSE_UNSUPPORTED = "cause_unsupported"
+    #: Record level: a meta field the model gave that the text shown does not state.
+    META_UNSUPPORTED = "meta_unsupported"
+    #: The rules backend found this item; the model's answer left it out.
+    MODEL_LEFT_OUT = "model_left_out"
+    #: Rules backend: no area keyword matched, so the area is the default 其他.
+    AREA_DEFAULT = "area_default"
+    #: Rules backend: the item's section was found without a heading (a run-in label or cue).
+    NO_SECTION_HEADING = "no_section_heading"
+    #: Rules backend: the item is a paragraph with no enumeration marker of its own.
+    UNMARKED_POINT = "unmarked_point"
 
 
 class Span(BaseModel):
@@ -110,6 +124,11 @@ class _Item(_Strict):
     span: Span | None = None
     alignment: AlignmentStatus | None = None
     flags: list[Flag] = Field(default_factory=list)
+    #: How likely the item is right, from its flags weighted by how often each flag has
+    #: marked a wrong item on the eval documents (`extractor.check.confidence`); None: not rated.
+    confidence: float | None = None
+    #: True when the confidence is below the calibrated bar: a reviewer should look first.
+    needs_review: bool = False
 
 
 class Achievement(_Item):
@@ -150,6 +169,13 @@ class Provenance(_Strict):
     reviewed_by: str | None = None
 
 
+class LeftOutItem(_Strict):
+    """An item one backend found and the final record does not contain."""
+
+    list_name: ListName
+    item: Achievement | Problem | Plan
+
+
 class Record(_Strict):
     """One report's structured record."""
 
@@ -160,6 +186,11 @@ class Record(_Strict):
     problems: list[Problem] = Field(default_factory=list)
     plans: list[Plan] = Field(default_factory=list)
     provenance: Provenance | None = None
+    #: Record-level findings (e.g. a meta field the model gave that the text does not state).
+    flags: list[Flag] = Field(default_factory=list)
+    #: Items the rules backend found that the model's answer left out: not in the lists
+    #: (not scored), kept for reviewers to confirm or dismiss, each flagged MODEL_LEFT_OUT.
+    left_out: list[LeftOutItem] = Field(default_factory=list)
 
     def items(self, list_name: ListName | str) -> list[Achievement] | list[Problem] | list[Plan]:
         return getattr(self, ListName(list_name).value)
@@ -175,10 +206,17 @@ class Record(_Strict):
 
 # What `to_json(internal=False)` leaves out: the pipeline's own fields on items and metrics.
 _LOCATION_FIELDS: dict[str, bool] = {"span": True, "alignment": True}
-_ITEM_INTERNAL: dict[str, IncEx | bool] = {**_LOCATION_FIELDS, "flags": True}
+_ITEM_INTERNAL: dict[str, IncEx | bool] = {
+    **_LOCATION_FIELDS,
+    "flags": True,
+    "confidence": True,
+    "needs_review": True,
+}
 _ACHIEVEMENT_INTERNAL: dict[str, IncEx | bool] = {**_ITEM_INTERNAL, "metrics": {"__all__": _LOCATION_FIELDS}}
 _INTERNAL_FIELDS: dict[str, IncEx | bool] = {
     "provenance": True,
+    "flags": True,
+    "left_out": True,
     "achievements": {"__all__": _ACHIEVEMENT_INTERNAL},
     "problems": {"__all__": _ITEM_INTERNAL},
     "plans": {"__all__": _ITEM_INTERNAL},

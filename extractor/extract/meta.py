@@ -159,3 +159,29 @@ def _signature_date(tail: list[str]) -> dt.date | None:
         if m:  # 二〇二五年一月二十日
             return _date(*(str(parse_chinese_number(part)) for part in m.groups()))
     return None
+
+
+def stated_dates(text: str) -> set[dt.date]:
+    """Every date `text` writes out (2025年1月18日, 2025-01-18, 二〇二五年一月十八日)."""
+    found = {_date(*m.groups()) for pattern in (_SIGNED_DATE, _ISO_DATE) for m in pattern.finditer(text)}
+    for m in _CN_SIGNED_DATE.finditer(text):
+        found.add(_date(*(str(parse_chinese_number(part)) for part in m.groups())))
+    return {date for date in found if date is not None}
+
+
+_ANY_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)|([〇零一二三四五六七八九]{4})\s*年")
+
+
+def stated_years(text: str) -> set[int]:
+    """Every year `text` writes out, in digits (2024) or Chinese numerals (二〇二四年)."""
+    years = set()
+    for m in _ANY_YEAR.finditer(text):
+        value = int(m.group(1)) if m.group(1) else parse_chinese_number(m.group(2))
+        if isinstance(value, int):
+            years.add(value)
+    return years
+
+
+def states_half_year(text: str) -> bool:
+    """True if `text` names a half-year period (上半年, 1-6月 ...)."""
+    return bool(_HALF.search(text))

@@ -43,6 +43,7 @@ class Chunk:
             bounds=self.bounds,
             passages={p.number: p for p in self.passages},
             list_name=self.list_name,
+            causes_text=self.causes_text,
         )
 
 

@@ -24,16 +24,25 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
 from tenacity.wait import wait_base
 
-from extractor.core.errors import ModelError
+from extractor.core.errors import ConfigError, ModelError
+from extractor.extract.llm.cassette import CALL_HEADER, Cassettes, CassetteTransport
 from extractor.extract.llm.costs import TokenUsage
 from extractor.extract.llm.settings import LLMSettings
 
@@ -214,11 +223,13 @@ class LLMClient:
         self.settings = settings
         key = settings.require_api_key()
         REDACTOR.add(key.get_secret_value())
+        self.cassettes = _cassettes_for(settings)
         self._openai = openai.OpenAI(
             base_url=settings.base_url,
             api_key=key.get_secret_value(),
             max_retries=0,  # tenacity owns transport retries (see module doc)
             timeout=settings.timeout,
+            http_client=_http_client(settings, self.cassettes),
         )
         self._instructor = instructor.from_openai(self._openai, mode=settings.mode.instructor_mode)
         self._slots = threading.BoundedSemaphore(settings.concurrency)
@@ -226,12 +237,21 @@ class LLMClient:
         self._fatal: ModelError | None = None
 
     def call(
-        self, *, response_model: type[BaseModel], messages: list[dict[str, str]], context: dict[str, Any]
+        self,
+        *,
+        response_model: type[BaseModel],
+        messages: list[dict[str, str]],
+        context: dict[str, Any],
+        max_tokens: int | None = None,
+        label: str = "",
     ) -> CallResult:
         """Ask for `response_model`; never raises except ModelError for whole-run problems.
 
         A failed call comes back with `error` set and every raw answer received, so the
-        caller can salvage the best one.
+        caller can salvage the best one. `max_tokens` bounds the answer (a fixed
+        `settings.max_output_tokens` wins); `label` (`<doc_id>|<call>`) names the call in
+        cassettes. The whole call, re-asks and retries included, stops after
+        `settings.call_budget` seconds.
         """
         result = CallResult()
 
@@ -246,8 +266,10 @@ class LLMClient:
         extra: dict[str, Any] = {"model": self.settings.model}
         if self.settings.temperature is not None:
             extra["temperature"] = self.settings.temperature
-        if self.settings.max_output_tokens is not None:
-            extra["max_tokens"] = self.settings.max_output_tokens
+        if (limit := self.settings.max_output_tokens or max_tokens) is not None:
+            extra["max_tokens"] = limit
+        if self.cassettes is not None:
+            extra["extra_headers"] = {CALL_HEADER: label}
 
         # instructor renders every message as a Jinja template with the validation context.
         # Document text is untrusted and may contain {{ }} / {% %} / {# #}: send each message
@@ -255,7 +277,8 @@ class LLMClient:
         templated = [_message(m["role"], "{{ " + _placeholder(i) + " }}") for i, m in enumerate(messages)]
         full_context = {**context, **{_placeholder(i): m["content"] for i, m in enumerate(messages)}}
         retrying = Retrying(
-            stop=stop_after_attempt(self.settings.http_retries + 1),
+            stop=stop_after_attempt(self.settings.http_retries + 1)
+            | stop_after_delay(self.settings.call_budget),
             wait=wait_retry_after(
                 cap=self.settings.retry_after_cap,
                 fallback=wait_random_exponential(
@@ -288,6 +311,21 @@ class LLMClient:
                 raise fatal from None  # chained openai errors carry response bodies
             result.error = describe_failure(e)
         return result
+
+
+def _cassettes_for(settings: LLMSettings) -> Cassettes | None:
+    if settings.replay_dir is not None and settings.record_dir is not None:
+        raise ConfigError("give either a replay or a record directory, not both")
+    folder = settings.replay_dir or settings.record_dir
+    return Cassettes.open(folder) if folder is not None else None
+
+
+def _http_client(settings: LLMSettings, cassettes: Cassettes | None) -> httpx2.Client | None:
+    """The openai client's HTTP client: the default, or a cassette transport (see cassette.py)."""
+    if cassettes is None:
+        return None
+    inner = httpx2.HTTPTransport() if settings.record_dir is not None else None
+    return httpx2.Client(transport=CassetteTransport(cassettes, inner=inner), timeout=settings.timeout)
 
 
 def _placeholder(index: int) -> str:
@@ -328,6 +366,9 @@ def shared_client(settings: LLMSettings) -> LLMClient:
         settings.backoff_max,
         settings.temperature,
         settings.max_output_tokens,
+        settings.call_budget,
+        settings.replay_dir,
+        settings.record_dir,
     )
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:

@@ -14,7 +14,17 @@ from typing import Any
 from instructor.utils import extract_json_from_codeblock
 from pydantic import BaseModel, ValidationError
 
-from extractor.core.schema import Flag, FlagCode, Item, ListName, Record
+from extractor.core.schema import (
+    Achievement,
+    Flag,
+    FlagCode,
+    Item,
+    LeftOutItem,
+    ListName,
+    Plan,
+    Problem,
+    Record,
+)
 from extractor.extract.llm.chunks import Chunk
 from extractor.extract.llm.grounding import GroundingContext, answer_item, list_of
 from extractor.extract.llm.response_models import FreeExtraction, ItemOut, SectionExtraction
@@ -36,7 +46,6 @@ def convert_item(item: ItemOut, ctx: GroundingContext, *, failed_note: str | Non
 
 def items_from_answer(
     answer: SectionExtraction | FreeExtraction,
-    chunk: Chunk,
     ctx: GroundingContext,
     *,
     failed_note: str | None = None,
@@ -67,9 +76,10 @@ def _answer_json(raw: Any, mode: LLMMode) -> str | None:
 
 
 def best_salvage(
-    raw_answers: list[Any], response_model: type[BaseModel], ctx: GroundingContext, mode: LLMMode
+    raw_answers: list[Any], response_model: type[BaseModel], ctx: GroundingContext | None, mode: LLMMode
 ) -> BaseModel | None:
-    """The answer with the most acceptable items among those that parse (latest wins ties).
+    """The answer with the most acceptable items among those that parse (latest wins ties);
+    without `ctx` (an answer with no items, e.g. meta), the latest that parses.
 
     Parsed without validation context: only the shape is checked, grounding is judged here.
     """
@@ -82,21 +92,75 @@ def best_salvage(
             parsed = response_model.model_validate_json(text)
         except ValidationError:
             continue
-        good = sum(1 for item in getattr(parsed, "items", []) if not answer_item(item, ctx)[1])
+        items = getattr(parsed, "items", [])
+        good = 0 if ctx is None else sum(1 for item in items if not answer_item(item, ctx)[1])
         if best is None or (good, order) >= (best[0], best[1]):
             best = (good, order, parsed)
     return best[2] if best else None
 
 
+def as_list_item(item: Item, list_name: ListName) -> Item:
+    """A copy of `item` as an item of `list_name` (a point the outline moved to another kind)."""
+    common = item.model_dump(include={"area", "text", "evidence", "span", "alignment", "flags"})
+    if list_name is ListName.ACHIEVEMENTS:
+        return Achievement(**common, metrics=getattr(item, "metrics", []))
+    if list_name is ListName.PROBLEMS:
+        return Problem(**common, cause=getattr(item, "cause", None))
+    return Plan(**common)
+
+
 def rules_fallback(rules_record: Record, chunk: Chunk, reason: str) -> ItemsByList:
-    """The rules backend's items lying in this chunk, copied and flagged SECTION_FALLBACK."""
+    """The rules backend's items starting in this chunk, copied and flagged SECTION_FALLBACK.
+
+    In a section of a known kind they take that kind (the outline may have re-kinded the
+    section the rules read as another); in free mode each keeps its own list.
+    """
     out: ItemsByList = {name: [] for name in ListName}
-    lists = [chunk.list_name] if chunk.list_name is not None else list(ListName)
-    for list_name in lists:
+    for list_name in ListName:
         for item in rules_record.items(list_name):
             if item.span is None or not chunk.bounds.start <= item.span.start < chunk.bounds.end:
                 continue
-            copy = item.model_copy(deep=True)
+            target = chunk.list_name or list_name
+            copy = as_list_item(item.model_copy(deep=True), target)
             copy.flags.append(Flag(code=FlagCode.SECTION_FALLBACK, detail=f"model call failed: {reason}"))
-            out[list_name].append(copy)
+            out[target].append(copy)
     return out
+
+
+#: A rules item counts as kept when final items cover at least this share of its span.
+KEPT_COVERAGE = 0.5
+
+
+def left_out_items(record: Record, rules_record: Record) -> list[LeftOutItem]:
+    """Rules items the final record does not cover (each flagged MODEL_LEFT_OUT)."""
+    covered = sorted(
+        (item.span.start, item.span.end)
+        for name in ListName
+        for item in record.items(name)
+        if item.span is not None
+    )
+    left: list[LeftOutItem] = []
+    for list_name in ListName:
+        for item in rules_record.items(list_name):
+            if item.span is None or item.span.end <= item.span.start:
+                continue
+            inside = sum(
+                max(0, min(end, item.span.end) - max(start, item.span.start)) for start, end in covered
+            )
+            if inside / (item.span.end - item.span.start) >= KEPT_COVERAGE:
+                continue
+            copy = item.model_copy(deep=True)
+            copy.flags.append(Flag(code=FlagCode.MODEL_LEFT_OUT, detail="规则发现、模型未采纳"))
+            left.append(LeftOutItem(list_name=list_name, item=copy))
+    return left
+
+
+def mark_outline_changes(record: Record, changed: dict[int, str]) -> None:
+    """Flag OUTLINE_CHANGED on items whose point the outline call created or re-kinded."""
+    if not changed:
+        return
+    for name in ListName:
+        for item in record.items(name):
+            if item.span is not None and item.span.start in changed:
+                detail = "模型调整了类别" if changed[item.span.start] == "kind" else "模型调整了条目边界"
+                item.flags.append(Flag(code=FlagCode.OUTLINE_CHANGED, detail=detail))

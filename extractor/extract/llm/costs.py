@@ -92,7 +92,7 @@ class CallRecord(BaseModel):
     usable answer: the rules backend's items kept, flagged). Never holds a key or headers.
     """
 
-    kind: Literal["items", "meta"]
+    kind: Literal["items", "meta", "outline"]
     section: str
     status: CallStatus
     attempts: int = 0

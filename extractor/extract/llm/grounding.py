@@ -10,11 +10,13 @@ check's flags. The answer's own shape (passage numbers, quote or passages) is ju
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from extractor.check.align import SourceIndex
 from extractor.check.record import FindingKind, ItemCheck, check_item, metric_outside_message, short
-from extractor.core.schema import Achievement, Item, ListName, Metric, Plan, Problem, Span
+from extractor.core.normalise import bigram_coverage
+from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Metric, Plan, Problem, Span
+from extractor.numbers.locate import locate_metric
 
 if TYPE_CHECKING:
     from extractor.extract.llm.response_models import ItemOut
@@ -44,12 +46,54 @@ class GroundingContext:
     bounds: Span
     passages: dict[int, Passage]
     list_name: ListName | None  # None in free mode: each item names its own list
+    causes_text: str = ""  # a separate block of causes shown with a problems section
+
+
+#: A cause must share at least this share of its character bigrams with the text shown (the
+#: section and any separate block of causes): a summary of the report's words passes, an
+#: invented reason does not.
+CAUSE_SUPPORT = 0.5
+#: An answer "too thin" for a section with points: no item at all, or, from this many
+#: points on, items covering less than THIN_COVERAGE of the points' text.
+THIN_MIN_POINTS = 3
+THIN_COVERAGE = 0.25
 
 
 def list_of(item: ItemOut, ctx: GroundingContext) -> ListName | None:
-    """The list an answer item belongs to (free items name theirs)."""
+    """The list an answer item belongs to: its own `kind` when it names one (free items
+    must; a section's item may be of another kind), else the section's."""
     kind = getattr(item, "kind", None) or ctx.list_name
     return None if kind is None else ListName(kind)
+
+
+def cause_problem(cause: str | None, ctx: GroundingContext) -> str | None:
+    """Why `cause` is not supported by the text shown (None: supported or no cause)."""
+    if not cause or not cause.strip():
+        return None
+    shown = ctx.index.text[ctx.bounds.start : ctx.bounds.end] + "\n" + ctx.causes_text
+    if bigram_coverage(cause, shown) >= CAUSE_SUPPORT:
+        return None
+    return (
+        f"原因「{short(cause)}」在原文中找不到依据：请依据原文概括，原文没有给出原因时填 null / "
+        "the cause is not supported by the text shown: summarise the report's words or use null"
+    )
+
+
+def answer_is_too_thin(answer: Any, ctx: GroundingContext) -> bool:
+    """True when an answer leaves a section with points (nearly) empty (see THIN_*)."""
+    passages = ctx.passages
+    if not passages:
+        return False
+    items = list(getattr(answer, "items", []) or [])
+    if not items:
+        return True
+    if len(passages) < THIN_MIN_POINTS:
+        return False
+    total = sum(len(p.text) for p in passages.values())
+    cited = {n for item in items for n in item.passages if n in passages}
+    quoted = sum(len(item.quote) for item in items if item.quote)
+    covered = sum(len(passages[n].text) for n in cited) + quoted
+    return covered < THIN_COVERAGE * total
 
 
 def answer_item(item: ItemOut, ctx: GroundingContext) -> tuple[Item, list[str]]:
@@ -85,6 +129,9 @@ def answer_item(item: ItemOut, ctx: GroundingContext) -> tuple[Item, list[str]]:
     if isinstance(built, Achievement):
         for position, metric in enumerate(built.metrics):
             problems.extend(_metric_problems(check, position, metric))
+    if isinstance(built, Problem) and (unsupported := cause_problem(built.cause, ctx)) is not None:
+        problems.append(unsupported)
+        built.flags.append(Flag(code=FlagCode.CAUSE_UNSUPPORTED, detail=unsupported))
     return built, problems
 
 
@@ -112,11 +159,24 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def metric_evidence(name: str, value: float, unit: str, item_evidence: str) -> str:
+    """The phrase of the item stating the metric (the model names metrics; the program finds
+    where they are stated). Not stated: the whole item evidence, which the check then flags
+    as not stating the value."""
+    found = locate_metric(name=name, value=value, unit=unit, text=item_evidence)
+    return item_evidence[found.start : found.end] if found is not None else item_evidence
+
+
 def _record_item(item: ItemOut, list_name: ListName | None, evidence: str, span: Span | None) -> Item:
     common = {"area": item.area, "text": item.text, "evidence": evidence, "span": span}
     if list_name is ListName.ACHIEVEMENTS:
         metrics = [
-            Metric(name=m.name, value=_number(m.value), unit=m.unit, evidence=m.evidence)
+            Metric(
+                name=m.name,
+                value=_number(m.value),
+                unit=m.unit,
+                evidence=metric_evidence(m.name, m.value, m.unit, evidence),
+            )
             for m in item.metrics
         ]
         return Achievement(**common, metrics=metrics)

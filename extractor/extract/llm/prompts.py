@@ -30,6 +30,7 @@ from extractor.core.normalise import matching_key
 from extractor.core.paths import PROMPTS_DIR, default_gold_dir
 from extractor.core.schema import ListName, Record
 from extractor.extract.llm.chunks import Chunk
+from extractor.extract.llm.outline import OutlineOut
 from extractor.extract.llm.response_models import (
     FreeExtraction,
     ItemOut,
@@ -39,7 +40,15 @@ from extractor.extract.llm.response_models import (
 )
 
 DEFAULT_PROMPTS_DIR = PROMPTS_DIR
-TEMPLATE_NAMES = ("items_system.j2", "section_user.j2", "free_user.j2", "meta_system.j2", "meta_user.j2")
+TEMPLATE_NAMES = (
+    "items_system.j2",
+    "section_user.j2",
+    "free_user.j2",
+    "meta_system.j2",
+    "meta_user.j2",
+    "outline_system.j2",
+    "outline_user.j2",
+)
 #: Few-shot passages are kept short: the example teaches the format, not the domain.
 _MAX_EXAMPLE_CHARS = 220
 
@@ -77,9 +86,7 @@ def _achievements_example(record: Record) -> FewShotExample | None:
             passages=[n],
             area=a.area,
             text=a.text,
-            metrics=[
-                MetricOut(name=m.name, value=m.value, unit=m.unit, evidence=m.evidence) for m in a.metrics
-            ],
+            metrics=[MetricOut(name=m.name, value=m.value, unit=m.unit) for m in a.metrics],
         )
         for n, a in enumerate(chosen, start=1)
     ] + [ItemOut(quote=a.evidence, area=a.area, text=a.text) for a in rest]
@@ -121,9 +128,9 @@ def builtin_examples() -> list[FewShotExample]:
             area=Area.RECONSIDERATION,
             text="受理行政复议案件25件，办结22件",
             metrics=[
-                MetricOut(name="受理行政复议案件", value=25, unit="件", evidence="受理行政复议案件25件"),
-                MetricOut(name="办结行政复议案件", value=22, unit="件", evidence="办结22件"),
-                MetricOut(name="纠错率", value=8, unit="%", evidence="纠错率8%"),
+                MetricOut(name="受理行政复议案件", value=25, unit="件"),
+                MetricOut(name="办结行政复议案件", value=22, unit="件"),
+                MetricOut(name="纠错率", value=8, unit="%"),
             ],
         ),
         ItemOut(passages=[2], area=Area.LEGAL_EDUCATION, text="开展法律进乡村活动"),
@@ -131,7 +138,7 @@ def builtin_examples() -> list[FewShotExample]:
             quote="三是做实人民调解。全年调处矛盾纠纷120件。",
             area=Area.DISPUTES,
             text="调处矛盾纠纷120件",
-            metrics=[MetricOut(name="调处矛盾纠纷", value=120, unit="件", evidence="调处矛盾纠纷120件")],
+            metrics=[MetricOut(name="调处矛盾纠纷", value=120, unit="件")],
         ),
     ]
     problem = ItemOut(
@@ -191,11 +198,12 @@ class PromptSet:
         example_dicts = [{"kind_label": e.kind_label, "input": e.input, "output": e.output} for e in examples]
         self.items_system = self.render("items_system.j2", examples=example_dicts)
         self.meta_system = self.render("meta_system.j2")
+        self.outline_system = self.render("outline_system.j2")
         digest = hashlib.sha256()
         for name in TEMPLATE_NAMES:
             digest.update(f"{name}\0{sources[name]}\0".encode())
         digest.update(json.dumps(example_dicts, ensure_ascii=False, sort_keys=True).encode())
-        for model in (SectionExtraction, FreeExtraction, MetaOut):
+        for model in (SectionExtraction, FreeExtraction, MetaOut, OutlineOut):
             digest.update(json.dumps(model.model_json_schema(), ensure_ascii=False, sort_keys=True).encode())
         self.prompt_hash = digest.hexdigest()
 
@@ -215,6 +223,9 @@ class PromptSet:
             text=chunk.rendered,
             causes_text=chunk.causes_text,
         )
+
+    def outline_user(self, *, paragraphs: str, proposal: str) -> str:
+        return self.render("outline_user.j2", paragraphs=paragraphs, proposal=proposal)
 
     def meta_user(self, *, title: str, first_lines: str, last_lines: str) -> str:
         return self.render("meta_user.j2", title=title, first_lines=first_lines, last_lines=last_lines)

@@ -17,10 +17,9 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from extractor.check.record import short
-from extractor.core.normalise import matching_key
 from extractor.core.schema import Area, ListName, Period
-from extractor.extract.llm.grounding import CONTEXT_KEY, GroundingContext, answer_item
+from extractor.extract.llm.grounding import CONTEXT_KEY, GroundingContext, answer_is_too_thin, answer_item
+from extractor.extract.llm.meta_answer import META_CONTEXT_KEY, meta_field_problems
 
 __all__ = [
     "CONTEXT_KEY",
@@ -45,8 +44,7 @@ class MetricOut(BaseModel):
 
     name: str = Field(description="指标名称，如“受理行政复议案件”")
     value: int | float = Field(description="数值：86%→86；约8万元→80000；4万余份→40000")
-    unit: str = Field(description="原文量词，如 件、人次、%、元")
-    evidence: str = Field(description="原文中包含该数字的短语，逐字摘抄")
+    unit: str = Field(description="原文量词，如 件、人次、%、元、个百分点")
 
 
 class ItemOut(BaseModel):
@@ -66,6 +64,10 @@ class ItemOut(BaseModel):
     text: str = Field(description="简短中文概括")
     metrics: list[MetricOut] = Field(default_factory=list, description="量化结果，仅成效条目填写")
     cause: str | None = Field(default=None, description="问题的原因（原文给出时），仅问题条目填写")
+    kind: ListName | None = Field(
+        default=None,
+        description="仅当该条目不属于本部分的类别时填写：achievements / problems / plans；否则省略",
+    )
 
     @field_validator("passages", mode="before")
     @classmethod
@@ -99,10 +101,24 @@ class FreeItemOut(ItemOut):
     kind: ListName = Field(description="achievements（成效）/ problems（问题）/ plans（计划）")
 
 
+def _thin_answer_message(ctx: GroundingContext) -> str:
+    return (
+        f"本部分有 {len(ctx.passages)} 个预切分要点，回答却没有或几乎没有条目：请为每个要点给出条目 / "
+        "this section has points but the answer has (almost) no items: give an item for each point"
+    )
+
+
 class SectionExtraction(BaseModel):
     """报告某一部分中的全部条目。"""
 
     items: list[ItemOut] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_thin(self, info: ValidationInfo) -> Self:
+        ctx = _grounding(info)
+        if ctx is not None and answer_is_too_thin(self, ctx):
+            raise ValueError(_thin_answer_message(ctx))
+        return self
 
 
 class FreeExtraction(BaseModel):
@@ -132,12 +148,20 @@ class MetaOut(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _issuer_in_text(self, info: ValidationInfo) -> Self:
+    def _stated_in_text(self, info: ValidationInfo) -> Self:
         context = info.context if isinstance(info.context, dict) else {}
-        shown = context.get("meta_text")
-        if shown and self.issuer and matching_key(self.issuer) not in matching_key(shown):
-            raise ValueError(
-                f"撰写单位「{short(self.issuer)}」不在原文中，请按原文写法填写或填 null / "
-                "issuer is not written in the text shown: copy it as written or use null"
-            )
+        shown = context.get(META_CONTEXT_KEY)
+        if not shown:
+            return self
+        problems = meta_field_problems(
+            issuer=self.issuer,
+            region=self.region,
+            report_year=self.report_year,
+            period=self.period,
+            publish_date=self.publish_date,
+            shown=shown,
+            publish_hint=context.get("publish_hint"),
+        )
+        if problems:
+            raise ValueError("；".join(problems.values()))
         return self

@@ -66,13 +66,28 @@ class LLMSettings(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10, description="Validation re-asks per call.")
     http_retries: int = Field(default=4, ge=0, le=20, description="Retries of 429 / 5xx / timeouts.")
     timeout: float = Field(default=120.0, gt=0, description="Seconds per HTTP request.")
+    call_budget: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds one logical call may take in all (re-asks and retries included); "
+        "past it the call fails and its section falls back to the rules output, flagged.",
+    )
     retry_after_cap: float = Field(default=60.0, ge=0, description="Longest Retry-After honoured (s).")
     backoff_initial: float = Field(default=1.0, ge=0, description="First backoff for 5xx/timeouts (s).")
     backoff_max: float = Field(default=30.0, ge=0)
     concurrency: int = Field(default=4, ge=1, le=256, description="Model calls in flight at once.")
     cache: bool = Field(default=True, description="False: do not read the cache (answers still written).")
     temperature: float | None = Field(default=0.0, description='None (or "none" in TOML): not sent.')
-    max_output_tokens: int | None = Field(default=None, ge=1)
+    max_output_tokens: int | None = Field(
+        default=None, ge=1, description="Fixed max_tokens per call; default: scaled to what the call shows."
+    )
+    replay_dir: Path | None = Field(
+        default=None,
+        description="Answer from recorded cassettes only (no network); misses become task files.",
+    )
+    record_dir: Path | None = Field(
+        default=None, description="Send requests to the provider and record every answer as a cassette."
+    )
     max_section_chars: int = Field(default=6000, ge=500, description="Longer sections are split.")
     gold_dir: Path | None = Field(default=None, description="Few-shot source; default eval/gold.")
     prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
@@ -94,7 +109,11 @@ class LLMSettings(BaseModel):
         return value.strip() or None if isinstance(value, str) else value
 
     def require_api_key(self) -> SecretStr:
-        """The API key, or ConfigError saying where to set one (the message names no secret)."""
+        """The API key, or ConfigError saying where to set one (the message names no secret).
+
+        Replaying cassettes sends nothing anywhere: no key is needed."""
+        if self.replay_dir is not None and (self.api_key is None or not self.api_key.get_secret_value()):
+            return SecretStr("replay")
         if self.api_key is None or not self.api_key.get_secret_value().strip():
             raise ConfigError(
                 "no API key for the LLM backend: set OPENAI_API_KEY, or api_key in the [llm] table "
