@@ -19,3 +19,7 @@ extractor gold check --gold eval/gold --docs eval/docs
 echo "== eval gate (rules backend vs gold)"
 extractor eval --backend rules --gold eval/gold --docs eval/docs \
   --thresholds eval/thresholds.toml --json artifacts/eval.json --markdown artifacts/eval.md
+echo "== eval gate (LLM path, recorded answers replayed through the real client)"
+extractor eval --backend llm --replay eval/cassettes --gold eval/gold --gold eval/holdout \
+  --docs eval/docs --docs eval/holdout --thresholds eval/thresholds-llm.toml \
+  --json artifacts/eval-llm.json --markdown artifacts/eval-llm.md

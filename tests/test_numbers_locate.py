@@ -32,8 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
             "法律援助案件",
             2000,
             "件",
-            None,
-        ),  # traditional numerals: not read yet
+            "兩千餘件",
+        ),  # traditional numerals
     ],
 )
 def test_locates_the_phrase_stating_the_metric(text, name, value, unit, expected) -> None:

@@ -95,6 +95,14 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], log_path: Path) -> 
     pytest.fail(f"streamlit did not answer on {url} within {STARTUP_SECONDS}s")
 
 
+def idle(page) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    from playwright.sync_api import expect
+
+    app = page.locator('[data-testid="stApp"]')
+    expect(app).to_have_attribute("data-test-script-state", "notRunning")
+
+
 def test_accept_items_and_save_in_the_browser(served_app: tuple[str, str]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -116,11 +124,13 @@ def test_accept_items_and_save_in_the_browser(served_app: tuple[str, str]) -> No
 
             # Enter in the focused item's 摘要 field accepts it (the flagged item comes first).
             summary = page.get_by_label("摘要").filter(visible=True)
-            # During a rerun Streamlit may briefly show the old field beside the new one.
-            expect(summary).to_have_count(1)
+            # Act and check only once the script run is over: during a rerun Streamlit shows
+            # the old field beside the new one, and keys pressed mid-run can be lost.
+            idle(page)
             expect(summary).to_have_value("开展普法活动120场")
             summary.press("Enter")
-            expect(summary).to_have_count(1)
+            expect(summary).not_to_have_value("开展普法活动120场")
+            idle(page)
             expect(summary).to_have_value("受理行政复议案件37件，已结案31件")
             # The accept button accepts the next one.
             page.get_by_role("button", name=re.compile(r"^接受 ✓")).filter(visible=True).click()

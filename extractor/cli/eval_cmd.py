@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -15,9 +16,9 @@ from extractor.core.errors import ExtractorError
 from extractor.core.paths import default_docs_dir, default_gold_dir
 from extractor.evaluation.compare import compare_results, comparison_table, load_result
 from extractor.evaluation.models import EvalResult
-from extractor.evaluation.report import detail_table, meta_table, render_markdown, summary_table
-from extractor.evaluation.run import evaluate_backend, evaluate_predictions
-from extractor.evaluation.thresholds import check_thresholds, load_thresholds
+from extractor.evaluation.report import detail_table, flag_table, meta_table, render_markdown, summary_table
+from extractor.evaluation.run import Extractor, evaluate_backend, evaluate_predictions, merge_results
+from extractor.evaluation.thresholds import check_thresholds, figure_of, load_thresholds
 
 #: Exit code when a figure is below its bar (distinct from 1, bad input).
 EXIT_BELOW_THRESHOLD = 2
@@ -34,11 +35,28 @@ def eval_command(
         str | None, typer.Option("--backend", help="Run this extraction backend on each document.")
     ] = None,
     gold: Annotated[
-        Path | None,
-        typer.Option("--gold", help="Directory of gold files; default $EXTRACTOR_GOLD_DIR, else eval/gold."),
+        list[Path] | None,
+        typer.Option(
+            "--gold",
+            help="Directory of gold files; default $EXTRACTOR_GOLD_DIR, else eval/gold. Repeat to "
+            "score several sets as one (each with the --docs at the same position).",
+        ),
     ] = None,
     docs: Annotated[
-        Path | None, typer.Option("--docs", help="Directory of the reports; default eval/docs.")
+        list[Path] | None,
+        typer.Option("--docs", help="Directory of the reports; default eval/docs (repeatable, see --gold)."),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay",
+            help="With --backend llm: answer every model call from the cassettes in DIR (no network); "
+            "requests with no recorded answer are listed and written to DIR/_tasks.",
+        ),
+    ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="With --backend llm: call the provider and record cassettes in DIR."),
     ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write every score and difference as JSON.")
@@ -63,21 +81,67 @@ def eval_command(
             _compare(console, *compare)
             return
         bars = load_thresholds(thresholds) if thresholds is not None else {}
-        gold = gold or default_gold_dir()
-        docs = docs or default_docs_dir()
+        sets = _gold_sets(gold, docs)
+        if (replay or record) is not None and backend != "llm":
+            _usage_error("--replay and --record go with --backend llm")
         if pred is not None and backend is None:
-            result = evaluate_predictions(gold_dir=gold, docs_dir=docs, pred_dir=pred)
+            results = [evaluate_predictions(gold_dir=g, docs_dir=d, pred_dir=pred) for g, d in sets]
         elif backend is not None and pred is None:
-            result = evaluate_backend(gold_dir=gold, docs_dir=docs, backend=backend)
+            extract = _llm_extractor(replay=replay, record=record) if backend == "llm" else None
+            results = [
+                evaluate_backend(gold_dir=g, docs_dir=d, backend=backend, extract=extract) for g, d in sets
+            ]
         else:
             _usage_error("give exactly one of --pred DIR or --backend NAME")
+        result = merge_results(results)
         _print_result(console, result)
+        if backend == "llm":
+            _report_cassette_misses(console, replay or record)
         _write_outputs(result, json_out=json_out, markdown_out=markdown_out)
     except ExtractorError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
     if bars:
         _apply_thresholds(console, result, bars, source=thresholds)
+
+
+def _gold_sets(gold: list[Path] | None, docs: list[Path] | None) -> list[tuple[Path, Path]]:
+    """(gold dir, docs dir) pairs: by position; one --docs (or none) serves every --gold."""
+    golds = gold or [default_gold_dir()]
+    docs_dirs = docs or [default_docs_dir()]
+    if len(docs_dirs) == 1:
+        docs_dirs = docs_dirs * len(golds)
+    if len(docs_dirs) != len(golds):
+        _usage_error("give one --docs, or one per --gold")
+    return list(zip(golds, docs_dirs, strict=True))
+
+
+def _llm_extractor(*, replay: Path | None, record: Path | None) -> Extractor:
+    """extract_document on the llm backend with the settings (and cassettes) this run uses."""
+    from extractor.extract.llm import resolve_llm_settings
+    from extractor.pipeline.run import LLMResources, extract_document
+
+    settings = resolve_llm_settings(replay_dir=replay, record_dir=record)
+    return partial(extract_document, llm=LLMResources(settings=settings))
+
+
+def _report_cassette_misses(console: Console, folder: Path | None) -> None:
+    """Name every request that had no recorded answer (each written as a task file)."""
+    if folder is None:
+        return
+    from extractor.extract.llm.client import cassette_misses
+
+    misses = cassette_misses()
+    if not misses:
+        console.print(f"every model call was answered from the cassettes in {folder}", highlight=False)
+        return
+    console.print(
+        f"[yellow]{len(misses)} request(s) had no recorded answer[/yellow] (their sections fell back to "
+        f"the rules output); each is written as a task file to answer:",
+        highlight=False,
+    )
+    for doc_id, call, path in misses:
+        console.print(f"  {escape(doc_id)} | {escape(call)} -> {escape(str(path))}", highlight=False)
 
 
 def _console() -> Console:
@@ -105,6 +169,7 @@ def _print_result(console: Console, result: EvalResult) -> None:
     console.print(summary_table(result))
     console.print(detail_table(result.overall))
     console.print(meta_table(result.overall))
+    console.print(flag_table(result.overall))
 
 
 def _write_outputs(result: EvalResult, *, json_out: Path | None, markdown_out: Path | None) -> None:
@@ -124,7 +189,7 @@ def _apply_thresholds(
 ) -> None:
     figures = result.overall.figures()
     for name in bars:
-        if figures.get(name) is None:
+        if figures.get(figure_of(name)) is None:
             console.print(f"threshold {name}: nothing to measure, not checked", highlight=False)
     failures = check_thresholds(figures, bars)
     if failures:

@@ -59,6 +59,8 @@ FLAG_LABELS: dict[FlagCode, str] = {
     FlagCode.META_UNSUPPORTED: "模型给出的基本信息原文未写明，已用规则结果",
     FlagCode.MODEL_LEFT_OUT: "规则发现、模型未采纳的条目",
     FlagCode.AREA_DEFAULT: "未匹配领域关键词，领域为默认“其他”",
+    FlagCode.AREA_UNCERTAIN: "领域关键词接近，领域判断不确定",
+    FlagCode.METRICS_DENSE: "段落较长且数字较多，指标可能有遗漏或多余",
     FlagCode.NO_SECTION_HEADING: "所在部分没有标题",
     FlagCode.UNMARKED_POINT: "条目没有编号，按段落划分",
 }

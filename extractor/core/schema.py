@@ -76,6 +76,10 @@ class FlagCode(StrEnum):
     MODEL_LEFT_OUT = "model_left_out"
     #: Rules backend: no area keyword matched, so the area is the default 其他.
     AREA_DEFAULT = "area_default"
+    #: Rules backend: another area's keywords scored nearly as high as the chosen one's.
+    AREA_UNCERTAIN = "area_uncertain"
+    #: Rules backend: a long passage stating several figures (metrics most often go wrong there).
+    METRICS_DENSE = "metrics_dense"
     #: Rules backend: the item's section was found without a heading (a run-in label or cue).
     NO_SECTION_HEADING = "no_section_heading"
     #: Rules backend: the item is a paragraph with no enumeration marker of its own.

@@ -128,6 +128,37 @@ class GroundingScore(BaseModel):
         return ratio(self.verbatim, self.total)
 
 
+class FlagScore(BaseModel):
+    """How well `needs_review` points at wrong predicted items (the spec's "Flags").
+
+    An item is wrong when it is unmatched, or matched with another area, another cause
+    verdict, or metrics that differ from gold's.
+    """
+
+    items: int = 0
+    flagged: int = 0
+    wrong: int = 0
+    flagged_wrong: int = 0
+
+    @computed_field
+    @property
+    def precision(self) -> float | None:
+        """Share of flagged items that are wrong."""
+        return ratio(self.flagged_wrong, self.flagged)
+
+    @computed_field
+    @property
+    def recall(self) -> float | None:
+        """Share of wrong items that are flagged."""
+        return ratio(self.flagged_wrong, self.wrong)
+
+    @computed_field
+    @property
+    def rate(self) -> float | None:
+        """Share of all predicted items that are flagged."""
+        return ratio(self.flagged, self.items)
+
+
 class ItemNote(BaseModel):
     """An unmatched or mismatched item, kept so the markdown report can show why."""
 
@@ -179,6 +210,7 @@ class Scores(BaseModel):
     metrics: MetricScore = Field(default_factory=MetricScore)
     meta: MetaScore = Field(default_factory=MetaScore)
     grounding: GroundingScore = Field(default_factory=GroundingScore)
+    flags: FlagScore = Field(default_factory=FlagScore)
 
     def lists(self) -> tuple[ListScore, ListScore, ListScore]:
         return self.achievements, self.problems, self.plans
@@ -216,6 +248,11 @@ class Scores(BaseModel):
         out["metrics_name_similarity"] = self.metrics.name_similarity
         out["meta_accuracy"] = self.meta.accuracy
         out["grounding"] = self.grounding.share
+        f1s = [s.f1 for s in self.lists()] + [self.metrics.f1]
+        out["macro_f1"] = sum(f1s) / len(f1s)
+        out["flag_precision"] = self.flags.precision
+        out["flag_recall"] = self.flags.recall
+        out["flag_rate"] = self.flags.rate
         return out
 
 

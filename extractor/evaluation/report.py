@@ -88,6 +88,32 @@ def detail_table(scores: Scores) -> Table:
     return table
 
 
+def flag_table(scores: Scores) -> Table:
+    """How well the items marked for review point at the wrong ones."""
+    flags = scores.flags
+    table = Table(title="Flags (items marked needs_review)")
+    for header in (
+        "items",
+        "flagged",
+        "wrong",
+        "flagged & wrong",
+        "flag precision",
+        "flag recall",
+        "flag rate",
+    ):
+        table.add_column(header, justify="right")
+    table.add_row(
+        str(flags.items),
+        str(flags.flagged),
+        str(flags.wrong),
+        str(flags.flagged_wrong),
+        fmt(flags.precision),
+        fmt(flags.recall),
+        fmt(flags.rate),
+    )
+    return table
+
+
 def meta_table(scores: Scores) -> Table:
     """Accuracy per meta field."""
     table = Table(title="Meta accuracy per field")

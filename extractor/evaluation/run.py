@@ -73,6 +73,13 @@ def _score_all(
     return EvalResult(documents=scores, overall=aggregate(scores), warnings=warnings)
 
 
+def merge_results(results: list[EvalResult]) -> EvalResult:
+    """One result over the documents of several (gold, docs) sets, micro-averaged as one."""
+    documents = [doc for result in results for doc in result.documents]
+    warnings = [warning for result in results for warning in result.warnings]
+    return EvalResult(documents=documents, overall=aggregate(documents), warnings=warnings)
+
+
 def evaluate_predictions(*, gold_dir: Path, docs_dir: Path, pred_dir: Path) -> EvalResult:
     """Score `<pred_dir>/<doc_id>.json` against each gold file.
 

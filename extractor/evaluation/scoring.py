@@ -118,6 +118,8 @@ def aggregate(scores: Iterable[DocumentScore]) -> OverallScore:
             overall.meta.correct[name] += doc.meta.correct.get(name, 0)
         overall.grounding.verbatim += doc.grounding.verbatim
         overall.grounding.total += doc.grounding.total
+        for name in ("items", "flagged", "wrong", "flagged_wrong"):
+            setattr(overall.flags, name, getattr(overall.flags, name) + getattr(doc.flags, name))
     return overall
 
 
@@ -179,6 +181,30 @@ def cause_correct(pred_cause: str | None, gold_cause: str | None) -> bool:
     return bigram_dice(pred_cause, gold_cause) >= SIMILAR
 
 
+def _metric_keys(item: Achievement) -> list[tuple[float, str]]:
+    return sorted((round(float(m.value), 6), matching_key(m.unit)) for m in item.metrics)
+
+
+def item_is_wrong(pred: AnyItem, gold: AnyItem | None) -> bool:
+    """The spec's wrong item: unmatched, or matched with another area, another cause
+    verdict, or metrics (value and unit) that differ from gold's."""
+    if gold is None or pred.area != gold.area:
+        return True
+    if isinstance(pred, Problem) and isinstance(gold, Problem) and not cause_correct(pred.cause, gold.cause):
+        return True
+    if isinstance(pred, Achievement) and isinstance(gold, Achievement):
+        return _metric_keys(pred) != _metric_keys(gold)
+    return False
+
+
+def _count_flag(result: DocumentScore, *, flagged: bool, wrong: bool) -> None:
+    flags = result.flags
+    flags.items += 1
+    flags.flagged += flagged
+    flags.wrong += wrong
+    flags.flagged_wrong += flagged and wrong
+
+
 def _locate_items(items: Sequence[AnyItem], key: SourceKey) -> list[_Located]:
     return [_Located(i, item, key.locate(item.evidence)) for i, item in enumerate(items)]
 
@@ -210,6 +236,10 @@ def _score_list(
     score.fn = len(golds) - len(pairs)
     matched_pred = {p.pred for p in pairs}
     matched_gold = {p.gold for p in pairs}
+    gold_of = {p.pred: golds[p.gold].item for p in pairs}
+    for located in preds:
+        wrong = item_is_wrong(located.item, gold_of.get(located.index))
+        _count_flag(result, flagged=located.item.needs_review, wrong=wrong)
     result.misses.extend(_note(list_name, g) for g in golds if g.index not in matched_gold)
     result.false_positives.extend(_note(list_name, p) for p in preds if p.index not in matched_pred)
     for pair in pairs:
@@ -333,3 +363,16 @@ def _score_grounding(result: DocumentScore, pred: Record, key: SourceKey) -> Non
     verbatim = [key.is_verbatim(passage) for passage in passages]
     result.grounding = GroundingScore(verbatim=sum(verbatim), total=len(passages))
     result.ungrounded = [p for p, ok in zip(passages, verbatim, strict=True) if not ok]
+
+
+def judge_items(pred: Record, gold: Record, source: str) -> list[tuple[AnyItem, bool]]:
+    """Every predicted item with whether it is wrong (see `item_is_wrong`), matched as
+    `score_document` matches them; for calibrating flags."""
+    key = SourceKey(source)
+    judged: list[tuple[AnyItem, bool]] = []
+    for list_name in ListName:
+        preds = _locate_items(pred.items(list_name), key)
+        golds = _locate_items(gold.items(list_name), key)
+        gold_of = {p.pred: golds[p.gold].item for p in assign(_item_weights(preds, golds))}
+        judged += [(p.item, item_is_wrong(p.item, gold_of.get(p.index))) for p in preds]
+    return judged

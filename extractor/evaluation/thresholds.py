@@ -1,4 +1,7 @@
-"""Quality bars: overall figures compared with the minimums in a TOML file."""
+"""Quality bars: overall figures compared with the minimums in a TOML file.
+
+A key names a figure and its minimum; a key `<figure>_max` names a ceiling instead (e.g.
+`flag_rate_max = 0.3`: at most 30 % of items flagged)."""
 
 from __future__ import annotations
 
@@ -23,8 +26,18 @@ class ThresholdFailure(BaseModel):
     bar: float
     value: float
 
+    ceiling: bool = False
+
     def __str__(self) -> str:
-        return f"{self.figure} = {self.value:.4f} is below the bar {self.bar:.4f}"
+        side = "above the ceiling" if self.ceiling else "below the bar"
+        return f"{self.figure} = {self.value:.4f} is {side} {self.bar:.4f}"
+
+
+_CEILING = "_max"
+
+
+def figure_of(name: str) -> str:
+    return name.removesuffix(_CEILING) if name.endswith(_CEILING) and name not in KNOWN_FIGURES else name
 
 
 def load_thresholds(path: Path) -> dict[str, float]:
@@ -41,7 +54,7 @@ def load_thresholds(path: Path) -> dict[str, float]:
         raise ConfigError(f"invalid TOML: {e}", source=str(path)) from e
     bars: dict[str, float] = {}
     for name, bar in data.items():
-        if name not in KNOWN_FIGURES:
+        if figure_of(name) not in KNOWN_FIGURES:
             raise ConfigError(
                 f"unknown figure '{name}' (known: {', '.join(sorted(KNOWN_FIGURES))})", source=str(path)
             )
@@ -59,7 +72,12 @@ def check_thresholds(figures: dict[str, float | None], bars: dict[str, float]) -
     """
     failures: list[ThresholdFailure] = []
     for name, bar in bars.items():
-        value = figures.get(name)
-        if value is not None and value < bar - _EPSILON:
+        figure = figure_of(name)
+        value = figures.get(figure)
+        if value is None:
+            continue
+        if figure != name and value > bar + _EPSILON:
+            failures.append(ThresholdFailure(figure=figure, bar=bar, value=value, ceiling=True))
+        elif figure == name and value < bar - _EPSILON:
             failures.append(ThresholdFailure(figure=name, bar=bar, value=value))
     return failures

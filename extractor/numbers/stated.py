@@ -20,6 +20,7 @@ from extractor.numbers.numerals import (
     CN_NUMERAL_CHARS,
     multiplier_value,
     parse_chinese_number,
+    simplified_numerals,
 )
 
 _ARABIC = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([余多逾]?)((?:十|百|千)?(?:万亿|万|亿)|千)?")
@@ -33,7 +34,7 @@ def numbers_in(text: str) -> set[float]:
 
 
 def _plain_numbers(text: str) -> set[float]:
-    key = matching_key(text)
+    key = matching_key(simplified_numerals(text))
     found: set[float] = set()
     for match in _ARABIC.finditer(key):
         digits = match.group(1)
@@ -64,4 +65,6 @@ def value_in_text(value: float, text: str) -> bool:
     if "e" not in plain and re.search(rf"(?<![\d.]){re.escape(plain)}(?![\d]|\.\d)", text):
         return True
     # Plain numerals settle almost every case; the metric parser reads the rest (百分之九十).
-    return any(map(close, _plain_numbers(text))) or any(close(float(m.value)) for m in find_metrics(text))
+    return any(map(close, _plain_numbers(text))) or any(
+        close(float(m.value)) for m in find_metrics(simplified_numerals(text))
+    )

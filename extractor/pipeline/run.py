@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from extractor.check.align import SourceIndex
+from extractor.check.confidence import rate_record
 from extractor.check.record import check_record
 from extractor.core.document import SourceDocument
 from extractor.core.errors import ConfigError, NotAReportError
@@ -98,6 +99,7 @@ def run_extraction(
     extraction = Extraction(check_record(extract_with_rules(doc, segmented), index))
     if llm is not None and backend == "llm":
         extraction = _extract_with_llm(doc, segmented, extraction.record, llm, index)
+    rate_record(extraction.record, backend)
     if extraction.record.provenance is not None:
         extraction.record.provenance.extracted_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     return extraction

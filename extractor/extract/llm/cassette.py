@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx2
 
@@ -121,6 +122,7 @@ class Cassettes:
     interactions: dict[str, Interaction] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # key -> doc_id
     misses: list[tuple[str, str, Path]] = field(default_factory=list)  # (doc_id, call, task file)
+    served: set[str] = field(default_factory=set)  # keys answered this run
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -129,20 +131,51 @@ class Cassettes:
         if directory.exists() and not directory.is_dir():
             raise ConfigError("cassette path is not a directory", source=str(directory))
         cassettes = cls(directory)
-        for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        cassettes._read()
+        return cassettes
+
+    def _read(self) -> None:
+        for path in sorted(self.directory.glob("*.json")) if self.directory.is_dir() else []:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 for raw in data.get("interactions", []):
                     interaction = Interaction(**raw)
-                    cassettes.interactions[interaction.key] = interaction
-                    cassettes.owners[interaction.key] = path.stem
+                    self.interactions[interaction.key] = interaction
+                    self.owners[interaction.key] = path.stem
             except (OSError, ValueError, TypeError) as e:
                 raise ConfigError(f"unreadable cassette: {type(e).__name__}: {e}", source=str(path)) from e
-        return cassettes
 
     def get(self, key: str) -> Interaction | None:
+        """The recorded answer for `key`; on a miss the files are read again first (answers
+        may have been imported since this process opened them)."""
         with self._lock:
-            return self.interactions.get(key)
+            found = self.interactions.get(key)
+            if found is None:
+                self._read()
+                found = self.interactions.get(key)
+            if found is not None:
+                self.served.add(key)
+            return found
+
+    def prune(self) -> int:
+        """Rewrite the cassette files keeping only the interactions served this run (answers
+        to requests the pipeline no longer sends go); returns how many were dropped."""
+        with self._lock:
+            stale = [key for key in self.interactions if key not in self.served]
+            docs = {self.owners[key] for key in self.interactions}
+            for key in stale:
+                del self.interactions[key]
+            for doc_id in docs:
+                mine = [i.as_json() for k, i in self.interactions.items() if self.owners.get(k) == doc_id]
+                path = self.directory / f"{doc_id}.json"
+                if mine:
+                    path.write_text(
+                        json.dumps({"doc_id": doc_id, "interactions": mine}, ensure_ascii=False, indent=1),
+                        encoding="utf-8",
+                    )
+                else:
+                    path.unlink(missing_ok=True)
+            return len(stale)
 
     def add(self, doc_id: str, interaction: Interaction) -> None:
         """Record `interaction` in `<doc_id>.json` (rewritten whole, atomically)."""
@@ -179,8 +212,13 @@ class Cassettes:
         return path
 
 
+def call_header(label: str) -> str:
+    """`label` as a header value (headers are ASCII: percent-encoded UTF-8)."""
+    return quote(label, safe="|/ ")
+
+
 def _call_of(request: httpx2.Request) -> tuple[str, str]:
-    doc_id, _, label = request.headers.get(CALL_HEADER, "unknown|").partition("|")
+    doc_id, _, label = unquote(request.headers.get(CALL_HEADER, "unknown|")).partition("|")
     return doc_id or "unknown", label
 
 
@@ -229,3 +267,31 @@ class CassetteTransport(httpx2.BaseTransport):
                     ),
                 )
         return response
+
+
+def import_answers(directory: Path | str) -> list[tuple[str, str]]:
+    """Move answered task files into the cassettes: for each `_tasks/<doc_id>/<key>.json`
+    with a `<key>.answer.json` beside it (the answer's JSON), record the interaction in
+    `<doc_id>.json` and remove both files. Returns (doc_id, call) of each one imported.
+
+    The answer must parse as JSON (nothing else is checked here: validation happens when
+    the cassette is replayed through the real client)."""
+    cassettes = Cassettes.open(directory)
+    imported: list[tuple[str, str]] = []
+    for answer_path in sorted((Path(directory) / TASKS_DIR).glob("*/*.answer.json")):
+        task_path = answer_path.with_name(answer_path.name.replace(".answer.json", ".json"))
+        task = json.loads(task_path.read_text(encoding="utf-8"))
+        answer = answer_path.read_text(encoding="utf-8").strip()
+        json.loads(answer)  # ValueError: not JSON, left in place for a new answer
+        interaction = Interaction(
+            key=task["key"],
+            call=task["call"],
+            messages=task["messages"],
+            schema=task["schema"],
+            answer=answer,
+        )
+        cassettes.add(task["doc_id"], interaction)
+        task_path.unlink()
+        answer_path.unlink()
+        imported.append((task["doc_id"], task["call"]))
+    return imported

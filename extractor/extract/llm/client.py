@@ -22,6 +22,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -42,7 +43,7 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from extractor.core.errors import ConfigError, ModelError
-from extractor.extract.llm.cassette import CALL_HEADER, Cassettes, CassetteTransport
+from extractor.extract.llm.cassette import CALL_HEADER, Cassettes, CassetteTransport, call_header
 from extractor.extract.llm.costs import TokenUsage
 from extractor.extract.llm.settings import LLMSettings
 
@@ -269,7 +270,7 @@ class LLMClient:
         if (limit := self.settings.max_output_tokens or max_tokens) is not None:
             extra["max_tokens"] = limit
         if self.cassettes is not None:
-            extra["extra_headers"] = {CALL_HEADER: label}
+            extra["extra_headers"] = {CALL_HEADER: call_header(label)}
 
         # instructor renders every message as a Jinja template with the validation context.
         # Document text is untrusted and may contain {{ }} / {% %} / {# #}: send each message
@@ -347,6 +348,13 @@ def _message(role: str, content: str) -> ChatCompletionMessageParam:
 
 _CLIENTS: dict[tuple[Any, ...], LLMClient] = {}
 _CLIENTS_LOCK = threading.Lock()
+
+
+def cassette_misses() -> list[tuple[str, str, Path]]:
+    """(doc_id, call, task file) of every request the shared clients' cassettes could not answer."""
+    with _CLIENTS_LOCK:
+        clients = list(_CLIENTS.values())
+    return [miss for client in clients if client.cassettes is not None for miss in client.cassettes.misses]
 
 
 def shared_client(settings: LLMSettings) -> LLMClient:

@@ -17,6 +17,7 @@ from extractor.check.record import FindingKind, ItemCheck, check_item, metric_ou
 from extractor.core.normalise import bigram_coverage
 from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Metric, Plan, Problem, Span
 from extractor.numbers.locate import locate_metric
+from extractor.numbers.numerals import unit_as_written
 
 if TYPE_CHECKING:
     from extractor.extract.llm.response_models import ItemOut
@@ -170,15 +171,11 @@ def metric_evidence(name: str, value: float, unit: str, item_evidence: str) -> s
 def _record_item(item: ItemOut, list_name: ListName | None, evidence: str, span: Span | None) -> Item:
     common = {"area": item.area, "text": item.text, "evidence": evidence, "span": span}
     if list_name is ListName.ACHIEVEMENTS:
-        metrics = [
-            Metric(
-                name=m.name,
-                value=_number(m.value),
-                unit=m.unit,
-                evidence=metric_evidence(m.name, m.value, m.unit, evidence),
-            )
-            for m in item.metrics
-        ]
+        metrics = []
+        for m in item.metrics:
+            stated = metric_evidence(m.name, m.value, m.unit, evidence)
+            unit = unit_as_written(m.unit, stated)  # a traditional report keeps 個, not 个
+            metrics.append(Metric(name=m.name, value=_number(m.value), unit=unit, evidence=stated))
         return Achievement(**common, metrics=metrics)
     if list_name is ListName.PROBLEMS:
         return Problem(**common, cause=item.cause or None)

@@ -175,7 +175,7 @@ def proposal_from_segments(segmented: SegmentedReport, ctx: OutlineContext) -> O
         for point in section.points:
             number = _paragraph_of(ctx.paragraphs, point.span.start)
             at_start = point.span.start <= ctx.paragraph(number).start
-            opening = None if at_start else ctx.doc_text[point.span.start : point.span.start + 8]
+            opening = None if at_start else _shown(ctx.doc_text[point.span.start : point.span.start + 12])[:8]
             leaves.append(OutlineLeaf(paragraph=number, opening=opening))
         sections.append(
             OutlineSection(
@@ -193,7 +193,7 @@ def render_paragraphs(ctx: OutlineContext) -> str:
     """The numbered paragraph list the outline call shows."""
     lines = []
     for number, span in enumerate(ctx.paragraphs, start=1):
-        text = " ".join(ctx.doc_text[span.start : span.end].split())
+        text = _shown(ctx.doc_text[span.start : span.end])
         if len(text) <= WHOLE_PARAGRAPH_CHARS:
             lines.append(f"[{number}] {text}")
             continue
@@ -209,6 +209,12 @@ def render_paragraphs(ctx: OutlineContext) -> str:
     return "\n".join(lines)
 
 
+def _shown(text: str) -> str:
+    """Text as the outline call shows it: without line breaks or spaces (hard-wrapped copies
+    break lines mid-word; matching ignores white space, so openings still align)."""
+    return re.sub(r"\s+", "", text)
+
+
 def render_proposal(proposal: OutlineOut) -> str:
     return json.dumps(proposal.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
 
@@ -218,26 +224,32 @@ def _looks_like_heading(text: str) -> bool:
     return 0 < len(text) <= WHOLE_PARAGRAPH_CHARS and text[-1] not in _SENTENCE_END
 
 
+_SUB_POINT = re.compile(r"\s*(?:[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]|[(（]\d{1,2}[)）]|\d{1,2}[)）])")
+
+
 def _leaf_end(start: int, limit: int, ctx: OutlineContext, old_points: list[Point]) -> int:
     """Where the leaf starting at `start` ends, given the next boundary `limit`.
 
     The segmenter's points starting inside [start, limit) bound it where there are any (they
-    leave out causes and trailing headings); else the paragraphs up to `limit`, stopping before
-    a heading line.
+    leave out causes, rectification notes and trailing remarks), extended over following
+    paragraphs that open with a sub-point marker (①, （1）): by the spec those stay inside the
+    leaf above them. Without segmenter points: the paragraphs up to `limit`, stopping before a
+    heading line.
     """
     inside = [p for p in old_points if start <= p.span.start < limit]
-    if inside:
-        return min(max(p.span.end for p in inside), limit)
-    end = start
+    end = max((p.span.end for p in inside), default=start)
     for span in ctx.paragraphs:
-        if span.end <= start:
+        if span.end <= start or (inside and span.start < end):
             continue
         if span.start >= limit:
             break
-        if span.start > start and _looks_like_heading(ctx.doc_text[span.start : span.end]):
+        text = ctx.doc_text[span.start : span.end]
+        if inside and not _SUB_POINT.match(text):
+            break
+        if span.start > start and _looks_like_heading(text):
             break
         end = min(span.end, limit)
-    return end
+    return min(end, limit)
 
 
 def _point_for(start: int, end: int, old_points: list[Point], text: str) -> Point:

@@ -13,6 +13,8 @@ from extractor.core.normalise import bigram_dice
 from extractor.core.schema import (
     Achievement,
     AlignmentStatus,
+    Flag,
+    FlagCode,
     ListName,
     Metric,
     Plan,
@@ -22,7 +24,7 @@ from extractor.core.schema import (
     Span,
 )
 from extractor.extract.meta import extract_meta
-from extractor.extract.rules.areas import classify_area
+from extractor.extract.rules.areas import area_call_strength, classify_area
 from extractor.load.chrome import is_chrome_line
 from extractor.numbers.metrics import MetricMatch, find_metrics
 from extractor.segment import LEAD_END, Point, SectionKind, SegmentedReport, marker_at_start
@@ -138,8 +140,33 @@ def _same_thing(a: str, b: str) -> bool:
     return shorter in longer and len(shorter) >= 0.75 * len(longer)
 
 
+#: A long passage stating several figures: where the rules most often miss or add a metric.
+DENSE_METRICS = 2
+DENSE_PASSAGE_CHARS = 150
+
+
+def _weak_spots(evidence: str, lead: str, point: Point, section_heading: str | None) -> list[Flag]:
+    """What the rules decided on weak evidence: an area with no keyword or a close call, a
+    section found without a heading, a point with no marker of its own."""
+    flags = []
+    strength = area_call_strength(evidence, lead=lead, context=point.context)
+    if strength == "default":
+        flags.append(Flag(code=FlagCode.AREA_DEFAULT))
+    elif strength == "close":
+        flags.append(Flag(code=FlagCode.AREA_UNCERTAIN))
+    if section_heading is not None and not section_heading.strip():
+        flags.append(Flag(code=FlagCode.NO_SECTION_HEADING))
+    if point.marker is None:
+        flags.append(Flag(code=FlagCode.UNMARKED_POINT))
+    return flags
+
+
 def _item(
-    source: str, point: Point, kind: SectionKind, seen_metrics: dict[tuple[float, str], list[MetricMatch]]
+    source: str,
+    point: Point,
+    kind: SectionKind,
+    seen_metrics: dict[tuple[float, str], list[MetricMatch]],
+    section_heading: str | None = None,
 ):
     span = point.span
     evidence = source[span.start : span.end].strip()
@@ -151,11 +178,15 @@ def _item(
         "evidence": evidence,
         "span": span,
         "alignment": AlignmentStatus.EXACT,
+        "flags": _weak_spots(evidence, text, point, section_heading),
     }
     if kind is SectionKind.ACHIEVEMENTS:
         # A figure repeated later for the same thing counts once, at its first statement.
         fresh = _first_statements(_metrics(source, span), seen_metrics)
-        return Achievement(**common, metrics=_metric_models(source, span, fresh))
+        achievement = Achievement(**common, metrics=_metric_models(source, span, fresh))
+        if len(achievement.metrics) >= DENSE_METRICS and len(evidence) >= DENSE_PASSAGE_CHARS:
+            achievement.flags.append(Flag(code=FlagCode.METRICS_DENSE))
+        return achievement
     if kind is SectionKind.PROBLEMS:
         return Problem(**common, cause=_cause_text(source, point))
     return Plan(**common)
@@ -172,7 +203,7 @@ def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Recor
             if section.kind is SectionKind.CAUSES:
                 separate_causes.append(_strip_marker(source[point.span.start : point.span.end]))
                 continue
-            item = _item(source, point, section.kind, seen)
+            item = _item(source, point, section.kind, seen, section.heading)
             record.items(ListName(section.kind.value)).append(item)
     _assign_separate_causes(record.problems, separate_causes)
     record.provenance = Provenance(

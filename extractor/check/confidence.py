@@ -1,0 +1,84 @@
+"""How far to trust each item: a confidence from its flags, and whether a reviewer should look.
+
+Every flag is a signal, but signals differ in how often they mark a wrong item: a failed
+grounding nearly always does, a disagreement between the rules and the model often does not.
+`flag_calibration.json` holds, per backend, the share of items carrying each flag that were
+wrong on the eval documents (Laplace-smoothed; measured by `eval/calibrate_flags.py`) and the
+confidence below which an item `needs_review`. An item's confidence is one minus the worst
+of its flags' wrong-shares (one minus the base rate with no flag). Grounding failures always
+need review, whatever the calibration says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from extractor.core.schema import FlagCode, Item, ListName, Record
+
+CALIBRATION_FILE = Path(__file__).with_name("flag_calibration.json")
+#: Findings a reviewer must always see: the evidence or a value is not where it should be,
+#: the model failed, or it gave a reason the text does not support.
+ALWAYS_REVIEW = frozenset(
+    {
+        FlagCode.UNALIGNED,
+        FlagCode.METRIC_NOT_IN_EVIDENCE,
+        FlagCode.SECTION_FALLBACK,
+        FlagCode.VALIDATION_FAILED,
+        FlagCode.CAUSE_UNSUPPORTED,
+        FlagCode.MODEL_LEFT_OUT,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One backend's calibration: wrong-share per flag, the base rate, the review bar."""
+
+    wrong_share: dict[str, float] = field(default_factory=dict)
+    base: float = 0.05
+    threshold: float = 0.5
+
+
+@lru_cache(maxsize=1)
+def _calibrations() -> dict[str, Calibration]:
+    if not CALIBRATION_FILE.is_file():
+        return {}
+    data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    return {
+        backend: Calibration(
+            wrong_share=dict(entry.get("wrong_share", {})),
+            base=float(entry.get("base", 0.05)),
+            threshold=float(entry.get("threshold", 0.5)),
+        )
+        for backend, entry in data.get("backends", {}).items()
+    }
+
+
+def calibration_for(backend: str) -> Calibration:
+    return _calibrations().get(backend, Calibration())
+
+
+def item_confidence(item: Item, calibration: Calibration) -> float:
+    """One minus the worst wrong-share among the item's flags (the base rate with none)."""
+    shares = [calibration.wrong_share.get(flag.code.value, calibration.base) for flag in item.flags]
+    return round(1.0 - max(shares, default=calibration.base), 4)
+
+
+def rate_item(item: Item, calibration: Calibration) -> None:
+    item.confidence = item_confidence(item, calibration)
+    forced = any(flag.code in ALWAYS_REVIEW for flag in item.flags)
+    item.needs_review = forced or item.confidence < calibration.threshold
+
+
+def rate_record(record: Record, backend: str) -> Record:
+    """Set every item's confidence and needs_review (left-out items always need review)."""
+    calibration = calibration_for(backend)
+    for name in ListName:
+        for item in record.items(name):
+            rate_item(item, calibration)
+    for left in record.left_out:
+        rate_item(left.item, calibration)
+    return record
