@@ -8,6 +8,7 @@ import re
 
 from extractor.core.document import SourceDocument
 from extractor.core.schema import Meta, Period
+from extractor.core.script import to_simplified
 from extractor.numbers.metrics import parse_chinese_number
 from extractor.segment.model import SectionKind, SegmentedReport
 
@@ -57,10 +58,12 @@ def find_issuer(lines: list[str], *, whole_line: bool = False) -> str | None:
 
 
 def region_of(issuer: str | None) -> str | None:
+    """The region an issuer's name starts with (read through simplified script, returned in
+    the issuer's own characters)."""
     if not issuer:
         return None
-    m = _REGION.match(issuer)
-    return m.group(1) if m else None
+    m = _REGION.match(to_simplified(issuer))
+    return issuer[m.start(1) : m.end(1)] if m else None
 
 
 def plan_year_of(

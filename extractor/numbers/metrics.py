@@ -18,6 +18,7 @@ from itertools import pairwise
 from rapidfuzz import fuzz
 
 from extractor.core.normalise import NormalisedText, normalise
+from extractor.core.script import to_simplified
 from extractor.numbers import vocabulary
 from extractor.numbers.numerals import MULTIPLIERS, as_number, parse_chinese_number
 
@@ -315,11 +316,15 @@ def find_metrics(text: str) -> list[MetricMatch]:
     """
     if not text:
         return []
-    nt = normalise(text, drop_whitespace=True)
+    # Read traditional script as simplified (one to one: offsets hold); names and units are
+    # then taken from the text as written.
+    simplified = to_simplified(text)
+    nt = normalise(simplified, drop_whitespace=True)
     s = nt.text
     found = _candidates(s)
     if not found:
         return []
+    written = s if simplified == text else normalise(text, drop_whitespace=True).text
     clauses = _Clauses(s, _hard_line_breaks(text, nt))
     results: list[MetricMatch] = []
     previous_name: tuple[int, int] | None = None
@@ -353,10 +358,17 @@ def find_metrics(text: str) -> list[MetricMatch]:
         previous_name = names[-1] if names else None
         ev_start, ev_end = nt.to_original(evidence_start, evidence_end)
         name_spans: list[tuple[int, int] | None] = [*names] or [None]  # an unnamed metric is kept
+        unit = c.unit if written is s else _as_written(c.unit, written, c.end)
         for name_span in name_spans:
-            label = s[name_span[0] : name_span[1]] if name_span else ""
-            results.append(MetricMatch(label, c.value, c.unit, start, end, ev_start, ev_end))
+            label = written[name_span[0] : name_span[1]] if name_span else ""
+            results.append(MetricMatch(label, c.value, unit, start, end, ev_start, ev_end))
     return results
+
+
+def _as_written(unit: str, written: str, end: int) -> str:
+    """The unit ending at `end` as the report writes it (個 where the matcher read 个)."""
+    original = written[end - len(unit) : end]
+    return original if to_simplified(original) == unit else unit
 
 
 def _following_bare_count(s: str, clauses: _Clauses, found: list[_Candidate], index: int) -> int:

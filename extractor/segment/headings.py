@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from extractor.core.script import to_simplified
 from extractor.segment.model import SectionKind
 
 _ACHIEVEMENT_WORDS = (
@@ -44,7 +45,7 @@ def classify_heading(title: str, *, numbered_top: bool = True) -> SectionKind | 
 
     `numbered_top=False` (a heading numbered （一） or 1.) counts only unambiguous wordings:
     problems, plans and causes, never reported work."""
-    title = title.strip().rstrip(":：").strip("【】[]〔〕 ")
+    title = to_simplified(title).strip().rstrip(":：").strip("【】[]〔〕 ")
     if not title or len(title) > 60:
         return None
     if CAUSES_HEADING.match(title):

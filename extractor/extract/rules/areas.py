@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from extractor.core.schema import Area
+from extractor.core.script import to_simplified
 
 _KEYWORDS: dict[Area, dict[str, float]] = {
     Area.LEADERSHIP: {
@@ -310,7 +311,7 @@ def area_scores(text: str) -> dict[Area, float]:
 @lru_cache(maxsize=4096)
 def _area_scores(text: str) -> tuple[tuple[Area, float], ...]:
     scores: dict[Area, float] = {}
-    for m in _PATTERN.finditer(text):
+    for m in _PATTERN.finditer(to_simplified(text)):
         for area, weight in _WEIGHTS.get(m.group(0), ()):
             scores[area] = scores.get(area, 0.0) + weight
     return tuple(scores.items())
