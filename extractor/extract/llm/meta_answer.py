@@ -53,19 +53,13 @@ def meta_excerpt(doc: SourceDocument, segmented: SegmentedReport) -> tuple[str, 
 
 
 def meta_field_problems(
-    *,
-    issuer: str | None,
-    region: str | None,
-    report_year: int | None,
-    period: Period | None,
-    publish_date: dt.date | None,
-    shown: str,
-    publish_hint: dt.date | None = None,
+    answer: MetaOut, *, shown: str, publish_hint: dt.date | None = None
 ) -> dict[str, str]:
     """Field name → why the text shown does not support the answered value (Chinese + English)."""
     problems: dict[str, str] = {}
     key = matching_key(shown)
-    for name, value in (("issuer", issuer), ("region", region)):
+    report_year, period, publish_date = answer.report_year, answer.period, answer.publish_date
+    for name, value in (("issuer", answer.issuer), ("region", answer.region)):
         if value and matching_key(value) not in key:
             problems[name] = (
                 f"{name}「{value[:30]}」不在原文中，请按原文写法填写或填 null / "
@@ -93,15 +87,7 @@ def merge_meta(
     meta = rules_meta.model_copy()
     flags: list[Flag] = []
     if answer is not None:
-        problems = meta_field_problems(
-            issuer=answer.issuer,
-            region=answer.region,
-            report_year=answer.report_year,
-            period=answer.period,
-            publish_date=answer.publish_date,
-            shown=shown,
-            publish_hint=publish_hint,
-        )
+        problems = meta_field_problems(answer, shown=shown, publish_hint=publish_hint)
         for name in META_FIELDS:
             value = getattr(answer, name)
             if value is None:

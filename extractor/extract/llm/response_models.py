@@ -153,15 +153,7 @@ class MetaOut(BaseModel):
         shown = context.get(META_CONTEXT_KEY)
         if not shown:
             return self
-        problems = meta_field_problems(
-            issuer=self.issuer,
-            region=self.region,
-            report_year=self.report_year,
-            period=self.period,
-            publish_date=self.publish_date,
-            shown=shown,
-            publish_hint=context.get("publish_hint"),
-        )
+        problems = meta_field_problems(self, shown=shown, publish_hint=context.get("publish_hint"))
         if problems:
             raise ValueError("；".join(problems.values()))
         return self
