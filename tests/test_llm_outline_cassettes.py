@@ -167,3 +167,23 @@ def test_a_ceiling_fails_a_figure_above_it() -> None:
 
 def test_every_list_is_scored_for_flags() -> None:
     assert {name.value for name in ListName} == {"achievements", "problems", "plans"}
+
+
+def test_the_cli_extracts_a_bundled_report_from_its_recorded_answers(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from extractor.cli.app import app, register_commands
+
+    register_commands()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EXTRACTOR_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    report = REPO / "eval" / "docs" / "heping-2024.txt"
+    args = ["extract", str(report), "--backend", "llm", "--replay", str(REPO / "eval" / "cassettes")]
+    result = CliRunner().invoke(app, [*args, "--out", "out", "--no-store"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "out" / "heping-2024.json").read_text(encoding="utf-8"))
+    assert record["provenance"]["backend"] == "llm"
+    assert len(record["achievements"]) == 24 and record["meta"]["issuer"] == "和平县司法局"
+    assert not any(f["code"] == "section_fallback" for a in record["achievements"] for f in a["flags"])

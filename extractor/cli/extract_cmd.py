@@ -59,6 +59,12 @@ def extract_command(
         ),
     ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Bypass the LLM response cache.")] = False,
+    replay: Annotated[
+        Path | None, typer.Option("--replay", help="LLM: answer from the cassettes in DIR (no network).")
+    ] = None,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="LLM: call the provider and record cassettes in DIR.")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
 ) -> None:
     """Extract one structured record per report; store it and write it as JSON."""
@@ -75,6 +81,8 @@ def extract_command(
                 mode=mode,
                 concurrency=concurrency,
                 cache=False if no_cache else None,
+                replay_dir=replay,
+                record_dir=record,
             )
         store = None if no_store else _open_store(db)
         with Progress(
