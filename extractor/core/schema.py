@@ -134,6 +134,12 @@ class _Item(_Strict):
     #: True when the confidence is below the calibrated bar: a reviewer should look first.
     needs_review: bool = False
 
+    @property
+    def flagged(self) -> bool:
+        """Whether a reviewer should look first: the calibrated verdict where the item was
+        rated, else any flag (records written before ratings existed)."""
+        return self.needs_review if self.confidence is not None else bool(self.flags)
+
 
 class Achievement(_Item):
     metrics: list[Metric] = Field(default_factory=list)

@@ -99,12 +99,14 @@ def apply_edit(item: Item, edit: ItemEdit, *, index: SourceIndex) -> EditResult:
 
 def content_of(item: Item) -> dict[str, Any]:
     """What a reviewer can change on an item (its spec fields), for comparisons."""
-    return item.model_dump(mode="json", exclude={"flags", "span", "alignment"})
+    return item.model_dump(mode="json", exclude={"flags", "span", "alignment", "confidence", "needs_review"})
 
 
 def resolved(item: Item) -> Item:
-    """`item` with the pipeline's flags cleared: a reviewer's decision resolves them."""
-    return item if not item.flags else item.model_copy(update={"flags": []})
+    """`item` with the pipeline's flags and rating cleared: a reviewer's decision resolves them."""
+    if not item.flags and item.confidence is None and not item.needs_review:
+        return item
+    return item.model_copy(update={"flags": [], "confidence": None, "needs_review": False})
 
 
 # -- metrics table ------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class DraftItem:
 
     @property
     def flagged(self) -> bool:
-        return bool(self.item.flags)
+        return self.item.flagged
 
 
 @dataclass

@@ -175,7 +175,7 @@ def to_summary(document: DocumentRow, row: RecordVersionRow | None, latest: int 
         issuer=record.meta.issuer if record else None,
         report_year=record.meta.report_year if record else None,
         item_count=len(items),
-        flagged_count=sum(1 for item in items if item.flags),
+        flagged_count=sum(1 for item in items if item.flagged),
         version=row.version if row else None,
         latest_version=latest,
         last_reviewer=row.reviewer if row and row.kind == "review" else None,
