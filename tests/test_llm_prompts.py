@@ -154,3 +154,28 @@ def test_template_syntax_in_the_document_arrives_verbatim(server: ScriptedServer
     achievements_request = next(b for b in server.bodies if "（achievements）" in first_user_text(b))
     assert hostile in first_user_text(achievements_request)
     assert hostile in out.record.achievements[1].evidence
+
+
+def test_report_text_reaches_the_model_exactly_as_rendered() -> None:
+    """instructor dedents every message: the report text the model receives keeps its line
+    structure and indents (only lines of nothing but spaces are sent empty, by us, so that
+    dedent has nothing left to change)."""
+    import textwrap
+
+    from llm_server import ScriptedServer, first_user_text, sample_report, sample_responder, scripted_settings
+
+    from extractor.extract.llm import extract_with_llm
+    from extractor.extract.llm.client import stable_under_dedent
+    from extractor.segment import segment_report
+
+    doc, _segmented, rules = sample_report()
+    text = doc.text.replace("（一）强化行政复议。", "（一）强化行政复议。\n  \n    ", 1)
+    doc = doc.model_copy(update={"text": text})
+    with ScriptedServer(default=sample_responder) as server:
+        settings = scripted_settings(server, api_key="k")
+        extract_with_llm(doc, segment_report(doc), rules_record=rules, settings=settings)
+        sent = [first_user_text(body) for body in server.bodies]
+    assert any("强化行政复议。[/P1]\n\n    [P2]2024年" in message for message in sent)
+    for message in sent:
+        assert textwrap.dedent(message) == message == stable_under_dedent(message)
+    assert stable_under_dedent("a\n  \n    b\n\t\n") == "a\n\n    b\n\n"

@@ -276,7 +276,10 @@ class LLMClient:
         # Document text is untrusted and may contain {{ }} / {% %} / {# #}: send each message
         # as a placeholder whose value is the text, so it arrives verbatim and is never parsed.
         templated = [_message(m["role"], "{{ " + _placeholder(i) + " }}") for i, m in enumerate(messages)]
-        full_context = {**context, **{_placeholder(i): m["content"] for i, m in enumerate(messages)}}
+        full_context = {
+            **context,
+            **{_placeholder(i): stable_under_dedent(m["content"]) for i, m in enumerate(messages)},
+        }
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.http_retries + 1)
             | stop_after_delay(self.settings.call_budget),
@@ -327,6 +330,20 @@ def _http_client(settings: LLMSettings, cassettes: Cassettes | None) -> httpx2.C
         return None
     inner = httpx2.HTTPTransport() if settings.record_dir is not None else None
     return httpx2.Client(transport=CassetteTransport(cassettes, inner=inner), timeout=settings.timeout)
+
+
+_BLANK_WITH_SPACES = re.compile(r"^[ \t]+$", re.MULTILINE)
+
+
+def stable_under_dedent(text: str) -> str:
+    """`text` as instructor will send it, so that it sends exactly this.
+
+    instructor passes every rendered message through `textwrap.dedent`, which empties lines
+    holding only spaces or tabs (and would strip a margin common to all lines: our messages
+    always open at column 0, so there is none). Emptying those lines here makes dedent a no-op:
+    the report text the model receives is exactly what the prompt rendered.
+    """
+    return _BLANK_WITH_SPACES.sub("", text)
 
 
 def _placeholder(index: int) -> str:
