@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import lxml.etree
+import lxml.html
 import trafilatura
 from charset_normalizer.utils import any_specified_encoding
 
@@ -37,7 +39,7 @@ def load_html(data: bytes, *, source: str) -> Extracted:
 
     warnings: tuple[str, ...] = ()
     main = trafilatura.extract(
-        html,
+        unwrap_layout_tables(html),
         favor_recall=True,
         include_comments=False,
         include_tables=True,
@@ -61,6 +63,34 @@ def load_html(data: bytes, *, source: str) -> Extracted:
     if not text.strip():
         raise LoadError("no main text found in the web page", source=source)
     return Extracted(text=text, encoding=encoding, publish_date_hint=publish_date, warnings=warnings)
+
+
+#: A table cell holding more text than this is page layout (a CMS body in a <td>), not data.
+LAYOUT_CELL_CHARS = 400
+
+
+def unwrap_layout_tables(html: str) -> str:
+    """`html` with layout tables turned into plain blocks and <br> into line breaks.
+
+    County CMS pages often put the whole report in one <td>, its paragraphs separated by
+    <br>: read as a table, the body would become one long row. A table with a cell longer
+    than LAYOUT_CELL_CHARS is layout, so its rows and cells become <div>s; data tables (short
+    cells) are left for trafilatura's table handling. Unparseable input is returned as is.
+    """
+    try:
+        root = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return html
+    changed = False
+    for table in list(root.iter("table")):
+        if any(len(cell.text_content()) > LAYOUT_CELL_CHARS for cell in table.iter("td", "th")):
+            for element in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
+                element.tag = "div"
+            changed = True
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+        changed = True
+    return lxml.html.tostring(root, encoding="unicode") if changed else html
 
 
 def find_publish_date(page_text: str) -> dt.date | None:
