@@ -6,18 +6,20 @@ import io
 from collections.abc import Iterator
 
 import docx
-from docx.table import Table, _Cell
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
+from extractor.load.numbering import ListNumbering
 
 
 def load_docx(data: bytes, *, source: str) -> Extracted:
     """Read a .docx report.
 
     Guarantees: one line per body paragraph and one per table cell (a merged cell once,
-    nested tables included), in the order they appear; raises LoadError for a corrupt file,
+    nested tables included), in the order they appear, each automatically numbered paragraph
+    with the label Word shows (一、/（二）/1.: `numbering.py`); raises LoadError for a corrupt file,
     something that is not a Word 2007+ document, or a document without text.
     """
     try:
@@ -28,21 +30,22 @@ def load_docx(data: bytes, *, source: str) -> Extracted:
         raise LoadError(
             "cannot open as a Word .docx file (corrupt, or not a Word 2007+ document)", source=source
         ) from e
-    text = tidy_extracted_text("\n".join(_block_lines(document.iter_inner_content())))
+    numbering = ListNumbering.of(document)
+    text = tidy_extracted_text("\n".join(_block_lines(document.iter_inner_content(), numbering)))
     if not text.strip():
         raise LoadError("the Word document contains no text", source=source)
     return Extracted(text=text)
 
 
-def _block_lines(blocks: Iterator[Paragraph | Table]) -> Iterator[str]:
+def _block_lines(blocks: Iterator[Paragraph | Table], numbering: ListNumbering) -> Iterator[str]:
     for block in blocks:
         if isinstance(block, Paragraph):
-            yield block.text
+            yield numbering.label(block) + block.text
         else:
-            yield from _table_lines(block)
+            yield from _table_lines(block, numbering)
 
 
-def _table_lines(table: Table) -> Iterator[str]:
+def _table_lines(table: Table, numbering: ListNumbering) -> Iterator[str]:
     # A merged cell is returned once per grid position it spans; holding the XML elements
     # in the set keeps lxml's proxies alive, so identity comparison is reliable.
     seen: set[object] = set()
@@ -51,8 +54,4 @@ def _table_lines(table: Table) -> Iterator[str]:
             if cell._tc in seen:
                 continue
             seen.add(cell._tc)
-            yield from _cell_lines(cell)
-
-
-def _cell_lines(cell: _Cell) -> Iterator[str]:
-    yield from _block_lines(cell.iter_inner_content())
+            yield from _block_lines(cell.iter_inner_content(), numbering)
