@@ -165,6 +165,15 @@ def test_a_wrap_up_after_the_plans_is_no_item_but_a_plan_looking_ahead_is() -> N
     assert points(HEAD + PROBLEMS + plans + plan + "\n", PLAN)[-1] == plan
 
 
+def test_a_wrap_up_is_no_part_of_the_last_points_evidence() -> None:
+    # A 「一是」 heading line heads every paragraph up to the next point: not the wrap-up.
+    plans = "三、下一步打算\n\n一是加强队伍建设\n\n开展执法培训两期。\n\n二是深化普法宣传\n\n开展主题活动20场。\n\n"
+    assert points(HEAD + PROBLEMS + plans + WRAP_UP + "\n", PLAN) == [
+        "开展执法培训两期。",
+        "开展主题活动20场。",
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "wrap_up"),
     [

@@ -4,7 +4,7 @@ with a problem's cause (原因分析, 究其原因 …) split off into `cause_sp
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extractor.core.schema import Span
 from extractor.segment.enumeration import LeafPiece, ParagraphSlice, Token, find_tokens, leaf_pieces
@@ -129,12 +129,19 @@ def drop_closing_remarks(pieces: list[LeafPiece], slices: list[ParagraphSlice]) 
 
 def drop_wrap_up(pieces: list[LeafPiece], slices: list[ParagraphSlice]) -> list[LeafPiece]:
     """The report's closing wrap-up (「新的一年，我局将……，为……作出新的更大贡献。」) after
-    the last point of its last section is not an item, whatever the section."""
-    if len(pieces) > 1:
-        last = pieces[-1]
-        text = piece_text(last, slices).strip()
-        if last.marker is None and last.slice_index == last.end_slice and is_wrap_up(text):
-            return pieces[:-1]
+    the last point of its last section is not an item, whatever the section, nor part of the
+    last item's evidence when that item runs over several paragraphs (a 「一是」 heading line)."""
+    if not pieces:
+        return pieces
+    last = pieces[-1]
+    closing = slices[last.end_slice]
+    if not is_wrap_up(closing.para.text[closing.start : last.end_pos].strip()):
+        return pieces
+    if last.end_slice > last.slice_index:
+        before = slices[last.end_slice - 1]
+        return [*pieces[:-1], replace(last, end_slice=last.end_slice - 1, end_pos=before.end)]
+    if len(pieces) > 1 and last.marker is None:
+        return pieces[:-1]
     return pieces
 
 
