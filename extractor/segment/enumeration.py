@@ -1,9 +1,11 @@
 """Leaf points of a section: the report's own enumeration, parsed into a tree.
 
-Markers: 一、 / （一）(一) / 1. 1、 / （1）(1) / ① / 一是 二是. A marker at a paragraph start
+Markers: 一、 / （一）(一) / 1. 1、 / （1）(1) / 一是 二是. A marker at a paragraph start
 always counts; inside a paragraph it must follow a sentence boundary and continue its
 numbering (a 一是-style marker after a full stop counts even out of order: "a stray 二是
 after 五是 does split"). The nesting is read from the order markers appear in, not assumed.
+Circled numbers (①②③) are no marker anywhere: the spec keeps the points they number inside
+the item whose marker contains them.
 """
 
 from __future__ import annotations
@@ -139,12 +141,14 @@ def find_tokens(slices: list[ParagraphSlice], *, causes: list[tuple[int, int]] |
 
 
 def _initial_token(ci: int, part: ParagraphSlice) -> Token | None:
-    """The marker the slice opens with, if any text follows it."""
+    """The marker the slice opens with, if any text follows it (never a circled number)."""
     text = part.para.text
     m = _INITIAL.match(text, part.start)
     if not m or m.end() >= part.end:
         return None
     kind, ordinal = _kind_and_ordinal(m)
+    if kind == "circ":
+        return None
     title, standalone = title_of(text[m.end() : part.end])
     standalone = standalone and part.at_paragraph_start
     return Token(ci, part.start, kind, ordinal, m.group(0), standalone, title)
@@ -300,11 +304,13 @@ def _point_and_paragraphs_after(
     continues: Callable[[ParagraphSlice], bool] | None,
 ) -> list[LeafPiece]:
     """A point ends with its paragraph: an unmarked paragraph after it is an item of its own
-    (the spec's "each separate paragraph is one item"), not the point's tail, unless
-    `continues` says it belongs to the point (a problem's 「原因：…」 paragraph)."""
+    (the spec's "each separate paragraph is one item"), not the point's tail, unless it opens
+    with a circled number (①: a sub-point of the point) or `continues` says it belongs to the
+    point (a problem's 「原因：…」 paragraph)."""
     last = token.slice_index
     while last < end_slice and (
         slices[last].text.rstrip().endswith((":", "："))
+        or _opens_with_circled_number(slices[last + 1])
         or (continues is not None and continues(slices[last + 1]))
     ):
         last += 1  # 「…情况如下：」 runs on into what follows; so does a problem's 原因 paragraph
@@ -316,6 +322,11 @@ def _point_and_paragraphs_after(
         if stop > c.start:
             pieces.append(LeafPiece(ci, c.start, ci, stop, None, _lead(c.para.text[c.start : stop]), ctx))
     return pieces
+
+
+def _opens_with_circled_number(part: ParagraphSlice) -> bool:
+    """The slice opens with ①…⑳: a sub-point, never a point of its own after a marked one."""
+    return part.start < part.end and part.para.text[part.start] in _CIRCLED
 
 
 def _end_of(index: int, tokens: list[Token], slices: list[ParagraphSlice]) -> tuple[int, int]:

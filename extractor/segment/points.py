@@ -4,7 +4,7 @@ with a problem's cause (原因分析, 究其原因 …) split off into `cause_sp
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extractor.core.schema import Span
 from extractor.segment.enumeration import LeafPiece, ParagraphSlice, Token, find_tokens, leaf_pieces
@@ -23,6 +23,16 @@ CAUSE_IN_POINT = re.compile(
 _CONNECTIVE = re.compile(r"(同时|此外|另外|与此同时|并且|而且)[，,]")
 _ANNOTATION = re.compile(r"(整改措施|整改方向|整改举措|整改情况|改进措施|下步措施)[:：]")
 _CLOSING = re.compile(r"(我们将|我局将|我们要|我局要|我们会|全局上下将|我县将|我区将)|^(总之|总而言之|今后)")
+# A report's closing wrap-up: a look ahead (新的一年，我乡将…) ending on a slogan
+# (…为…作出新的更大贡献。), told apart from a plan by both together.
+_WRAP_UP_OPENER = re.compile(
+    r"^(新的一年|新一年|在新的一年|新征程|新的征程|新时代|下一步|下阶段|今后|未来|展望[^，,。]{0,10}"
+    r"|站在新的?起点上?|\d{4}年)[里中上]?[，,][^。]{0,40}?(将|要|会)"
+)
+_SLOGAN_END = re.compile(
+    r"(为[^。]{2,80}?((作出|做出)[^。]{0,12}贡献|贡献[^。]{0,12}力量|提供[^。]{0,12}保障|保驾护航|而[^。]{0,6}(奋斗|努力))"
+    r"|谱写[^。]{0,30}篇章|开创[^。]{0,20}新局面|交出[^。]{0,20}答卷)[。！!]?[”’」]?$"
+)
 _TRAILING_REMARK = re.compile(r"(对此|为此|总之|总的来看|今后)[^。]*[。!！]?$")
 
 
@@ -36,8 +46,9 @@ class DraftSection:
     slices: list[ParagraphSlice] = field(default_factory=list)
 
 
-def close_section(section: DraftSection) -> Section | None:
-    """The section with its leaf points; None when none of its text makes a point."""
+def close_section(section: DraftSection, *, ends_report: bool = False) -> Section | None:
+    """The section with its leaf points; None when none of its text makes a point.
+    `ends_report`: the section is the report's last, so a wrap-up paragraph may close it."""
     slices = section.slices
     causes: list[tuple[int, int]] = []
     if section.kind is SectionKind.PROBLEMS:
@@ -53,6 +64,8 @@ def close_section(section: DraftSection) -> Section | None:
         slices, tokens, context=[section.heading] if section.heading else [], continues=continues
     )
     pieces = drop_closing_remarks(pieces, slices)
+    if ends_report:
+        pieces = drop_wrap_up(pieces, slices)
     # 「整改措施：…」 after a problem annotates it: not an item of its own, not its evidence.
     pieces = [p for p in pieces if p.marker is not None or not _ANNOTATION.match(piece_text(p, slices))]
     points = [p for p in (_point(piece, slices, section.kind) for piece in pieces) if p is not None]
@@ -112,6 +125,29 @@ def drop_closing_remarks(pieces: list[LeafPiece], slices: list[ParagraphSlice]) 
             continue
         break
     return pieces
+
+
+def drop_wrap_up(pieces: list[LeafPiece], slices: list[ParagraphSlice]) -> list[LeafPiece]:
+    """The report's closing wrap-up (「新的一年，我局将……，为……作出新的更大贡献。」) after
+    the last point of its last section is not an item, whatever the section, nor part of the
+    last item's evidence when that item runs over several paragraphs (a 「一是」 heading line)."""
+    if not pieces:
+        return pieces
+    last = pieces[-1]
+    closing = slices[last.end_slice]
+    if not is_wrap_up(closing.para.text[closing.start : last.end_pos].strip()):
+        return pieces
+    if last.end_slice > last.slice_index:
+        before = slices[last.end_slice - 1]
+        return [*pieces[:-1], replace(last, end_slice=last.end_slice - 1, end_pos=before.end)]
+    if len(pieces) > 1 and last.marker is None:
+        return pieces[:-1]
+    return pieces
+
+
+def is_wrap_up(text: str) -> bool:
+    """A paragraph that looks ahead (新的一年，…将) and ends on a slogan (…作出更大贡献。)."""
+    return len(text) <= 200 and bool(_WRAP_UP_OPENER.match(text) and _SLOGAN_END.search(text))
 
 
 def piece_text(piece: LeafPiece, slices: list[ParagraphSlice]) -> str:

@@ -23,7 +23,7 @@ from extractor.segment.enumeration import ParagraphSlice, marker_at_start, title
 from extractor.segment.headings import CAUSES_HEADING, INTRODUCTION, YEAR, classify_heading
 from extractor.segment.model import SectionKind, SegmentedReport
 from extractor.segment.paragraphs import DATE_LINE, Paragraph, split_paragraphs
-from extractor.segment.points import DraftSection, close_section
+from extractor.segment.points import CAUSE_IN_POINT, DraftSection, close_section
 
 __all__ = ["classify_heading", "segment_report"]
 
@@ -113,7 +113,9 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     if work is not None:
         drafts = [work, *drafts]
     drafts = without_profiles(drafts)
-    sections = [s for s in (close_section(d) for d in drafts if d.slices) if s is not None]
+    drafts = [d for d in drafts if d.slices]
+    closed = (close_section(d, ends_report=i == len(drafts) - 1) for i, d in enumerate(drafts))
+    sections = [s for s in closed if s is not None]
     return SegmentedReport(
         doc_id=doc.doc_id,
         sections=sections,
@@ -281,11 +283,16 @@ def split_off_shortfall(outline: Outline, para: Paragraph, head: ParagraphHead) 
 
 
 def open_causes(outline: Outline, para: Paragraph, head: ParagraphHead) -> bool:
-    """Inside the problems, a causes heading (产生问题的原因) opens the causes block; a bare
-    「原因：…」 right after a problem explains that problem and continues its point."""
+    """Inside the problems, a causes heading (产生问题的原因) opens the causes block, and so
+    does a paragraph opening on its causes (究其原因，…) right after problems stated only as
+    heading lines (those stay items of their own); a bare 「原因：…」 right after a problem's
+    text explains that problem and continues its point."""
     current = outline.current
     if current is None or current.kind is not SectionKind.PROBLEMS:
         return False
+    if current.slices and is_bare_heading(current.slices[-1].text) and CAUSE_IN_POINT.match(para.text):
+        outline.open(SectionKind.CAUSES, "", None, _whole(para))
+        return True
     if not CAUSES_HEADING.match(head.heading.rstrip("：:")):
         return False
     if not head.standalone and current.slices and not _CAUSE_BLOCK_WORDS.search(head.heading):
@@ -346,6 +353,12 @@ def plans_heading_inside(text: str) -> tuple[int, int, int] | None:
             continue
         return start, m.end(1) + 1, m.end()
     return None
+
+
+def is_bare_heading(text: str) -> bool:
+    """A heading line with no text of its own: 「（三）基层法治力量薄弱」, no sentence after it."""
+    head = read_head(text)
+    return head.standalone and not any(c in "。；;！!？?" for c in text)
 
 
 def _whole(para: Paragraph) -> ParagraphSlice:
