@@ -112,6 +112,8 @@ def test_accept_items_and_save_in_the_browser(served_app: tuple[str, str]) -> No
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             page.set_default_timeout(UI_TIMEOUT_MS)
+            # expect() has its own 5 s default: a loaded 2-core CI machine needs longer reruns.
+            expect.set_options(timeout=UI_TIMEOUT_MS)
             page.goto(app_url)
             page.get_by_label("审核人").fill("王五")
             page.get_by_label("审核人").press("Enter")
