@@ -49,3 +49,29 @@ def test_a_report_in_a_table_cell_scores_like_its_text(doc_id: str, tmp_path: Pa
     for mine, theirs in zip(as_page.lists(), plain.lists(), strict=True):
         assert mine.f1 >= theirs.f1 - 0.03, (mine.list_name, mine.f1, theirs.f1)
     assert as_page.grounding.share == 1.0
+
+
+def test_a_gbk_word_pasted_page_keeps_its_body_and_drops_the_info_table(tmp_path: Path) -> None:
+    text = (REPO / "eval" / "docs" / "lanshan-2024.txt").read_text(encoding="utf-8")
+    paragraphs = "".join(
+        f"<p class='MsoNormal' style='text-indent:2em'><span style='font-family:仿宋_GB2312'>{html_lib.escape(line)}"
+        "</span></p>"
+        for line in text.splitlines()
+        if line.strip()
+    )
+    info = (
+        "<table class='info'><tr><td>索引号：</td><td>431127/2025-00012</td><td>发布机构：</td>"
+        "<td>蓝山县司法局</td></tr><tr><td>发布日期：</td><td>2025-01-20</td></tr></table>"
+    )
+    page = (
+        "<html><head><meta charset='gbk'><title>政务公开</title></head><body>"
+        f"<div class='nav'>首页 &gt; 政务公开</div>{info}<div class='content'>{paragraphs}</div>"
+        "<div class='footer'>主办单位：某县人民政府 版权所有</div></body></html>"
+    )
+    path = tmp_path / "page.html"
+    path.write_bytes(page.encode("gbk", errors="xmlcharrefreplace"))
+    loaded = load_document(path)
+    assert loaded.publish_date_hint is not None and loaded.publish_date_hint.isoformat() == "2025-01-20"
+    assert "索引号" not in loaded.text and "431127" not in loaded.text
+    first_paragraph = next(line for line in text.splitlines() if len(line.strip()) > 40).strip()
+    assert first_paragraph[:30] in loaded.text
