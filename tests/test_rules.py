@@ -91,3 +91,22 @@ def test_signature_date_in_chinese_numerals_and_a_signature_issuer() -> None:
     assert record.meta.issuer == "临澄市司法局"
     assert str(record.meta.publish_date) == "2024-07-10"
     assert record.meta.period is Period.HALF_YEAR and record.meta.plan_year == 2024
+
+
+def test_summaries_keep_the_reports_own_characters() -> None:
+    """A summary is read from normalised text but stored as the report writes it: full-width
+    commas stay full-width (NFKC is for matching only)."""
+    from pathlib import Path
+
+    from extractor.load import load_document
+    from extractor.pipeline.run import extract_document
+
+    repo = Path(__file__).resolve().parent.parent
+    paths = sorted((repo / "eval" / "docs").glob("*.txt")) + sorted(
+        (repo / "tests" / "fixtures").glob("*/*.txt")
+    )
+    for path in paths:
+        doc = load_document(path)
+        record = extract_document(doc)
+        for item in record.achievements + record.problems + record.plans:
+            assert item.text in doc.text, (path.name, item.text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from extractor.check.align import align_quote
 from extractor.core.document import SourceDocument
 from extractor.core.normalise import bigram_dice
 from extractor.core.schema import (
@@ -34,10 +35,26 @@ _CAUSE_LABEL = re.compile(r"^[^:：，,]{0,12}(原因分析|究其原因|主要�
 _TEXT_MAX = 40
 
 
+#: How far before a point its heading (a lead outside the evidence) may stand.
+_LEAD_WINDOW = 300
+
+
+def _as_written(phrase: str, evidence: str) -> str:
+    """`phrase` (read from normalised text) in the report's own characters: the slice of
+    `evidence` it matches (full-width commas stay full-width), else `phrase` itself."""
+    if phrase in evidence:
+        return phrase
+    found = align_quote(evidence, phrase)
+    if found.span is not None and found.status is AlignmentStatus.EXACT:
+        return evidence[found.span.start : found.span.end]
+    return phrase
+
+
 def summary_text(evidence: str, lead: str | None = None) -> str:
-    """The point's own heading phrase, else its first clause, without the marker."""
+    """The point's own heading phrase, else its first clause, without the marker, in the
+    report's own characters."""
     if lead:
-        text = lead
+        text = _as_written(lead, evidence)
     else:
         m = marker_at_start(evidence)
         body = evidence[m.end() :] if m else evidence
@@ -170,7 +187,10 @@ def _item(
 ):
     span = point.span
     evidence = source[span.start : span.end].strip()
-    text = summary_text(evidence, point.lead)
+    # The lead may be the point's own heading line just above it: look for it there too.
+    near = source[max(0, span.start - _LEAD_WINDOW) : span.end + _LEAD_WINDOW]
+    lead = _as_written(point.lead, near) if point.lead else None
+    text = summary_text(evidence, lead)
     area = classify_area(evidence, lead=text, context=point.context)
     common = {
         "area": area,
