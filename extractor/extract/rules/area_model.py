@@ -49,17 +49,20 @@ class AreaModel:
     ngram_range: tuple[int, int]
     sublinear_tf: bool
     idf: dict[str, float]
-    weights: dict[str, list[tuple[int, float]]]
+    weights: dict[str, tuple[float, ...]]
     keyword_weights: list[list[float]]
     intercepts: list[float]
     keyword_scale: float
 
     @classmethod
     def from_json(cls, data: Mapping) -> AreaModel:
-        weights: dict[str, list[tuple[int, float]]] = {}
+        # Each weighted n-gram's weights, one per class, times its idf: the scores of an
+        # n-gram seen once, summed column-wise in C (zip/sum) rather than term by term.
+        rows: dict[str, list[float]] = {}
         for index, per_term in enumerate(data["weights"]):
             for term, weight in per_term.items():
-                weights.setdefault(term, []).append((index, weight))
+                rows.setdefault(term, [0.0] * len(data["classes"]))[index] = weight
+        weights = {term: tuple(w * data["idf"][term] for w in row) for term, row in rows.items()}
         return cls(
             classes=[Area(name) for name in data["classes"]],
             ngram_range=(data["settings"]["ngram_range"][0], data["settings"]["ngram_range"][1]),
@@ -71,24 +74,29 @@ class AreaModel:
             keyword_scale=data["settings"]["keyword_scale"],
         )
 
-    def tfidf(self, text: str) -> dict[str, float]:
-        """The L2-normalised TF-IDF vector of `text` over the model's vocabulary."""
+    def term_counts(self, text: str) -> Counter[str]:
+        """How often each of the model's n-grams occurs in `text`."""
         idf = self.idf
-        counts = Counter(t for t in char_ngrams(model_text(text), *self.ngram_range) if t in idf)
-        if self.sublinear_tf:
-            vector = {term: (1.0 + math.log(count)) * idf[term] for term, count in counts.items()}
-        else:
-            vector = {term: count * idf[term] for term, count in counts.items()}
-        norm = math.sqrt(sum(v * v for v in vector.values()))
-        return {term: v / norm for term, v in vector.items()} if norm else vector
+        return Counter(t for t in char_ngrams(model_text(text), *self.ngram_range) if t in idf)
 
     def decision(self, text: str, keyword_scores: Mapping[Area, float]) -> list[float]:
-        """One score per class (the larger, the likelier)."""
-        totals = list(self.intercepts)
-        weights = self.weights
-        for term, value in self.tfidf(text).items():
-            for index, weight in weights.get(term, ()):
-                totals[index] += weight * value
+        """One score per class (the larger, the likelier): weights · the L2-normalised TF-IDF
+        vector, computed as sums per term count, divided by the vector's norm at the end."""
+        idf, weights = self.idf, self.weights
+        by_count: dict[int, list[str]] = {}
+        for term, count in self.term_counts(text).items():
+            by_count.setdefault(count, []).append(term)
+        sums = [0.0] * len(self.classes)
+        squares = 0.0
+        for count, terms in by_count.items():
+            tf = (1.0 + math.log(count)) if self.sublinear_tf else float(count)
+            squares += tf * tf * sum(idf[t] * idf[t] for t in terms)
+            rows = [weights[t] for t in terms if t in weights]
+            if rows:
+                column_sums = map(sum, zip(*rows, strict=True))
+                sums = [s + tf * column for s, column in zip(sums, column_sums, strict=True)]
+        norm = math.sqrt(squares) or 1.0
+        totals = [intercept + total / norm for intercept, total in zip(self.intercepts, sums, strict=True)]
         keywords = [self.keyword_scale * k for k in keyword_features(keyword_scores, self.classes)]
         for index, class_weights in enumerate(self.keyword_weights):
             totals[index] += sum(w * k for w, k in zip(class_weights, keywords, strict=True))
