@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from extractor.core.schema import Area
 from extractor.core.script import to_simplified
+from extractor.extract.rules.area_model import load_area_model
 
 _KEYWORDS: dict[Area, dict[str, float]] = {
     Area.LEADERSHIP: {
@@ -337,10 +338,34 @@ def _item_scores(
     return scores, context_scores
 
 
+#: Runner-up's probability over the best's from which the model's call counts as close
+#: (chosen on the leave-one-document-out predictions, see eval/gold/README.md).
+MODEL_CLOSE_CALL = 0.2
+
+
+@lru_cache(maxsize=4096)
+def _model_call(body: str) -> tuple[Area, float] | None:
+    """(the model's area, runner-up probability over the best), or None without a model."""
+    model = load_area_model()
+    if model is None:
+        return None
+    probabilities = model.probabilities(body, area_scores(body))
+    (best, p_best), (_, p_second) = sorted(probabilities.items(), key=lambda kv: -kv[1])[:2]
+    return best, p_second / p_best
+
+
 def area_call_strength(body: str, *, lead: str | None = None, context: Sequence[str] = ()) -> str:
-    """How the area was decided: "keywords" (a clear lead), "close" (the runner-up scored at
-    least CLOSE_CALL of the best), or "default" (no keyword in the item itself)."""
+    """How the area was decided: "default" (no keyword in the item itself, and the area fell
+    to "other"), "close" (a close call: by the model's probabilities when the model decides,
+    else the keyword runner-up scored at least CLOSE_CALL of the best), or "model" / "keywords"
+    (a clear call by the model or by the keywords)."""
     scores, _context = _item_scores(body, lead, context)
+    call = _model_call(body)
+    if call is not None:
+        area, ratio = call
+        if not scores and area is Area.OTHER:
+            return "default"
+        return "close" if ratio >= MODEL_CLOSE_CALL else "model"
     if not scores:
         return "default"
     best, *rest = sorted(scores.values(), reverse=True)
@@ -348,7 +373,17 @@ def area_call_strength(body: str, *, lead: str | None = None, context: Sequence[
 
 
 def classify_area(body: str, *, lead: str | None = None, context: Sequence[str] = ()) -> Area:
-    """The item's area: body content, lead phrase weighted extra, enclosing headings as tie-break."""
+    """The item's area: the learned model's (`area_model.py`) when its weights are shipped,
+    reading the body (keyword scores among its features), else `keyword_area`."""
+    call = _model_call(body)
+    if call is not None:
+        return call[0]
+    return keyword_area(body, lead=lead, context=context)
+
+
+def keyword_area(body: str, *, lead: str | None = None, context: Sequence[str] = ()) -> Area:
+    """The area by keywords alone: body content, lead phrase weighted extra, enclosing
+    headings as tie-break."""
     scores, context_scores = _item_scores(body, lead, context)
     if not scores:
         # Nothing in the item itself: its heading decides only when it names an area clearly

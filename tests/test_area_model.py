@@ -1,0 +1,72 @@
+"""The learned area model: the plain-Python scorer is the scikit-learn model, and the
+shipped weights were trained on the labelled data as it stands."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractor.core.schema import Area
+from extractor.extract.rules.area_model import WEIGHTS_FILE, load_area_model, predict
+from extractor.extract.rules.areas import area_scores, classify_area
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _training_module():
+    spec = importlib.util.spec_from_file_location("train_area_model", ROOT / "eval" / "train_area_model.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_examples_without_sklearn():
+    """The training set, read as the training script reads it (no scikit-learn needed)."""
+    examples = []
+    for pattern in ("eval/gold/*.json", "tests/fixtures/synthetic*/*.json"):
+        for path in sorted(ROOT.glob(pattern)):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            for kind in ("achievements", "problems", "plans"):
+                examples += [(item["evidence"], item["area"]) for item in record.get(kind, [])]
+    return examples
+
+
+def test_plain_python_predictions_equal_scikit_learns() -> None:
+    pytest.importorskip("sklearn")
+    training = _training_module()
+    examples = training.load_examples()
+    fitted, model, _data = training.train(examples)
+    texts = [e.evidence for e in examples]
+    assert predict(model, texts, area_scores) == fitted.predict(texts)
+
+
+def test_shipped_weights_were_trained_on_the_current_labels() -> None:
+    pytest.importorskip("sklearn")
+    training = _training_module()
+    shipped = json.loads(
+        (ROOT / "extractor" / "extract" / "rules" / WEIGHTS_FILE).read_text(encoding="utf-8")
+    )
+    assert shipped["training_data_sha256"] == training.data_sha256(training.load_examples())
+
+
+def test_shipped_model_fits_the_labelled_items() -> None:
+    model = load_area_model()
+    assert model is not None
+    examples = _load_examples_without_sklearn()
+    predicted = predict(model, [text for text, _area in examples], area_scores)
+    right = sum(p.value == area for p, (_text, area) in zip(predicted, examples, strict=True))
+    assert right / len(examples) > 0.95
+
+
+def test_classify_area_reads_the_content() -> None:
+    assert (
+        classify_area("三是扎实开展社区矫正工作。全年新接收社区矫正对象12人，无一脱管漏管。")
+        is Area.CORRECTIONS
+    )
+    assert classify_area("二是深化府院联动，行政机关负责人出庭应诉率达100%。") is Area.RECONSIDERATION
