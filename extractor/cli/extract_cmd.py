@@ -148,7 +148,7 @@ def _summary_table(outcomes: list[FileOutcome]) -> Table:
             )
             table.add_row(escape(o.path.name), "", "", "", "", "", "", "", status)
             continue
-        flagged = sum(1 for name, _ in _LISTS for item in r.items(name) if item.flags)
+        flagged = sum(1 for name, _ in _LISTS for item in r.items(name) if item.flagged)
         table.add_row(
             escape(o.path.name),
             escape(r.meta.issuer or "?"),
@@ -221,7 +221,7 @@ def render_record(console: Console, record: Record) -> None:
                 extra = "; ".join(f"{x.name} {x.value:.12g}{x.unit}" for x in item.metrics)
             elif isinstance(item, Problem) and item.cause:
                 extra = "原因: " + item.cause
-            flag = " [yellow]⚑[/yellow]" if item.flags else ""
+            flag = " [yellow]⚑[/yellow]" if item.flagged else ""
             table.add_row(str(i), item.area.value, escape(item.text) + flag, escape(extra))
         console.print(table)
 
