@@ -13,6 +13,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from extractor.core.script import to_simplified
+
 __all__ = [
     "CN_DIGITS",
     "CN_DIGIT_CHARS",
@@ -155,29 +157,11 @@ def parse_chinese_number(s: str) -> int | float | None:
     return as_number(value * multiplier)
 
 
-#: Traditional forms of the characters numbers are written with (numerals, multipliers,
-#: approximators), mapped one to one onto the simplified forms this parser reads. One to
-#: one, so offsets into a translated text are offsets into the original.
-TRADITIONAL_NUMERALS = str.maketrans({"兩": "两", "萬": "万", "億": "亿", "餘": "余", "點": "点"})
-
-
-def simplified_numerals(text: str) -> str:
-    """`text` with traditional numeral characters in their simplified forms (same length)."""
-    return text.translate(TRADITIONAL_NUMERALS)
-
-
-#: Measure words whose traditional form differs from the simplified one (one character each).
-_UNIT_PAIRS = "個个場场項项條条處处輪轮張张筆笔戶户門门冊册臺台輛辆隻只類类單单屆届擔担間间組组層层"
-TRADITIONAL_UNITS = str.maketrans(dict(zip(_UNIT_PAIRS[0::2], _UNIT_PAIRS[1::2], strict=True)))
-SIMPLIFIED_UNITS = str.maketrans(dict(zip(_UNIT_PAIRS[1::2], _UNIT_PAIRS[0::2], strict=True)))
-
-
 def unit_as_written(unit: str, text: str) -> str:
     """`unit` in the script `text` writes it in (個 in a traditional report, 个 in a simplified
-    one); `unit` itself when `text` has it as given or in neither form."""
+    one): the slice of `text` that reads as `unit` through the one-to-one traditional→
+    simplified mapping; `unit` itself when `text` has it as given or not at all."""
     if unit in text:
         return unit
-    for variant in (unit.translate(SIMPLIFIED_UNITS), unit.translate(TRADITIONAL_UNITS)):
-        if variant != unit and variant in text:
-            return variant
-    return unit
+    at = to_simplified(text).find(to_simplified(unit))
+    return text[at : at + len(unit)] if at >= 0 else unit

@@ -14,13 +14,13 @@ import math
 import re
 
 from extractor.core.normalise import matching_key
+from extractor.core.script import to_simplified
 from extractor.numbers.metrics import find_metrics
 from extractor.numbers.numerals import (
     CN_DIGIT_CHARS,
     CN_NUMERAL_CHARS,
     multiplier_value,
     parse_chinese_number,
-    simplified_numerals,
 )
 
 _ARABIC = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([余多逾]?)((?:十|百|千)?(?:万亿|万|亿)|千)?")
@@ -34,7 +34,7 @@ def numbers_in(text: str) -> set[float]:
 
 
 def _plain_numbers(text: str) -> set[float]:
-    key = matching_key(simplified_numerals(text))
+    key = matching_key(to_simplified(text))  # 兩千餘 and 四十二萬 read as 两千余, 四十二万
     found: set[float] = set()
     for match in _ARABIC.finditer(key):
         digits = match.group(1)
@@ -65,6 +65,4 @@ def value_in_text(value: float, text: str) -> bool:
     if "e" not in plain and re.search(rf"(?<![\d.]){re.escape(plain)}(?![\d]|\.\d)", text):
         return True
     # Plain numerals settle almost every case; the metric parser reads the rest (百分之九十).
-    return any(map(close, _plain_numbers(text))) or any(
-        close(float(m.value)) for m in find_metrics(simplified_numerals(text))
-    )
+    return any(map(close, _plain_numbers(text))) or any(close(float(m.value)) for m in find_metrics(text))
