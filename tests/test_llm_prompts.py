@@ -78,7 +78,7 @@ def test_few_shot_example_is_verbatim_gold_with_its_labels(tmp_path: Path) -> No
     for example in examples:
         answer = json.loads(example.output)
         for item in answer["items"]:
-            shown = item["quote"] or example.input.split(f"[P{item['passages'][0]}]")[1].split("[/P")[0]
+            shown = item.get("quote") or example.input.split(f"[P{item['passages'][0]}]")[1].split("[/P")[0]
             assert shown in evidence
     assert source == "gold:heping-2024.json"
 

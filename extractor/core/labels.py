@@ -51,6 +51,7 @@ FLAG_LABELS: dict[FlagCode, str] = {
     FlagCode.METRIC_NOT_IN_EVIDENCE: "指标数值不在其证据中",
     FlagCode.SECTION_FALLBACK: "模型调用失败，已用规则结果",
     FlagCode.AREA_DISAGREES: "规则与模型判断的领域不一致",
+    FlagCode.AREA_MODEL_DISAGREES: "领域分类器与模型判断的领域不一致",
     FlagCode.BOUNDARY_DISAGREES: "规则与模型划分的条目边界不一致",
     FlagCode.METRICS_DISAGREE: "规则与模型抽取的指标不一致",
     FlagCode.VALIDATION_FAILED: "校验未通过",

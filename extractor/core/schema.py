@@ -63,6 +63,8 @@ class FlagCode(StrEnum):
     METRIC_NOT_IN_EVIDENCE = "metric_not_in_evidence"
     SECTION_FALLBACK = "section_fallback"
     AREA_DISAGREES = "area_disagrees"
+    #: The learned area classifier (trained on the labelled reports) reads another area.
+    AREA_MODEL_DISAGREES = "area_model_disagrees"
     BOUNDARY_DISAGREES = "boundary_disagrees"
     METRICS_DISAGREE = "metrics_disagree"
     VALIDATION_FAILED = "validation_failed"

@@ -40,7 +40,7 @@ from extractor.extract.llm.convert import (
     rules_fallback,
 )
 from extractor.extract.llm.costs import CallRecord, TokenUsage, sum_costs
-from extractor.extract.llm.disagree import flag_disagreements
+from extractor.extract.llm.disagree import flag_area_model, flag_disagreements
 from extractor.extract.llm.grounding import CONTEXT_KEY, answer_is_too_thin
 from extractor.extract.llm.meta_answer import META_CONTEXT_KEY, merge_meta, meta_excerpt
 from extractor.extract.llm.outline import (
@@ -151,6 +151,7 @@ def ask_chunk(calls: ReportCalls, chunk: Chunk, rules_record: Record) -> tuple[I
     for list_name, list_items in items.items():
         if list_items:
             flag_disagreements(list_items, list_name, chunk, rules_record, calls.doc.text)
+            flag_area_model(list_items)
     calls.log(call)
     return items, call
 

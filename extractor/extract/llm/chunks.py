@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from extractor.check.align import SourceIndex
 from extractor.core.schema import ListName, Span
+from extractor.extract.llm.candidates import MetricCandidate, metric_candidates
 from extractor.extract.llm.grounding import GroundingContext, Passage
 from extractor.segment.model import Point, Section, SectionKind, SegmentedReport
 
@@ -30,6 +31,7 @@ class Chunk:
     part: int
     parts: int
     causes_text: str = ""
+    candidates: tuple[MetricCandidate, ...] = ()  # metric candidates (achievements chunks)
 
     @property
     def label(self) -> str:
@@ -44,6 +46,7 @@ class Chunk:
             passages={p.number: p for p in self.passages},
             list_name=self.list_name,
             causes_text=self.causes_text,
+            candidates={c.id: c for c in self.candidates},
         )
 
 
@@ -165,6 +168,7 @@ def section_chunks(text: str, segmented: SegmentedReport, *, max_chars: int) -> 
                     part=number,
                     parts=len(pieces),
                     causes_text=causes if list_name is ListName.PROBLEMS else "",
+                    candidates=metric_candidates(passages) if list_name is ListName.ACHIEVEMENTS else (),
                 )
             )
     return chunks

@@ -4,7 +4,10 @@ Each model item is compared with the rules items of the same list whose spans ov
 - no rules item there, several (the model merged points), or one that is also covered by
   another model item or spans different text (split / moved boundary): BOUNDARY_DISAGREES;
 - the most-overlapping rules item has another area: AREA_DISAGREES, naming both;
-- achievements whose (value, unit) metric sets differ: METRICS_DISAGREE, naming the difference.
+- achievements whose (value, unit) metric sets differ: METRICS_DISAGREE, naming the difference;
+- the learned area classifier (`extract/rules/area_model.py`, trained on the labelled reports)
+  reads another area than the model's: AREA_MODEL_DISAGREES. On reports it was not trained on
+  it singles out the model's wrong areas far better than the keywords do (eval/gold/README.md).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from extractor.core.normalise import matching_key
 from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Record, Span
 from extractor.extract.llm.chunks import Chunk
+from extractor.extract.rules.area_model import AreaModel, load_area_model
+from extractor.extract.rules.areas import area_scores
 
 
 def _overlap(a: Span, b: Span) -> int:
@@ -68,6 +73,27 @@ def flag_disagreements(
                         detail=f"model only: {_describe(ours - theirs)}; rules only: {_describe(theirs - ours)}",
                     )
                 )
+
+
+def flag_area_model(items: list[Item], model: AreaModel | None = None) -> None:
+    """Add AREA_MODEL_DISAGREES to each item (in place) whose area the learned classifier reads
+    otherwise. `model`: the packaged one by default (calibration passes one trained without the
+    report being judged)."""
+    model = model or load_area_model()
+    if model is None:
+        return
+    for item in items:
+        if not item.evidence.strip():
+            continue
+        probabilities = model.probabilities(item.evidence, area_scores(item.evidence))
+        best = max(probabilities, key=lambda area: probabilities[area])
+        if best is not item.area:
+            item.flags.append(
+                Flag(
+                    code=FlagCode.AREA_MODEL_DISAGREES,
+                    detail=f"model: {item.area.value}; classifier: {best.value} ({probabilities[best]:.2f})",
+                )
+            )
 
 
 def _overlaps(

@@ -9,7 +9,7 @@ check's flags. The answer's own shape (passage numbers, quote or passages) is ju
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from extractor.check.align import SourceIndex
@@ -20,7 +20,8 @@ from extractor.numbers.locate import locate_metric
 from extractor.numbers.numerals import unit_as_written
 
 if TYPE_CHECKING:
-    from extractor.extract.llm.response_models import ItemOut
+    from extractor.extract.llm.candidates import MetricCandidate
+    from extractor.extract.llm.response_models import ItemOut, MetricOut
 
 #: Key of the GroundingContext in instructor's validation context (`context=`).
 CONTEXT_KEY = "grounding"
@@ -48,6 +49,7 @@ class GroundingContext:
     passages: dict[int, Passage]
     list_name: ListName | None  # None in free mode: each item names its own list
     causes_text: str = ""  # a separate block of causes shown with a problems section
+    candidates: dict[str, MetricCandidate] = field(default_factory=dict)  # metric candidates by id
 
 
 #: A cause must share at least this share of its character bigrams with the text shown (the
@@ -108,7 +110,8 @@ def answer_item(item: ItemOut, ctx: GroundingContext) -> tuple[Item, list[str]]:
         evidence, span = ctx.index.text[passage_span.start : passage_span.end], passage_span
     else:
         evidence, span = "", None
-    built = _record_item(item, list_of(item, ctx), evidence, span)
+    built, metric_problems = _record_item(item, list_of(item, ctx), evidence, span, ctx)
+    problems += metric_problems
     check = check_item(built, ctx.index, within=ctx.bounds)
     built.flags = check.flags()
     if quote is not None:
@@ -168,18 +171,53 @@ def metric_evidence(name: str, value: float, unit: str, item_evidence: str) -> s
     return item_evidence[found.start : found.end] if found is not None else item_evidence
 
 
-def _record_item(item: ItemOut, list_name: ListName | None, evidence: str, span: Span | None) -> Item:
+def _record_item(
+    item: ItemOut, list_name: ListName | None, evidence: str, span: Span | None, ctx: GroundingContext
+) -> tuple[Item, list[str]]:
+    """The record item, and what is wrong with the metric candidates it cites."""
     common = {"area": item.area, "text": item.text, "evidence": evidence, "span": span}
     if list_name is ListName.ACHIEVEMENTS:
-        metrics = []
+        metrics: list[Metric] = []
+        problems: list[str] = []
         for m in item.metrics:
-            stated = metric_evidence(m.name, m.value, m.unit, evidence)
-            unit = unit_as_written(m.unit, stated)  # a traditional report keeps 個, not 个
-            metrics.append(Metric(name=m.name, value=_number(m.value), unit=unit, evidence=stated))
-        return Achievement(**common, metrics=metrics)
+            if isinstance(m, str):
+                metric, problem = _candidate_metric(m, span, ctx)
+                metrics += [metric] if metric else []
+                problems += [problem] if problem else []
+            else:
+                metrics.append(_named_metric(m, evidence))
+        return Achievement(**common, metrics=metrics), problems
     if list_name is ListName.PROBLEMS:
-        return Problem(**common, cause=item.cause or None)
-    return Plan(**common)
+        return Problem(**common, cause=item.cause or None), []
+    return Plan(**common), []
+
+
+def _named_metric(m: MetricOut, evidence: str) -> Metric:
+    """A metric the model wrote out: its evidence is the phrase of the item stating it."""
+    stated = metric_evidence(m.name, m.value, m.unit, evidence)
+    unit = unit_as_written(m.unit, stated)  # a traditional report keeps 個, not 个
+    return Metric(name=m.name, value=_number(m.value), unit=unit, evidence=stated)
+
+
+def _candidate_metric(
+    candidate_id: str, span: Span | None, ctx: GroundingContext
+) -> tuple[Metric | None, str | None]:
+    """The metric a candidate id stands for, or why it cannot be used for this item."""
+    candidate = ctx.candidates.get(candidate_id)
+    if candidate is None:
+        return None, f"指标候选 {candidate_id} 不存在 / metric candidate {candidate_id} does not exist"
+    if span is not None and not _inside(candidate.evidence, span):
+        return None, (
+            f"指标候选 {candidate_id} 不在该条目的原文中 / metric candidate {candidate_id} lies outside this item"
+        )
+    text = ctx.index.text
+    metric = Metric(
+        name=candidate.name,
+        value=_number(candidate.value),
+        unit=candidate.unit,
+        evidence=text[candidate.evidence.start : candidate.evidence.end],
+    )
+    return metric, None
 
 
 def _metric_problems(check: ItemCheck, position: int, metric: Metric) -> list[str]:

@@ -14,9 +14,17 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from extractor.check.align import align_quote
 from extractor.core.schema import AlignmentStatus, Span
@@ -69,9 +77,41 @@ class OutlineSection(BaseModel):
     heading: int | None = Field(default=None, description="该部分标题所在段落编号；没有标题则为 null")
     first: int = Field(description="正文第一个段落编号（不含标题）")
     last: int = Field(description="正文最后一个段落编号")
-    leaves: list[OutlineLeaf] = Field(
-        default_factory=list, description="该部分每个最低层级要点的起点，按顺序"
-    )
+    # The answer writes leaves compactly (see _leaf_from_compact); the schema says so, and the
+    # validator turns each into an OutlineLeaf.
+    leaves: Annotated[
+        list[OutlineLeaf] | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "array", "items": {"anyOf": [{"type": "integer"}, {"type": "string"}]}},
+                    {"type": "null"},
+                ],
+                "default": None,
+                "description": "该部分每个最低层级要点的起点，按顺序：段首开始写段落编号（如 5），"
+                '段中开始写 "段落编号:开头几个字"（如 "8:二是加强执法"）；与分段建议中该范围内的要点相同时省略',
+            }
+        ),
+    ] = None
+
+    @field_validator("leaves", mode="before")
+    @classmethod
+    def _bare_paragraphs(cls, value: Any) -> Any:
+        # Compact forms: 5 → {"paragraph": 5}; "8:二是加强" → {"paragraph": 8, "opening": "二是加强"}.
+        if not isinstance(value, list):
+            return value
+        return [_leaf_from_compact(v) for v in value]
+
+
+_COMPACT_LEAF = re.compile(r"\s*\[?(\d+)\]?\s*(?:[:：]\s*(.*))?", re.S)
+
+
+def _leaf_from_compact(value: Any) -> Any:
+    if isinstance(value, int):
+        return {"paragraph": value}
+    if isinstance(value, str) and (m := _COMPACT_LEAF.fullmatch(value)):
+        return {"paragraph": int(m.group(1)), "opening": m.group(2) or None}
+    return value
 
 
 class OutlineOut(BaseModel):
@@ -130,7 +170,7 @@ def outline_problems(answer: OutlineOut, ctx: OutlineContext) -> list[str]:
     for number, section in enumerate(answer.sections, start=1):
         where = f"第{number}部分"
         refs = [section.first, section.last] + ([section.heading] if section.heading else [])
-        bad = [n for n in refs + [leaf.paragraph for leaf in section.leaves] if not ctx.has(n)]
+        bad = [n for n in refs + [leaf.paragraph for leaf in section.leaves or []] if not ctx.has(n)]
         if bad:
             problems.append(f"{where}引用了不存在的段落 {sorted(set(bad))} / paragraph numbers out of range")
             continue
@@ -139,7 +179,7 @@ def outline_problems(answer: OutlineOut, ctx: OutlineContext) -> list[str]:
         if section.first <= previous_last:
             problems.append(f"{where}与前一部分重叠或顺序颠倒 / sections must be in order and not overlap")
         previous_last = max(previous_last, section.last)
-        for leaf in section.leaves:
+        for leaf in section.leaves or []:
             if not section.first <= leaf.paragraph <= section.last:
                 problems.append(
                     f"{where}的要点起点 [{leaf.paragraph}] 不在该部分内 / leaf outside its section"
@@ -216,7 +256,15 @@ def _shown(text: str) -> str:
 
 
 def render_proposal(proposal: OutlineOut) -> str:
-    return json.dumps(proposal.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+    """The proposal as JSON in the answer's compact form: a leaf at a paragraph's start as its
+    bare number, one inside a paragraph as "number:opening"."""
+    data = proposal.model_dump(mode="json", exclude_none=True)
+    for section in data["sections"]:
+        section["leaves"] = [
+            f"{leaf['paragraph']}:{leaf['opening']}" if leaf.get("opening") else leaf["paragraph"]
+            for leaf in section.get("leaves", [])
+        ]
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _looks_like_heading(text: str) -> bool:
@@ -272,7 +320,10 @@ def _section_from(answer: OutlineSection, ctx: OutlineContext, old: SegmentedRep
         (p for s in old.sections for p in s.points if body.start <= p.span.start < body.end),
         key=lambda p: p.span.start,
     )
-    starts = sorted({s for leaf in answer.leaves if (s := ctx.leaf_start(leaf)) is not None})
+    if answer.leaves is None:  # the proposal's leaves in this range stand
+        starts = sorted({p.span.start for p in old_points})
+    else:
+        starts = sorted({s for leaf in answer.leaves if (s := ctx.leaf_start(leaf)) is not None})
     points = []
     for k, start in enumerate(starts):
         limit = starts[k + 1] if k + 1 < len(starts) else body.end

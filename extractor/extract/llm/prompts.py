@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +29,15 @@ from extractor.core.errors import ConfigError
 from extractor.core.labels import PROMPT_SECTION_LABELS as KIND_LABELS
 from extractor.core.normalise import matching_key
 from extractor.core.paths import PROMPTS_DIR, default_gold_dir
-from extractor.core.schema import ListName, Record
+from extractor.core.schema import ListName, Record, Span
+from extractor.extract.llm.candidates import (
+    CANDIDATES_HEADING,
+    MetricCandidate,
+    metric_candidates,
+    render_candidates,
+)
 from extractor.extract.llm.chunks import Chunk
+from extractor.extract.llm.grounding import Passage
 from extractor.extract.llm.outline import OutlineOut
 from extractor.extract.llm.response_models import (
     FreeExtraction,
@@ -61,7 +69,45 @@ class FewShotExample:
 
 
 def _output_json(items: list[ItemOut]) -> str:
-    return json.dumps(SectionExtraction(items=items).model_dump(mode="json"), ensure_ascii=False)
+    # Fields left at their defaults are omitted, as the model is asked to do (fewer tokens).
+    answer = SectionExtraction(items=items).model_dump(mode="json", exclude_defaults=True)
+    answer.setdefault("items", [])
+    return json.dumps(answer, ensure_ascii=False)
+
+
+def _with_candidates(marked: list[str], unmarked: list[str]) -> tuple[str, tuple[MetricCandidate, ...]]:
+    """An example's input as a section call shows it: passages [Pn], then the unmarked text,
+    then the metric candidates the program finds in the passages."""
+    passages: list[Passage] = []
+    pos = 0
+    for n, text in enumerate(marked, start=1):
+        passages.append(Passage(number=n, span=Span(start=pos, end=pos + len(text)), text=text))
+        pos += len(text)
+    candidates = metric_candidates(tuple(passages))
+    lines = [f"[P{n}]{text}[/P{n}]" for n, text in enumerate(marked, start=1)] + unmarked
+    shown = "\n".join(lines)
+    if candidates:
+        shown += f"\n{CANDIDATES_HEADING}\n{render_candidates(candidates)}"
+    return shown, candidates
+
+
+def _cited_metrics(
+    metrics: Sequence[tuple[str, float, str]], passage: int, candidates: tuple[MetricCandidate, ...]
+) -> list[str | MetricOut]:
+    """Gold metrics as the answer gives them: a candidate's id where one states the metric,
+    the metric written out where none does."""
+    free = [c for c in candidates if c.passage == passage]
+    out: list[str | MetricOut] = []
+    for name, value, unit in metrics:
+        same = next(
+            (c for c in free if c.value == value and matching_key(c.unit) == matching_key(unit)), None
+        )
+        if same is not None:
+            free.remove(same)
+            out.append(same.id)
+        else:
+            out.append(MetricOut(name=name, value=value, unit=unit))
+    return out
 
 
 def examples_from_gold(record: Record) -> list[FewShotExample]:
@@ -80,17 +126,25 @@ def _achievements_example(record: Record) -> FewShotExample | None:
         return None
     chosen = [with_metrics[0], *[a for a in short if not a.metrics][:1]]
     rest = [a for a in short if a not in chosen and len(a.evidence) <= 120][:1]
-    lines = [f"[P{n}]{a.evidence}[/P{n}]" for n, a in enumerate(chosen, start=1)] + [a.evidence for a in rest]
+    shown, candidates = _with_candidates([a.evidence for a in chosen], [a.evidence for a in rest])
     items = [
         ItemOut(
             passages=[n],
             area=a.area,
             text=a.text,
-            metrics=[MetricOut(name=m.name, value=m.value, unit=m.unit) for m in a.metrics],
+            metrics=_cited_metrics([(m.name, m.value, m.unit) for m in a.metrics], n, candidates),
         )
         for n, a in enumerate(chosen, start=1)
-    ] + [ItemOut(quote=a.evidence, area=a.area, text=a.text) for a in rest]
-    return FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], "\n".join(lines), _output_json(items))
+    ] + [
+        ItemOut(
+            quote=a.evidence,
+            area=a.area,
+            text=a.text,
+            metrics=[MetricOut(name=m.name, value=m.value, unit=m.unit) for m in a.metrics],
+        )
+        for a in rest
+    ]
+    return FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], shown, _output_json(items))
 
 
 def _problems_example(record: Record) -> FewShotExample | None:
@@ -117,21 +171,20 @@ def builtin_examples() -> list[FewShotExample]:
     """A small invented example, used when no gold file can serve."""
     from extractor.core.schema import Area
 
-    achievements = (
-        "[P1]一是加强行政复议工作。全年受理行政复议案件25件，办结22件，纠错率8%。[/P1]\n"
-        "[P2]二是深化法治宣传。开展“法律进乡村”活动，推动普法宣传常态化。[/P2]\n"
-        "三是做实人民调解。全年调处矛盾纠纷120件。"
+    shown, candidates = _with_candidates(
+        [
+            "一是加强行政复议工作。全年受理行政复议案件25件，办结22件，纠错率8%。",
+            "二是深化法治宣传。开展“法律进乡村”活动，推动普法宣传常态化。",
+        ],
+        ["三是做实人民调解。全年调处矛盾纠纷120件。"],
     )
+    metrics = [("受理行政复议案件", 25, "件"), ("办结行政复议案件", 22, "件"), ("纠错率", 8, "%")]
     items = [
         ItemOut(
             passages=[1],
             area=Area.RECONSIDERATION,
             text="受理行政复议案件25件，办结22件",
-            metrics=[
-                MetricOut(name="受理行政复议案件", value=25, unit="件"),
-                MetricOut(name="办结行政复议案件", value=22, unit="件"),
-                MetricOut(name="纠错率", value=8, unit="%"),
-            ],
+            metrics=_cited_metrics(metrics, 1, candidates),
         ),
         ItemOut(passages=[2], area=Area.LEGAL_EDUCATION, text="开展法律进乡村活动"),
         ItemOut(
@@ -146,7 +199,7 @@ def builtin_examples() -> list[FewShotExample]:
     )
     plan = ItemOut(passages=[1], area=Area.LEGAL_SERVICES, text="推进公共法律服务平台建设")
     return [
-        FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], achievements, _output_json(items)),
+        FewShotExample(KIND_LABELS[ListName.ACHIEVEMENTS], shown, _output_json(items)),
         FewShotExample(
             KIND_LABELS[ListName.PROBLEMS],
             "[P1]一是基层法治力量薄弱，司法所人员配备不足。[/P1]\n究其原因，主要是编制有限，人员流动较大。",
@@ -222,6 +275,8 @@ class PromptSet:
             heading=chunk.heading,
             text=chunk.rendered,
             causes_text=chunk.causes_text,
+            candidates_heading=CANDIDATES_HEADING,
+            candidates_text=render_candidates(chunk.candidates),
         )
 
     def outline_user(self, *, paragraphs: str, proposal: str) -> str:

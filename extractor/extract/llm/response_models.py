@@ -62,7 +62,10 @@ class ItemOut(BaseModel):
     )
     area: Area = Field(description="领域，必须是十个领域之一")
     text: str = Field(description="简短中文概括")
-    metrics: list[MetricOut] = Field(default_factory=list, description="量化结果，仅成效条目填写")
+    metrics: list[str | MetricOut] = Field(
+        default_factory=list,
+        description='量化结果，仅成效条目填写：候选编号如 "m3"；候选中没有的指标写 {name, value, unit}',
+    )
     cause: str | None = Field(default=None, description="问题的原因（原文给出时），仅问题条目填写")
     kind: ListName | None = Field(
         default=None,
@@ -84,6 +87,14 @@ class ItemOut(BaseModel):
             else:
                 out.append(v)
         return out
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _candidate_ids(cls, value: Any) -> Any:
+        # Models write "m3", "M3" or "[m3]"; all mean candidate m3.
+        if not isinstance(value, list):
+            return value
+        return [re.sub(r"[^0-9a-z]", "", v.lower()) if isinstance(v, str) else v for v in value]
 
     @model_validator(mode="after")
     def _grounded(self, info: ValidationInfo) -> Self:
