@@ -33,6 +33,7 @@ from extractor.extract.llm.cache import CallLog, LLMCache
 from extractor.review import open_session
 from extractor.review.audit import audit_entries
 from extractor.review.decisions import load_decisions
+from extractor.review.queue import load_queue
 from extractor.store import RecordVersionInfo, SchemaVersionError, Store, head_revision, metadata, migrate
 from extractor.store.diff import FieldChange
 from extractor.store.engine import create_db_engine, parse_db_url
@@ -270,7 +271,12 @@ def test_the_review_app_opens_the_upgraded_release_database(
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     assert not at.exception, at.exception
-    assert sorted(at.dataframe[0].value["报告"]) == sorted(d["doc_id"] for d in raw.tables["documents"])
+    # Every document is listed, named by issuer and year (2024年) rather than by its id.
+    shown = sorted(at.dataframe[0].value["报告"])
+    with Store(release_url) as store:
+        assert shown == sorted(row.title for row in load_queue(store))
+    assert len(shown) == len(raw.tables["documents"])
+    assert not set(shown) & {d["doc_id"] for d in raw.tables["documents"]}
     at.selectbox(key="rv_queue_pick").set_value(raw.document("lanshan-2024")["sha256"])
     at.button(key="rv_queue_open").click().run()
     assert not at.exception and not at.error, at.exception or at.error
