@@ -8,10 +8,9 @@ keyword-only arguments and widget keys prefixed by the panel. Review state lives
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import secrets
+import time
 from typing import Any
 
 import pandas as pd
@@ -46,6 +45,8 @@ SHORTCUTS = (
     "Alt+A 接受 · Alt+E 修改 · Alt+X 退回 · Alt+N 下一条 · Alt+S 保存（只对当前列表有效）。"
 )
 _SAVE_STATUSES = ["in_review", "approved", "rejected"]
+#: Seconds between soft-lock heartbeats (well inside extractor.store.LOCK_EXPIRY).
+LOCK_HEARTBEAT_S = 30
 _META_FIELDS = {
     "issuer": "发布机关",
     "region": "地区",
@@ -95,20 +96,28 @@ def _reopen(store: Store, doc_key: str) -> ReviewSession:
     _sessions()[doc_key] = session
     _forget_item_widgets()
     if session.reviewer and not st.session_state.get("rv_top_reviewer"):
-        st.session_state["rv_top_reviewer"] = session.reviewer
+        # The name field is already drawn this run: it takes the draft's name on the next.
+        st.session_state["rv_pending_reviewer"] = session.reviewer
+        st.rerun()
     return session
 
 
+def _heartbeat(store: Store, doc_key: str, reviewer: str) -> None:
+    """Keep this page's soft lock alive: a write only every LOCK_HEARTBEAT_S (or when the
+    name changes), not on every rerun."""
+    beats = st.session_state.setdefault("rv_lock_beat", {})
+    now = time.monotonic()
+    last = beats.get(doc_key)
+    if last is None or now - last[0] > LOCK_HEARTBEAT_S or last[1] != reviewer:
+        store.touch_lock(doc_key, holder=_draft_owner(), reviewer=reviewer)
+        beats[doc_key] = (now, reviewer)
+
+
 def _keep_draft(store: Store, session: ReviewSession, reviewer: str) -> None:
-    """Store the working copy as a draft when it changed since this page last stored it."""
-    state = review_drafts.draft_state(session)
-    digest = hashlib.sha256(json.dumps([state, reviewer], sort_keys=True).encode()).hexdigest()
-    known = st.session_state.setdefault("rv_draft_digest", {})
-    if known.get(session.doc_key) == digest:
-        return
-    if session.has_unsaved_changes() or known.get(session.doc_key) is not None:
-        review_drafts.save_draft(store, session, owner=_draft_owner(), reviewer=reviewer)
-    known[session.doc_key] = digest
+    digests = st.session_state.setdefault("rv_draft_digest", {})
+    digests[session.doc_key] = review_drafts.autosave_draft(
+        store, session, owner=_draft_owner(), reviewer=reviewer, last_digest=digests.get(session.doc_key)
+    )
 
 
 def _focus(list_name: ListName, position: int | None) -> None:
@@ -121,6 +130,9 @@ def _focus(list_name: ListName, position: int | None) -> None:
 
 
 def reviewer_panel(*, key_prefix: str) -> str:
+    pending = st.session_state.pop("rv_pending_reviewer", None)
+    if pending:
+        st.session_state[f"{key_prefix}reviewer"] = pending
     name = st.text_input("审核人", key=f"{key_prefix}reviewer", placeholder="请输入您的姓名（保存时必填）")
     return name.strip()
 
@@ -194,6 +206,7 @@ def report_header_panel(
 ) -> None:
     if st.button("← 返回报告列表", key=f"{key_prefix}back"):
         store.release_lock(session.doc_key, holder=_draft_owner())
+        st.session_state.get("rv_lock_beat", {}).pop(session.doc_key, None)
         st.session_state["rv_open"] = None
         st.rerun()
     stored = session.stored
@@ -209,7 +222,7 @@ def report_header_panel(
             "只有双方改了同一处时才需要您选择（见「修改记录」）。"
         )
     owner = _draft_owner()
-    store.touch_lock(session.doc_key, holder=owner, reviewer=reviewer)
+    _heartbeat(store, session.doc_key, reviewer)
     others = [lock for lock in store.active_locks(session.doc_key) if lock.holder != owner]
     if others:
         names = "；".join(

@@ -155,6 +155,35 @@ def test_the_same_field_changed_by_both_asks_which_to_keep(db_url: str) -> None:
         assert store.current_record(DOC_ID).record.achievements[1].area is Area.LEGAL_EDUCATION
 
 
+def test_a_reload_brings_back_the_unsaved_decisions_and_the_name(db_url: str) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["reviewer_key"] = "browser-1"
+    at.run()
+    at.text_input(key="rv_top_reviewer").input("张三")
+    open_report(at)
+    at.button(key="rv_problems_item_0_reject").click().run()
+    assert any("未保存的修改" in c for c in messages(at, "caption"))
+    # F5: a new script session with the same URL.
+    reloaded = AppTest.from_file(str(APP), default_timeout=60)
+    reloaded.query_params["reviewer_key"] = "browser-1"
+    reloaded.run()
+    open_report(reloaded)
+    assert any("已恢复您" in i for i in messages(reloaded, "info"))
+    assert reloaded.text_input(key="rv_top_reviewer").value == "张三"
+    assert any("已退回" in i for i in messages(reloaded, "info"))  # the rejected item
+    reloaded.button(key="rv_save_save").click().run()
+    with Store(db_url) as store:
+        assert store.current_record(DOC_ID).record.problems == []
+        assert store.load_draft(DOC_ID, owner="browser-1") is None
+
+
+def test_accept_all_makes_approved_the_status_to_save(db_url: str) -> None:
+    at = open_report(started())
+    assert at.radio(key="rv_save_status").value == "in_review"
+    at.button(key="rv_save_accept_all").click().run()
+    assert at.radio(key="rv_save_status").value == "approved"
+
+
 def test_reject_leaves_the_item_out_of_the_saved_record(db_url: str) -> None:
     at = open_report(started())
     at.button(key="rv_problems_item_0_reject").click().run()

@@ -22,7 +22,7 @@ from extractor.load import load_document
 from extractor.review import Decision, ReviewInputError, ReviewSession, open_session
 from extractor.review.audit import audit_entries, marked_change
 from extractor.review.decisions import decisions_by_version
-from extractor.review.drafts import discard_draft, save_draft
+from extractor.review.drafts import autosave_draft, discard_draft, save_draft
 from extractor.review.edits import ItemEdit
 from extractor.review.errors import MergeConflictError
 from extractor.review.gold import promote_to_gold
@@ -95,6 +95,23 @@ def test_saving_the_review_removes_the_draft(store: Store) -> None:
     assert store.load_draft(DOC_ID, owner="tab-1") is None
     reopened = open_session(store, DOC_ID, owner="tab-1")
     assert reopened.base_version == 2 and reopened.restored_at is None
+
+
+def test_autosave_writes_only_when_something_changed(store: Store) -> None:
+    session = open_session(store, DOC_ID, owner="tab-1")
+    digest = autosave_draft(store, session, owner="tab-1", reviewer="张三", last_digest=None)
+    assert store.load_draft(DOC_ID, owner="tab-1") is None  # nothing to keep yet
+    session.accept(A, 1)
+    changed = autosave_draft(store, session, owner="tab-1", reviewer="张三", last_digest=digest)
+    first = store.load_draft(DOC_ID, owner="tab-1")
+    assert changed != digest and first is not None and first.reviewer == "张三"
+    assert autosave_draft(store, session, owner="tab-1", reviewer="张三", last_digest=changed) == changed
+    assert store.load_draft(DOC_ID, owner="tab-1").updated_at == first.updated_at  # not rewritten
+    renamed = autosave_draft(store, session, owner="tab-1", reviewer="李四", last_digest=changed)
+    assert store.load_draft(DOC_ID, owner="tab-1").reviewer == "李四"  # the name is part of it
+    session.restore(A, 1)  # undone: nothing left to keep
+    autosave_draft(store, session, owner="tab-1", reviewer="李四", last_digest=renamed)
+    assert store.load_draft(DOC_ID, owner="tab-1") is None
 
 
 def test_soft_locks_say_who_is_on_a_report_and_expire(store: Store) -> None:

@@ -10,6 +10,8 @@ other code) is ignored rather than allowed to break the page.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -77,6 +79,24 @@ def save_draft(store: Store, session: ReviewSession, *, owner: str, reviewer: st
         base_version=session.base_version,
         state=draft_state(session),
     )
+
+
+def autosave_draft(
+    store: Store, session: ReviewSession, *, owner: str, reviewer: str, last_digest: str | None
+) -> str:
+    """Keep the draft in step with the page: stored when the working copy or the name
+    changed since `last_digest` (what this function returned last time for the page; None
+    at first), dropped once the working copy has no unsaved change left (undone, or just
+    saved). Returns the new digest; writes nothing while nothing changes."""
+    state = draft_state(session)
+    digest = hashlib.sha256(json.dumps([state, reviewer.strip()], sort_keys=True).encode()).hexdigest()
+    if digest == last_digest:
+        return digest
+    if session.has_unsaved_changes():
+        save_draft(store, session, owner=owner, reviewer=reviewer)
+    elif last_digest is not None:
+        store.discard_draft(session.doc_key, owner=owner)
+    return digest
 
 
 def discard_draft(store: Store, session: ReviewSession, *, owner: str) -> ReviewSession:
