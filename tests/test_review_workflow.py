@@ -246,6 +246,21 @@ def test_two_reviewers_on_different_items_both_keep_their_work(store: Store) -> 
     assert reopened.entry(PL, 0).decision is Decision.FIXED
 
 
+def test_a_colleagues_fix_and_my_acceptance_of_the_same_item_merge(store: Store) -> None:
+    mine, theirs = open_session(store, DOC_ID), open_session(store, DOC_ID)
+    theirs.accept(A, 1, ItemEdit(area=Area.LEGAL_EDUCATION))
+    theirs.add_item(PL, "使普法宣传更接地气。")
+    theirs.save(store, reviewer="李四", status="in_review")
+    mine.accept(A, 1)  # the same item, as extracted
+    mine.accept(P, 0, ItemEdit(text="队伍建设不足"))
+    mine.save(store, reviewer="张三", status="in_review")
+    reopened = open_session(store, DOC_ID)
+    assert reopened.entry(A, 1).item.area is Area.LEGAL_EDUCATION
+    assert reopened.entry(A, 1).decision is Decision.FIXED  # the merged content carries the fix
+    assert reopened.entry(P, 0).item.text == "队伍建设不足"
+    assert [e.item.evidence for e in reopened.entries(PL)][1] == "使普法宣传更接地气。"  # their addition
+
+
 def test_the_same_field_changed_by_both_is_the_only_question(store: Store) -> None:
     mine, theirs = open_session(store, DOC_ID), open_session(store, DOC_ID)
     theirs.accept(PL, 0, ItemEdit(text="打造普法精品"))

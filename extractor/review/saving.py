@@ -22,6 +22,7 @@ from extractor.core.schema import ListName, Record
 from extractor.review import decisions as decision_store
 from extractor.review.decisions import ItemDecision
 from extractor.review.errors import MergeConflictError, ReviewInputError
+from extractor.review.labels import Decision
 from extractor.review.merge import MergeResult, Side, merge_records
 from extractor.store import RecordVersionInfo, Store, StoredRecord
 from extractor.store import drafts as draft_rows
@@ -162,8 +163,8 @@ def _merged(
 def _merged_decisions(
     result: MergeResult, mine: list[ItemDecision], theirs: list[ItemDecision]
 ) -> list[ItemDecision]:
-    """Each merged item's decision: the saving reviewer's, else the colleague's; both
-    reviewers' rejections are kept (the colleague's once)."""
+    """Each merged item's decision (see `_combined`); both reviewers' rejections are kept
+    (the colleague's once)."""
     mine_at: dict[tuple[ListName, int | None], ItemDecision] = {
         (d.list_name, d.position): d for d in mine if d.position is not None
     }
@@ -173,9 +174,20 @@ def _merged_decisions(
     out: list[ItemDecision] = []
     for name, origins in result.origins.items():
         for position, (j, k) in enumerate(origins):
-            decision = mine_at.get((name, j)) or theirs_at.get((name, k))
+            decision = _combined(mine_at.get((name, j)), theirs_at.get((name, k)))
             if decision is not None:
                 out.append(decision.model_copy(update={"position": position}))
     rejected = [d for d in mine if d.position is None]
     out.extend(rejected + [d for d in theirs if d.position is None and d not in rejected])
     return out
+
+
+def _combined(mine: ItemDecision | None, theirs: ItemDecision | None) -> ItemDecision | None:
+    """One item's decision from both reviewers: the saving reviewer's, except that a fix by
+    either wins over a plain acceptance (the merged content carries that fix); a written
+    override by either is kept."""
+    if mine is None or theirs is None:
+        return mine or theirs
+    chosen = theirs if theirs.decision is Decision.FIXED and mine.decision is Decision.ACCEPTED else mine
+    reason = mine.override_reason or theirs.override_reason
+    return chosen.model_copy(update={"override_reason": reason})
