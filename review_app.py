@@ -9,6 +9,8 @@ keyword-only arguments and widget keys prefixed by the panel. Review state lives
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from typing import Any
 
 import pandas as pd
@@ -19,7 +21,9 @@ from extractor.core.labels import LIST_LABELS, STATUS_LABELS
 from extractor.core.paths import default_gold_dir
 from extractor.core.schema import Achievement, Area, ListName, Problem
 from extractor.review import audit, downloads, views
+from extractor.review import drafts as review_drafts
 from extractor.review import queue as review_queue
+from extractor.review.decisions import decisions_by_version
 from extractor.review.edits import (
     METRIC_COLUMN_LABELS,
     METRIC_COLUMNS,
@@ -28,18 +32,21 @@ from extractor.review.edits import (
     meta_from_form,
     metric_rows,
 )
-from extractor.review.errors import ReviewInputError
+from extractor.review.errors import MergeConflictError, ReviewInputError
 from extractor.review.gold import promote_stored
 from extractor.review.highlight import legend_html
 from extractor.review.labels import DECISION_LABELS, Decision, flag_reasons
 from extractor.review.session import ReviewSession, open_session
 from extractor.store import DB_URL_ENV, RecordVersionInfo, Store
+from extractor.store.queries import beijing_text
 
 SHORTCUTS = (
     "快捷键：在「摘要」框中按 Enter 或在多行文本框中按 Ctrl+Enter = 接受当前条目并跳到下一条；"
     "Alt+A 接受 · Alt+E 修改 · Alt+X 退回 · Alt+N 下一条 · Alt+S 保存（只对当前列表有效）。"
 )
 _SAVE_STATUSES = ["in_review", "approved", "rejected"]
+#: Seconds between soft-lock heartbeats (well inside extractor.store.LOCK_EXPIRY).
+LOCK_HEARTBEAT_S = 30
 _META_FIELDS = {
     "issuer": "发布机关",
     "region": "地区",
@@ -74,11 +81,43 @@ def _forget_item_widgets() -> None:
         del st.session_state[key]
 
 
+def _draft_owner() -> str:
+    """Whose drafts and soft locks these are: a token kept in the page's URL, so a reload
+    (or a crash of this server) finds the same draft in the database."""
+    owner = st.query_params.get("reviewer_key")
+    if not owner:
+        owner = secrets.token_urlsafe(12)
+        st.query_params["reviewer_key"] = owner
+    return owner
+
+
 def _reopen(store: Store, doc_key: str) -> ReviewSession:
-    session = open_session(store, doc_key)
+    session = open_session(store, doc_key, owner=_draft_owner())
     _sessions()[doc_key] = session
     _forget_item_widgets()
+    if session.reviewer and not st.session_state.get("rv_top_reviewer"):
+        # The name field is already drawn this run: it takes the draft's name on the next.
+        st.session_state["rv_pending_reviewer"] = session.reviewer
+        st.rerun()
     return session
+
+
+def _heartbeat(store: Store, doc_key: str, reviewer: str) -> None:
+    """Keep this page's soft lock alive: a write only every LOCK_HEARTBEAT_S (or when the
+    name changes), not on every rerun."""
+    beats = st.session_state.setdefault("rv_lock_beat", {})
+    now = time.monotonic()
+    last = beats.get(doc_key)
+    if last is None or now - last[0] > LOCK_HEARTBEAT_S or last[1] != reviewer:
+        store.touch_lock(doc_key, holder=_draft_owner(), reviewer=reviewer)
+        beats[doc_key] = (now, reviewer)
+
+
+def _keep_draft(store: Store, session: ReviewSession, reviewer: str) -> None:
+    digests = st.session_state.setdefault("rv_draft_digest", {})
+    digests[session.doc_key] = review_drafts.autosave_draft(
+        store, session, owner=_draft_owner(), reviewer=reviewer, last_digest=digests.get(session.doc_key)
+    )
 
 
 def _focus(list_name: ListName, position: int | None) -> None:
@@ -91,6 +130,9 @@ def _focus(list_name: ListName, position: int | None) -> None:
 
 
 def reviewer_panel(*, key_prefix: str) -> str:
+    pending = st.session_state.pop("rv_pending_reviewer", None)
+    if pending:
+        st.session_state[f"{key_prefix}reviewer"] = pending
     name = st.text_input("审核人", key=f"{key_prefix}reviewer", placeholder="请输入您的姓名（保存时必填）")
     return name.strip()
 
@@ -102,7 +144,7 @@ def flash_panel() -> None:
 
 def queue_panel(*, store: Store, key_prefix: str) -> None:
     st.header("待审核报告")
-    rows = review_queue.queue_rows(store.list_documents())
+    rows = review_queue.load_queue(store)
     done = review_queue.progress(rows)
     st.progress(done.fraction, text=f"已审核 {done} 份报告")
     if not rows:
@@ -122,7 +164,11 @@ def queue_panel(*, store: Store, key_prefix: str) -> None:
     if not shown:
         st.caption("没有符合筛选条件的报告。")
         return
-    labels = {r.doc_key: f"{r.doc_id}（{r.status_label}，待核查 {r.flagged_count}）" for r in shown}
+    labels = {
+        r.doc_key: f"{r.title}（{r.status_label}，已审 {r.progress_text}，待核查 {r.flagged_count}）"
+        + (f"，{r.open_by_text()} 正在审核" if r.open_by else "")
+        for r in shown
+    }
     picked = st.selectbox(
         "选择报告", options=list(labels), format_func=labels.__getitem__, key=f"{key_prefix}pick"
     )
@@ -155,8 +201,12 @@ def output_panel(*, store: Store, key_prefix: str) -> None:
         )
 
 
-def report_header_panel(*, session: ReviewSession, latest_version: int, key_prefix: str) -> None:
+def report_header_panel(
+    *, store: Store, session: ReviewSession, latest_version: int, reviewer: str, key_prefix: str
+) -> None:
     if st.button("← 返回报告列表", key=f"{key_prefix}back"):
+        store.release_lock(session.doc_key, holder=_draft_owner())
+        st.session_state.get("rv_lock_beat", {}).pop(session.doc_key, None)
         st.session_state["rv_open"] = None
         st.rerun()
     stored = session.stored
@@ -167,21 +217,52 @@ def report_header_panel(*, session: ReviewSession, latest_version: int, key_pref
         f"{f'（{stored.reviewer}）' if stored.reviewer else ''}{unsaved}"
     )
     if latest_version > stored.latest_version:
-        st.warning(f"您打开这份报告后，已有人保存了 v{latest_version}；现在保存会被拒绝（见「修改记录」）。")
+        st.warning(
+            f"您打开这份报告后，已有人保存了 v{latest_version}；保存时会与之按条目合并，"
+            "只有双方改了同一处时才需要您选择（见「修改记录」）。"
+        )
+    owner = _draft_owner()
+    _heartbeat(store, session.doc_key, reviewer)
+    others = [lock for lock in store.active_locks(session.doc_key) if lock.holder != owner]
+    if others:
+        names = "；".join(
+            f"{lock.reviewer or '未署名审核人'}（自 {beijing_text(lock.opened_at)}）" for lock in others
+        )
+        st.info(f"同事也打开了这份报告：{names}。")
+    if session.restored_at is not None:
+        st.info(f"已恢复您 {beijing_text(session.restored_at)} 未保存的修改。")
+        if st.button("放弃未保存的修改", key=f"{key_prefix}discard"):
+            _sessions()[session.doc_key] = review_drafts.discard_draft(store, session, owner=owner)
+            _forget_item_widgets()
+            st.rerun()
     st.caption(SHORTCUTS)
 
 
-def conflict_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
+def conflict_panel(*, store: Store, session: ReviewSession, reviewer: str, key_prefix: str) -> None:
     message = st.session_state.get("rv_conflict", {}).get(session.doc_key)
     if not message:
         return
     st.error(message)
+    conflicts = st.session_state.get("rv_merge_conflicts", {}).get(session.doc_key)
+    if conflicts:
+        keep = {
+            c.path: st.radio(
+                c.label, ["mine", "theirs"], format_func={"mine": "保留我的", "theirs": "保留对方的"}.__getitem__,
+                key=f"{key_prefix}keep_{c.path}", horizontal=True,
+            )
+            for c in conflicts
+        }  # fmt: skip
+        if st.button("按所选保存", type="primary", key=f"{key_prefix}resolve"):
+            status = st.session_state.get("rv_save_status", "in_review")
+            _save(store=store, session=session, reviewer=reviewer, status=status, keep=keep)
     pending = audit.change_lines_between(session.stored.record, session.record())
     if pending:
         with st.expander("您未保存的修改（载入最新版本后需要重新录入）"):
             st.dataframe([line.as_row() for line in pending], hide_index=True)
     if st.button("载入最新版本（放弃本页未保存的修改）", key=f"{key_prefix}reload"):
         st.session_state["rv_conflict"].pop(session.doc_key, None)
+        st.session_state.get("rv_merge_conflicts", {}).pop(session.doc_key, None)
+        store.discard_draft(session.doc_key, owner=_draft_owner())
         _reopen(store, session.doc_key)
         _flash("info", "已载入最新版本。")
         st.rerun()
@@ -192,6 +273,9 @@ def save_panel(*, store: Store, session: ReviewSession, reviewer: str, key_prefi
     decided, total = session.progress()
     st.progress(decided / total if total else 1.0, text=f"已审核条目 {decided} / {total}")
     suggested = _SAVE_STATUSES.index(session.suggested_status())
+    pending = st.session_state.pop(f"{key_prefix}pending_status", None)
+    if pending is not None:
+        st.session_state[f"{key_prefix}status"] = pending
     status = st.radio(
         "保存为",
         _SAVE_STATUSES,
@@ -201,23 +285,42 @@ def save_panel(*, store: Store, session: ReviewSession, reviewer: str, key_prefi
     )
     if st.button("接受其余全部", key=f"{key_prefix}accept_all", disabled=decided == total):
         count = session.accept_remaining()
+        # The radio keeps its own state: the status to save follows the decisions (set
+        # before the radio is drawn on the rerun).
+        st.session_state[f"{key_prefix}pending_status"] = session.suggested_status()
         _flash("success", f"已接受其余 {count} 条。")
         st.rerun()
     if not st.button("保存为新版本", type="primary", key=f"{key_prefix}save", shortcut="Alt+S"):
         return
+    _save(store=store, session=session, reviewer=reviewer, status=status, keep=None)
+
+
+def _save(
+    *, store: Store, session: ReviewSession, reviewer: str, status: str, keep: dict[str, Any] | None
+) -> None:
     try:
-        info = session.save(store, reviewer=reviewer, status=status)
+        info = session.save(store, reviewer=reviewer, status=status, owner=_draft_owner(), keep=keep)
     except ReviewInputError as e:
         st.error(e.message)
         return
+    except MergeConflictError as e:
+        st.session_state.setdefault("rv_conflict", {})[session.doc_key] = e.message
+        st.session_state.setdefault("rv_merge_conflicts", {})[session.doc_key] = e.conflicts
+        st.rerun()
     except ReviewConflictError as e:
         explanation = audit.conflict_explanation(store.versions(session.doc_key), session.base_version)
         st.session_state.setdefault("rv_conflict", {})[session.doc_key] = (
-            f"保存冲突，本次没有保存任何内容：{explanation}（{e}）"
+            f"保存冲突，本次没有保存任何内容：{explanation}（{e.message}）"
         )
         st.rerun()
+    st.session_state.get("rv_conflict", {}).pop(session.doc_key, None)
+    st.session_state.get("rv_merge_conflicts", {}).pop(session.doc_key, None)
+    merged = f"（已与 v{info.base_version} 合并）" if info.base_version != session.base_version else ""
     _reopen(store, session.doc_key)
-    _flash("success", f"已保存为 v{info.version}（{STATUS_LABELS[info.status]}，审核人：{info.reviewer}）。")
+    _flash(
+        "success",
+        f"已保存为 v{info.version}{merged}（{STATUS_LABELS[info.status]}，审核人：{info.reviewer}）。",
+    )
     st.rerun()
 
 
@@ -282,6 +385,10 @@ def item_editor_panel(
     st.markdown(f"**第 {position + 1} 条 · {DECISION_LABELS[entry.decision]}**")
     if entry.flagged:
         st.warning("待核查：" + "；".join(flag_reasons(item.flags)))
+    if entry.problems:
+        override_panel(
+            session=session, list_name=list_name, position=position, key_prefix=f"{key_prefix}override_"
+        )
     if entry.decision is Decision.REJECTED:
         st.info("此条已退回，保存时不会写入记录（修改记录中仍可查到）。")
         if st.button("恢复此条", key=f"{key_prefix}restore"):
@@ -329,6 +436,24 @@ def item_editor_panel(
     st.rerun()
 
 
+def override_panel(*, session: ReviewSession, list_name: ListName, position: int, key_prefix: str) -> None:
+    entry = session.entry(list_name, position)
+    if entry.override:
+        st.info(f"已强行通过，理由：{entry.override}（{'；'.join(entry.problems)}）")
+        return
+    st.error("不能通过：" + "；".join(entry.problems) + "。请改正，或写明理由后强行通过。")
+    with st.form(key=f"{key_prefix}form", border=False):
+        reason = st.text_input("强行通过的理由（记入修改记录）", key=f"{key_prefix}reason")
+        submitted = st.form_submit_button("强行通过", key=f"{key_prefix}submit")
+    if submitted:
+        try:
+            session.override(list_name, position, reason)
+        except ReviewInputError as e:
+            st.error(e.message)
+            return
+        st.rerun()
+
+
 def add_item_panel(*, session: ReviewSession, list_name: ListName, key_prefix: str) -> None:
     with st.expander(f"补充遗漏的{LIST_LABELS[list_name]}条目"), st.form(key=f"{key_prefix}form"):
         passage = st.text_area("从左侧原文复制一段文字粘贴到这里", key=f"{key_prefix}passage")
@@ -348,11 +473,14 @@ def add_item_panel(*, session: ReviewSession, list_name: ListName, key_prefix: s
     st.rerun()
 
 
-def audit_panel(*, versions: list[RecordVersionInfo]) -> None:
-    for entry in audit.audit_entries(versions):
+def audit_panel(*, store: Store, session: ReviewSession, versions: list[RecordVersionInfo]) -> None:
+    decisions = decisions_by_version(store, document_id=session.stored.document.id)
+    for entry in audit.audit_entries(versions, decisions=decisions):
         with st.expander(entry.summary()):
+            for line in entry.overrides:
+                st.warning(f"强行通过：{line}")
             if entry.changes:
-                st.dataframe([line.as_row() for line in entry.changes], hide_index=True, width="stretch")
+                st.html(audit.changes_html(entry.changes))  # values escaped in changes_html
             else:
                 st.caption("首个版本。" if entry.first else "与所依据的版本相比没有字段变化。")
 
@@ -378,8 +506,10 @@ def report_page(*, store: Store, doc_key: str, reviewer: str) -> None:
     session = _sessions().get(doc_key) or _reopen(store, doc_key)
     versions = store.versions(doc_key)
     latest = versions[-1].version if versions else session.base_version
-    report_header_panel(session=session, latest_version=latest, key_prefix="rv_report_")
-    conflict_panel(store=store, session=session, key_prefix="rv_conflict_")
+    report_header_panel(
+        store=store, session=session, latest_version=latest, reviewer=reviewer, key_prefix="rv_report_"
+    )
+    conflict_panel(store=store, session=session, reviewer=reviewer, key_prefix="rv_conflict_")
     with st.sidebar:
         save_panel(store=store, session=session, reviewer=reviewer, key_prefix="rv_save_")
         st.divider()
@@ -402,7 +532,8 @@ def report_page(*, store: Store, doc_key: str, reviewer: str) -> None:
                     key_prefix=f"rv_{list_name.value}_",
                 )  # fmt: skip
         with tabs[4]:
-            audit_panel(versions=versions)
+            audit_panel(store=store, session=session, versions=versions)
+    _keep_draft(store, session, reviewer)
 
 
 # -- widgets with conversion -------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -20,6 +21,7 @@ from extractor.core.schema import (
     Area,
     Flag,
     FlagCode,
+    ListName,
     Meta,
     Metric,
     Plan,
@@ -29,7 +31,7 @@ from extractor.core.schema import (
     Span,
 )
 from extractor.store import Store
-from extractor.store.export import export_records
+from extractor.store.export import HEADERS, display_width, export_records
 
 
 def lanshan() -> Record:
@@ -104,7 +106,11 @@ def test_csv_has_one_row_per_item_with_chinese_intact(tmp_path: Path) -> None:
 
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
     with out.open(encoding="utf-8-sig", newline="") as stream:
-        rows = list(csv.DictReader(stream))
+        header = next(csv.reader(stream))
+        stream.seek(0)
+        rows = [by_key(row) for row in csv.DictReader(stream)]
+    assert header[:4] == ["报告编号", "发布机关", "地区", "报告年度"]
+    assert header[-4:] == ["审核人", "审核状态", "版本", "保存时间（北京时间）"]
     assert len(rows) == summary.items == 5
     assert [(r["doc_id"], r["list"], r["index"]) for r in rows] == [
         ("lanshan-2024", "成效", "1"),
@@ -130,7 +136,7 @@ def test_xlsx_has_a_sheet_per_list_and_one_per_metric(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["成效", "不足", "计划", "指标"]
     achievements = list(book["成效"].iter_rows(values_only=True))
-    assert achievements[0][:3] == ("doc_id", "issuer", "region") and "list" not in achievements[0]
+    assert achievements[0][:3] == ("报告编号", "发布机关", "地区") and "类别" not in achievements[0]
     assert len(achievements) == 1 + 2
     assert achievements[1][6] == "受理行政复议案件37件，已结案31件"
     assert len(list(book["不足"].iter_rows())) == 1 + 1
@@ -145,6 +151,31 @@ def test_xlsx_has_a_sheet_per_list_and_one_per_metric(tmp_path: Path) -> None:
     assert len(metrics) == 1 + 3
     assert metrics[1][7:10] == ("受理行政复议案件", 37, "件")
     assert metrics[3][4] == 2 and metrics[3][8] == 80000  # the second achievement's metric, as a number
+
+
+def test_xlsx_columns_fit_their_content_within_limits(tmp_path: Path) -> None:
+    out = tmp_path / "items.xlsx"
+    long = lanshan()
+    long.achievements[0].evidence = "开展普法活动" * 20
+    export_records([long, hubin()], fmt="xlsx", out=out)
+    sheet = openpyxl.load_workbook(out)["成效"]
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]}
+    # A short column fits its Chinese header (two units a character), a long text is capped and wraps.
+    assert widths["序号"] >= display_width("序号") and widths["序号"] < 10
+    assert widths["发布机关"] >= display_width("蓝山县司法局")
+    assert widths["证据"] == 60 and sheet["H2"].value.startswith("开展") and sheet["H2"].alignment.wrap_text
+    assert widths["摘要"] < 60
+    assert widths["保存时间（北京时间）"] >= display_width("保存时间（北京时间）")
+
+
+def test_text_keeps_the_reports_full_width_punctuation(tmp_path: Path) -> None:
+    record = lanshan()
+    record.achievements[0].text = "坚持问题导向，严抓整改落实；（一）"
+    csv_out, xlsx_out = tmp_path / "items.csv", tmp_path / "items.xlsx"
+    export_records([record], fmt="csv", out=csv_out)
+    export_records([record], fmt="xlsx", out=xlsx_out)
+    assert "坚持问题导向，严抓整改落实；（一）" in csv_out.read_text(encoding="utf-8-sig")
+    assert openpyxl.load_workbook(xlsx_out)["成效"]["G2"].value == "坚持问题导向，严抓整改落实；（一）"
 
 
 def test_unwritable_output_names_the_file_and_keeps_the_old_one(tmp_path: Path) -> None:
@@ -164,6 +195,12 @@ def test_unwritable_output_names_the_file_and_keeps_the_old_one(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def by_key(row: dict[str, str]) -> dict[str, str]:
+    """A CSV row keyed by column key instead of its Chinese header."""
+    keys = {header: key for key, header in HEADERS.items()}
+    return {keys[header]: value for header, value in row.items()}
+
+
 def run_cli(*args: str) -> typer.testing.Result:
     # With only this command registered typer runs it without its name; with more, by name.
     command = typer.main.get_command(app)
@@ -175,9 +212,9 @@ def test_export_command_writes_current_records(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'extractor.db'}"
     with Store(url) as store:
         for record in (lanshan(), hubin()):
-            doc = SourceDocument(
-                doc_id=record.doc_id, path=f"{record.doc_id}.txt", text=f"{record.doc_id} 报告正文"
-            )
+            # The report states what the record quotes (a review save re-checks that).
+            text = "\n".join(item.evidence for name in ListName for item in record.items(name))
+            doc = SourceDocument(doc_id=record.doc_id, path=f"{record.doc_id}.txt", text=text)
             store.save_extraction(doc, record, run_id=None)
         reviewed = lanshan()
         reviewed.plans[0].text = "打造本土普法精品"
@@ -195,7 +232,11 @@ def test_export_command_writes_current_records(tmp_path: Path) -> None:
     result = run_cli("--format", "csv", "--out", str(approved), "--db", url, "--reviewed-only")
     assert result.exit_code == 0, result.output
     with approved.open(encoding="utf-8-sig", newline="") as stream:
-        assert {row["doc_id"] for row in csv.DictReader(stream)} == {"lanshan-2024"}
+        approved_rows = [by_key(row) for row in csv.DictReader(stream)]
+    assert {row["doc_id"] for row in approved_rows} == {"lanshan-2024"}
+    # Who approved it, how, which version and when travel with every row.
+    assert {(r["reviewer"], r["status"], r["version"]) for r in approved_rows} == {("张三", "已通过", "2")}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r["saved_at"]) for r in approved_rows)
 
 
 def test_export_command_reports_a_bad_database_in_one_line(tmp_path: Path) -> None:

@@ -53,11 +53,11 @@ def messages(at: AppTest, kind: str) -> list[str]:
 def test_queue_lists_the_report_with_status_flags_and_progress(db_url: str) -> None:
     at = started()
     table = at.dataframe[0].value
-    assert list(table["报告"]) == [DOC_ID]
+    assert list(table["报告"]) == ["蓝山县司法局 2024年"]  # issuer and year, not the id
     assert (
         list(table["状态"]) == ["待审核"]
-        and list(table["待核查条目"]) == [1]
-        and list(table["条目数"]) == [4]
+        and list(table["待核查"]) == [1]
+        and list(table["进度（已审/条目）"]) == ["0 / 4"]
     )
     assert "已审核 0 / 1 份报告" in rendered_text(at)
     at.multiselect(key="rv_queue_status").select("approved").run()
@@ -104,7 +104,7 @@ def test_change_area_edit_metrics_accept_save_and_see_the_audit_entry(db_url: st
     assert [(m.name, m.value) for m in saved.metrics] == [("普法活动", 120), ("发放资料", 40000)]
     audit = [e.label for e in at.expander if e.label.startswith("v2")]
     assert audit and "张三" in audit[0] and "审核中" in audit[0]
-    assert any("主要成效第2条 · 领域" in str(df.value.to_dict()) for df in at.dataframe)
+    assert any("主要成效第2条 · 领域" in h.value and "<ins>" in h.value for h in at.html)
 
 
 def test_saving_requires_a_reviewer_name(db_url: str) -> None:
@@ -116,7 +116,7 @@ def test_saving_requires_a_reviewer_name(db_url: str) -> None:
         assert [v.version for v in store.versions(DOC_ID)] == [1]
 
 
-def test_conflicting_save_is_refused_with_who_and_what(db_url: str) -> None:
+def test_a_colleagues_save_on_other_items_is_merged(db_url: str) -> None:
     at = open_report(started())
     # Another reviewer saves between opening the page and saving it.
     with Store(db_url) as store:
@@ -127,15 +127,61 @@ def test_conflicting_save_is_refused_with_who_and_what(db_url: str) -> None:
     at.button(key="rv_achievements_item_1_accept").click().run()
     assert any("已有人保存了 v2" in w for w in messages(at, "warning"))
     at.button(key="rv_save_save").click().run()
+    assert not at.error
+    assert any("已保存为 v3（已与 v2 合并）" in s for s in messages(at, "success"))
+    with Store(db_url) as store:
+        assert [v.version for v in store.versions(DOC_ID)] == [1, 2, 3]
+        record = store.current_record(DOC_ID).record
+    assert record.plans[0].text == "打造普法精品" and record.achievements[1].area is Area.LEGAL_EDUCATION
+
+
+def test_the_same_field_changed_by_both_asks_which_to_keep(db_url: str) -> None:
+    at = open_report(started())
+    with Store(db_url) as store:
+        other = open_session(store, DOC_ID)
+        other.accept(ListName.ACHIEVEMENTS, 1, ItemEdit(area=Area.LEGAL_SERVICES))
+        other.save(store, reviewer="李四", status="in_review")
+    at.selectbox(key="rv_achievements_item_1_area").select("普法与法治宣传")
+    at.button(key="rv_achievements_item_1_accept").click().run()
+    at.button(key="rv_save_save").click().run()
     error = " ".join(messages(at, "error"))
-    assert "保存冲突" in error and "李四" in error and "下步计划第1条 · 摘要" in error
+    assert "保存冲突" in error and "李四" in error and "主要成效第2条 · 领域" in error
     with Store(db_url) as store:
         assert [v.version for v in store.versions(DOC_ID)] == [1, 2]
-        assert store.current_record(DOC_ID).record.plans[0].text == "打造普法精品"
-    # Reloading takes the other reviewer's version as the new base.
-    at.button(key="rv_conflict_reload").click().run()
-    assert not at.error
-    assert "打开的版本：v2（李四）" in " ".join(messages(at, "caption"))
+    at.radio(key="rv_conflict_keep_achievements[1].area").set_value("mine")
+    at.button(key="rv_conflict_resolve").click().run()
+    assert any("已保存为 v3" in s for s in messages(at, "success"))
+    with Store(db_url) as store:
+        assert store.current_record(DOC_ID).record.achievements[1].area is Area.LEGAL_EDUCATION
+
+
+def test_a_reload_brings_back_the_unsaved_decisions_and_the_name(db_url: str) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["reviewer_key"] = "browser-1"
+    at.run()
+    at.text_input(key="rv_top_reviewer").input("张三")
+    open_report(at)
+    at.button(key="rv_problems_item_0_reject").click().run()
+    assert any("未保存的修改" in c for c in messages(at, "caption"))
+    # F5: a new script session with the same URL.
+    reloaded = AppTest.from_file(str(APP), default_timeout=60)
+    reloaded.query_params["reviewer_key"] = "browser-1"
+    reloaded.run()
+    open_report(reloaded)
+    assert any("已恢复您" in i for i in messages(reloaded, "info"))
+    assert reloaded.text_input(key="rv_top_reviewer").value == "张三"
+    assert any("已退回" in i for i in messages(reloaded, "info"))  # the rejected item
+    reloaded.button(key="rv_save_save").click().run()
+    with Store(db_url) as store:
+        assert store.current_record(DOC_ID).record.problems == []
+        assert store.load_draft(DOC_ID, owner="browser-1") is None
+
+
+def test_accept_all_makes_approved_the_status_to_save(db_url: str) -> None:
+    at = open_report(started())
+    assert at.radio(key="rv_save_status").value == "in_review"
+    at.button(key="rv_save_accept_all").click().run()
+    assert at.radio(key="rv_save_status").value == "approved"
 
 
 def test_reject_leaves_the_item_out_of_the_saved_record(db_url: str) -> None:

@@ -243,6 +243,7 @@ def test_conflicting_save_is_refused_and_overwrites_nothing(store: Store) -> Non
     theirs.accept(PL, 0, ItemEdit(text="打造普法精品"))
     theirs.save(store, reviewer="李四", status="in_review")
     mine.accept(A, 0, ItemEdit(area=Area.OTHER))
+    mine.accept(PL, 0, ItemEdit(text="深挖非遗普法精品"))  # the same field, another value
     with pytest.raises(ReviewConflictError, match="李四"):
         mine.save(store, reviewer="张三", status="in_review")
     versions = store.versions(DOC_ID)
@@ -406,11 +407,13 @@ def test_downloads_hold_the_approved_reviewed_records(store: Store) -> None:
     session.accept_remaining()
     session.reject(P, 0)
     session.save(store, reviewer="张三", status="approved")
-    [record] = reviewed_records(store)
+    [stored] = reviewed_records(store)
+    record = stored.record
     assert record.problems == []
     lines = export_bytes([record], fmt="jsonl").decode("utf-8").splitlines()
     assert [json.loads(line)["doc_id"] for line in lines] == [DOC_ID]
-    assert "受理行政复议案件" in export_bytes([record], fmt="csv").decode("utf-8-sig")
+    csv_text = export_bytes([stored], fmt="csv").decode("utf-8-sig")
+    assert "受理行政复议案件" in csv_text and "张三" in csv_text and "已通过" in csv_text
     assert export_bytes([record], fmt="xlsx")[:2] == b"PK"  # a zip container
     with pytest.raises(ReviewInputError, match="不支持"):
         export_bytes([record], fmt="pdf")

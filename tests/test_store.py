@@ -13,6 +13,7 @@ from pg import fresh_schema_url, pg_server  # noqa: F401  (pg_server: fixture, r
 from sqlalchemy import String, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from extractor.check import check_record
 from extractor.core.document import SourceDocument
 from extractor.core.errors import ReviewConflictError, StoreError
 from extractor.core.schema import (
@@ -80,15 +81,19 @@ def make_record(
         area=Area.LEGAL_EDUCATION, text="深挖普法精品", evidence="继续深挖本土法治与非遗融合的普法精品。"
     )
     extracted_at = extracted_at or dt.datetime.now(dt.UTC)
-    return Record(
-        doc_id=doc_id,
-        meta=Meta(issuer="蓝山县司法局", region="蓝山县", report_year=2024),
-        achievements=[reconsideration, education],
-        problems=[problem],
-        plans=[plan],
-        provenance=Provenance(
-            backend=backend, model=model, source_path=source_path, extracted_at=extracted_at
+    # Located and judged as the pipeline leaves every record (a save re-checks it the same way).
+    return check_record(
+        Record(
+            doc_id=doc_id,
+            meta=Meta(issuer="蓝山县司法局", region="蓝山县", report_year=2024),
+            achievements=[reconsideration, education],
+            problems=[problem],
+            plans=[plan],
+            provenance=Provenance(
+                backend=backend, model=model, source_path=source_path, extracted_at=extracted_at
+            ),
         ),
+        TEXT,
     )
 
 
@@ -217,7 +222,7 @@ def test_review_adds_a_version_with_a_field_level_diff(store: Store) -> None:
     extract(store)
     reviewed = make_record()
     reviewed.meta.issuer = "蓝山县人民政府"
-    reviewed.achievements[0].metrics[1].value = 32
+    reviewed.achievements[0].metrics[1].name = "已办结"
     reviewed.problems[0].cause = "人员编制不足"
     reviewed.achievements[1].flags = []
     del reviewed.achievements[0].metrics[0]
@@ -231,7 +236,7 @@ def test_review_adds_a_version_with_a_field_level_diff(store: Store) -> None:
     assert [(c.path, c.old, c.new) for c in saved.diff] == [
         ("meta.issuer", "蓝山县司法局", "蓝山县人民政府"),
         ("achievements[0].metrics[0]", removed_metric, None),
-        ("achievements[0].metrics[0].value", 31, 32),  # the 已结案 metric, now first
+        ("achievements[0].metrics[0].name", "已结案", "已办结"),  # the 已结案 metric, now first
         ("achievements[1].flags", [{"code": "metrics_disagree", "detail": ""}], []),
         ("problems[0].cause", None, "人员编制不足"),
     ]
@@ -273,7 +278,9 @@ def test_review_over_an_outdated_extraction_names_the_extraction(store: Store) -
     newer.meta.region = "永州市蓝山县"
     extract(store, newer)
 
-    with pytest.raises(ReviewConflictError, match=r"v2 by extraction at .* changed meta\.region"):
+    with pytest.raises(
+        ReviewConflictError, match=r"自动抽取 于 .*（北京时间） 保存了 v2，修改了 meta\.region"
+    ):
         review(store, base=1, reviewer="李四")
 
 
@@ -345,7 +352,7 @@ def test_unique_version_constraint_refuses_a_save_that_missed_a_newer_version(
         return [row for row in real_history(session, document_id, **options) if row.version <= 1]
 
     monkeypatch.setattr(queries, "document_versions", stale_history)
-    with pytest.raises(ReviewConflictError, match="at the same time"):
+    with pytest.raises(ReviewConflictError, match="同时完成"):
         review(store, base=1, reviewer="李四", area=Area.DISPUTES)
     monkeypatch.undo()
 
@@ -438,7 +445,7 @@ def test_review_input_is_checked(store: Store) -> None:
         store.save_review("lanshan-2024", make_record(), base_version=1, reviewer="  ", status="approved")
     with pytest.raises(StoreError, match="no stored document"):
         store.save_review("missing", make_record(), base_version=1, reviewer="张三", status="approved")
-    with pytest.raises(ReviewConflictError, match="version 5 does not exist"):
+    with pytest.raises(ReviewConflictError, match="v5 不存在"):
         store.save_review("lanshan-2024", make_record(), base_version=5, reviewer="张三", status="approved")
     assert store.current_record("missing") is None
     assert store.versions("missing") == []

@@ -34,7 +34,7 @@ def export_command(
         chosen = fmt or _format_from_suffix(out)
         with Store(db) as store:
             stored = store.current_records(approved_only=reviewed_only)
-        summary = export_records([s.record for s in stored], fmt=chosen, out=out)
+        summary = export_records(stored, fmt=chosen, out=out)
     except ExtractorError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=1) from e

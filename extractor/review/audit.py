@@ -1,10 +1,17 @@
-"""The audit log as reviewers read it: versions, who saved them, and what changed (Chinese)."""
+"""The audit log as reviewers read it: versions, who saved them, and what changed (Chinese).
+
+Times are shown in Beijing time (stored in UTC). Old and new values are shown whole; the
+characters that changed are marked (difflib) in `ChangeLine.html()`, every piece escaped.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from typing import Any
+from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,9 +20,12 @@ from extractor.core.schema import ListName, Record
 from extractor.review.labels import status_label
 from extractor.store import RecordVersionInfo
 from extractor.store.diff import FieldChange, record_diff
+from extractor.store.queries import beijing_text
+
+if TYPE_CHECKING:
+    from extractor.review.decisions import ItemDecision
 
 _STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
-_SHOWN_VALUE_CHARS = 80
 _LIST_NAMES = frozenset(n.value for n in ListName)
 
 
@@ -28,6 +38,36 @@ class ChangeLine(BaseModel):
 
     def as_row(self) -> dict[str, str]:
         return {"字段": self.field, "原值": self.old, "新值": self.new}
+
+    def html(self) -> str:
+        """One table row: the field, then old and new whole, removed characters in <del>,
+        added ones in <ins> (all text escaped)."""
+        old, new = marked_change(self.old, self.new)
+        return f"<tr><td>{html.escape(self.field)}</td><td>{old}</td><td>{new}</td></tr>"
+
+
+def marked_change(old: str, new: str) -> tuple[str, str]:
+    """`old` and `new` as escaped HTML with the characters that differ marked: deleted
+    ones in `old` as <del>, inserted ones in `new` as <ins>."""
+    old_parts: list[str] = []
+    new_parts: list[str] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        a, b = html.escape(old[i1:i2]), html.escape(new[j1:j2])
+        if tag == "equal":
+            old_parts.append(a)
+            new_parts.append(b)
+            continue
+        if a:
+            old_parts.append(f"<del>{a}</del>")
+        if b:
+            new_parts.append(f"<ins>{b}</ins>")
+    return "".join(old_parts), "".join(new_parts)
+
+
+def changes_html(lines: Sequence[ChangeLine]) -> str:
+    """The changes as one escaped HTML table (字段 / 原值 / 新值)."""
+    head = "<tr><th>字段</th><th>原值</th><th>新值</th></tr>"
+    return f'<table class="audit-changes">{head}{"".join(line.html() for line in lines)}</table>'
 
 
 class AuditEntry(BaseModel):
@@ -44,12 +84,15 @@ class AuditEntry(BaseModel):
     changes: list[ChangeLine]
     #: True for a document's first version (nothing to compare with).
     first: bool = False
+    #: Items approved despite a grounding problem, each with the reviewer's written reason.
+    overrides: list[str] = []
 
     def summary(self) -> str:
         base = f"（基于 v{self.base_version}）" if self.base_version else ""
         who = f"，{self.reviewer}" if self.reviewer else ""
         changed = "首个版本" if self.first else f"{len(self.changes)} 处修改"
-        return f"v{self.version} {self.kind}{who}，{self.saved_at}，{self.status}{base}，{changed}"
+        forced = f"，强行通过 {len(self.overrides)} 条" if self.overrides else ""
+        return f"v{self.version} {self.kind}{who}，{self.saved_at}，{self.status}{base}，{changed}{forced}"
 
 
 def describe_path(path: str) -> str:
@@ -65,18 +108,27 @@ def describe_path(path: str) -> str:
     return " · ".join(parts) or path
 
 
-def audit_entries(versions: list[RecordVersionInfo]) -> list[AuditEntry]:
-    """The version log, newest first, in Chinese."""
+def audit_entries(
+    versions: list[RecordVersionInfo], *, decisions: Mapping[int, list[ItemDecision]] | None = None
+) -> list[AuditEntry]:
+    """The version log, newest first, in Chinese and Beijing time. `decisions` (by version,
+    `decisions.decisions_by_version`) adds the overrides each version recorded."""
+    decisions = decisions or {}
     return [
         AuditEntry(
             version=v.version,
             kind=VERSION_KIND_LABELS.get(v.kind, v.kind),
             status=status_label(v.status),
             reviewer=v.reviewer or "",
-            saved_at=v.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            saved_at=beijing_text(v.created_at),
             base_version=v.base_version,
             changes=[_line(c) for c in v.diff or []],
             first=v.diff is None,
+            overrides=[
+                f"{describe_path(f'{d.list_name.value}[{d.position}]')}：{d.override_reason}"
+                for d in decisions.get(v.version, [])
+                if d.override_reason and d.position is not None
+            ],
         )
         for v in reversed(versions)
     ]
@@ -92,9 +144,7 @@ def conflict_explanation(versions: list[RecordVersionInfo], base_version: int) -
         who = v.reviewer if v.kind == "review" and v.reviewer else VERSION_KIND_LABELS.get(v.kind, v.kind)
         fields = "、".join(describe_path(c.path) for c in (v.diff or [])[:6]) or "无字段变化"
         more = f" 等 {len(v.diff or [])} 处" if len(v.diff or []) > 6 else ""
-        lines.append(
-            f"{who} 于 {v.created_at.strftime('%Y-%m-%d %H:%M:%S UTC')} 保存了 v{v.version}，修改了：{fields}{more}"
-        )
+        lines.append(f"{who} 于 {beijing_text(v.created_at)} 保存了 v{v.version}，修改了：{fields}{more}")
     return "；".join(lines) + "。"
 
 
@@ -104,16 +154,17 @@ def change_lines_between(old: Record, new: Record) -> list[ChangeLine]:
 
 
 def _line(change: FieldChange) -> ChangeLine:
-    return ChangeLine(field=describe_path(change.path), old=_shown(change.old), new=_shown(change.new))
+    return ChangeLine(
+        field=describe_path(change.path), old=shown_value(change.old), new=shown_value(change.new)
+    )
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
+    """A field's value whole, as reviewers read it (an item by its summary in 「」)."""
     if value is None:
         return "（无）"
     if isinstance(value, dict) and "text" in value:
-        text = f"「{value['text']}」"
-    elif isinstance(value, (dict, list)):
-        text = json.dumps(value, ensure_ascii=False)
-    else:
-        text = str(value)
-    return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 1] + "…"
+        return f"「{value['text']}」"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -21,7 +21,7 @@ from extractor.core.schema import ListName
 from extractor.review.labels import Decision
 from extractor.store import Store
 from extractor.store.engine import store_error
-from extractor.store.tables import ReviewDecisionRow
+from extractor.store.tables import DocumentRow, ReviewDecisionRow
 
 
 class ItemDecision(BaseModel):
@@ -35,6 +35,9 @@ class ItemDecision(BaseModel):
     decision: Decision
     #: The rejected item as it was (spec fields plus flags); None otherwise.
     item: dict[str, Any] | None = None
+    #: The reviewer's written reason for approving the item despite a grounding problem
+    #: (evidence not in the source, a value not in its evidence); None: no override.
+    override_reason: str | None = None
 
 
 _DECISIONS = TypeAdapter(list[ItemDecision])
@@ -50,7 +53,11 @@ def add_decisions(
             document_id=document_id,
             version=version,
             reviewer=reviewer,
-            decisions_json=_DECISIONS.dump_python(decisions, mode="json"),
+            # Written as before overrides existed when there is none (older code reads it).
+            decisions_json=[
+                {k: v for k, v in d.items() if k != "override_reason" or v is not None}
+                for d in _DECISIONS.dump_python(decisions, mode="json")
+            ],
         )
     )
 
@@ -66,3 +73,33 @@ def load_decisions(store: Store, *, document_id: int, version: int) -> list[Item
     except SQLAlchemyError as e:
         raise store_error(f"cannot read review decisions of version {version}", e, store.url) from e
     return [] if raw is None else _DECISIONS.validate_python(raw)
+
+
+def decisions_by_version(store: Store, *, document_id: int) -> dict[int, list[ItemDecision]]:
+    """Every saved version's decisions of a document, by version (for the audit log)."""
+    stmt = select(ReviewDecisionRow.version, ReviewDecisionRow.decisions_json).where(
+        ReviewDecisionRow.document_id == document_id
+    )
+    try:
+        with Session(store.engine) as session:
+            rows = session.execute(stmt).all()
+    except SQLAlchemyError as e:
+        raise store_error("cannot read review decisions", e, store.url) from e
+    return {version: _DECISIONS.validate_python(raw) for version, raw in rows}
+
+
+def decided_counts(store: Store) -> dict[tuple[str, int], int]:
+    """How many items each saved version decided (kept or rejected), by (sha256, version):
+    the queue's per-report progress, read in one query."""
+    stmt = select(DocumentRow.sha256, ReviewDecisionRow.version, ReviewDecisionRow.decisions_json).join(
+        DocumentRow, DocumentRow.id == ReviewDecisionRow.document_id
+    )
+    try:
+        with Session(store.engine) as session:
+            rows = session.execute(stmt).all()
+    except SQLAlchemyError as e:
+        raise store_error("cannot read review decisions", e, store.url) from e
+    return {
+        (sha256, version): sum(1 for d in raw if d.get("position") is not None)
+        for sha256, version, raw in rows
+    }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from extractor.core.schema import Record
 from extractor.review.errors import ReviewInputError
-from extractor.store import Store
+from extractor.store import Store, StoredRecord
 
 FORMATS: dict[str, str] = {
     "csv": "text/csv",
@@ -16,8 +17,9 @@ FORMATS: dict[str, str] = {
 }
 
 
-def export_bytes(records: list[Record], *, fmt: str) -> bytes:
-    """The records exported as `fmt` ('csv', 'xlsx' or 'jsonl'), as bytes."""
+def export_bytes(records: Sequence[Record | StoredRecord], *, fmt: str) -> bytes:
+    """The records exported as `fmt` ('csv', 'xlsx' or 'jsonl'), as bytes; stored records
+    carry their reviewer, status, version and saved-at columns."""
     if fmt not in FORMATS:
         raise ReviewInputError(f"不支持的导出格式：{fmt}")
     try:
@@ -34,10 +36,8 @@ def download_name(fmt: str) -> str:
     return f"reviewed-records.{fmt}"
 
 
-def reviewed_records(store: Store, *, approved_only: bool = True) -> list[Record]:
+def reviewed_records(store: Store, *, approved_only: bool = True) -> list[StoredRecord]:
     """Current records that a reviewer saved (kind 'review'), only approved ones by default."""
     return [
-        stored.record
-        for stored in store.current_records(approved_only=approved_only)
-        if stored.kind == "review"
+        stored for stored in store.current_records(approved_only=approved_only) if stored.kind == "review"
     ]

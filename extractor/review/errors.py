@@ -6,7 +6,9 @@ They derive from the project's error root; their message is Chinese and shown as
 
 from __future__ import annotations
 
-from extractor.core.errors import ExtractorError
+from typing import Any
+
+from extractor.core.errors import ExtractorError, ReviewConflictError
 
 
 class ReviewInputError(ExtractorError):
@@ -15,3 +17,15 @@ class ReviewInputError(ExtractorError):
 
 class PassageNotFoundError(ReviewInputError):
     """A pasted or edited passage is not in the report's text."""
+
+
+class MergeConflictError(ReviewConflictError):
+    """A save that a colleague's save conflicts with on the same fields: `conflicts` lists
+    them (extractor.review.merge.FieldConflict) for the reviewer to choose; nothing written."""
+
+    def __init__(
+        self, message: str, *, conflicts: list[Any], theirs_version: int, source: str | None = None
+    ) -> None:
+        super().__init__(message, source=source)
+        self.conflicts = conflicts
+        self.theirs_version = theirs_version

@@ -11,15 +11,19 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from extractor.check.record import record_problems
 from extractor.core.errors import GoldError
-from extractor.core.schema import Record
+from extractor.core.schema import Achievement, Metric, Record
+from extractor.review.audit import describe_path
+from extractor.review.locate import shorten
 from extractor.store import StoredRecord
 
 #: A doc_id becomes a file name: no path separators, no leading dot.
 _SAFE_DOC_ID = re.compile(r"^[^\\/:*?\"<>|\s.][^\\/:*?\"<>|\s]*$")
 _PROBLEMS_SHOWN = 5
+_PATH_STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
 
 
 def gold_path(gold_dir: Path, doc_id: str) -> Path:
@@ -39,7 +43,9 @@ def promote_to_gold(record: Record, source: str, *, gold_dir: Path, overwrite: b
     path = gold_path(gold_dir, record.doc_id)
     problems = record_problems(record, source)
     if problems:
-        shown = "；".join(f"{p.path}：{p.reason}" for p in problems[:_PROBLEMS_SHOWN])
+        shown = "；".join(
+            f"{describe_path(p.path)}：{_reason(record, p.path)}" for p in problems[:_PROBLEMS_SHOWN]
+        )
         more = f"（另有 {len(problems) - _PROBLEMS_SHOWN} 处）" if len(problems) > _PROBLEMS_SHOWN else ""
         raise GoldError(f"金标准校验未通过，共 {len(problems)} 处问题：{shown}{more}", source=str(path))
     if path.exists() and not overwrite:
@@ -60,6 +66,26 @@ def promote_to_gold(record: Record, source: str, *, gold_dir: Path, overwrite: b
         finally:
             tmp.unlink(missing_ok=True)
     return path
+
+
+def _reason(record: Record, path: str) -> str:
+    """The gold validator's finding at `path` in Chinese (its own reasons are English)."""
+    value: Any = record.model_dump(mode="json")
+    for name, index in _PATH_STEP.findall(path):
+        value = value[name] if not index else value[name][int(index)]
+    if path.endswith(".value"):
+        metric = _metric_at(record, path)
+        return f"数值 {metric.value:g} 没有出现在其证据「{shorten(metric.evidence, 40)}」中"
+    if not str(value or "").strip():
+        return "证据为空"
+    return f"证据不是原文（须逐字摘自报告）：「{shorten(str(value), 40)}」"
+
+
+def _metric_at(record: Record, path: str) -> Metric:
+    (list_name, item_index), (_, metric_index) = _PATH_STEP.findall(path)[:2]
+    item = record.items(list_name)[int(item_index)]
+    assert isinstance(item, Achievement)  # only achievements carry metrics
+    return item.metrics[int(metric_index)]
 
 
 def promote_stored(stored: StoredRecord, source: str, *, gold_dir: Path, overwrite: bool = False) -> Path:

@@ -1,13 +1,19 @@
-"""The review queue: one row per stored report, filters, flagged-first order and progress."""
+"""The review queue: one row per stored report, filters, flagged-first order and progress.
+
+A report is named by its issuer and year (the id is for machines), with its own progress
+(items decided / all items, flagged items left) and who has it open now (soft locks).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from extractor.review.decisions import decided_counts
 from extractor.review.labels import status_label
-from extractor.store import DocumentSummary
+from extractor.store import DocumentSummary, LockInfo, Store
+from extractor.store.queries import beijing_text
 
 #: Statuses that count as reviewed in the progress figure (a decision was reached).
 DONE_STATUSES = frozenset({"approved", "rejected"})
@@ -28,6 +34,28 @@ class QueueRow(BaseModel):
     flagged_count: int
     version: int | None
     last_reviewer: str | None
+    #: Items decided in the current version (the rest still need a reviewer).
+    decided_count: int = 0
+    #: Who has the report open now (unexpired soft locks), oldest first.
+    open_by: list[LockInfo] = []
+
+    @property
+    def title(self) -> str:
+        """The report as people name it: issuer and year (the id only when both are unknown)."""
+        year = f"{self.report_year}年" if self.report_year else ""
+        if self.issuer or year:
+            return f"{self.issuer or '（未知发布机关）'} {year}".strip()
+        return self.doc_id
+
+    @property
+    def progress_text(self) -> str:
+        return f"{self.decided_count} / {self.item_count}"
+
+    def open_by_text(self) -> str:
+        """`张三（自 2026-12-07 22:01:02（北京时间））`, for every holder, or empty."""
+        return "；".join(
+            f"{lock.reviewer or '未署名审核人'}（自 {beijing_text(lock.opened_at)}）" for lock in self.open_by
+        )
 
 
 class Progress(BaseModel):
@@ -44,8 +72,23 @@ class Progress(BaseModel):
         return f"{self.reviewed} / {self.total}"
 
 
-def queue_rows(summaries: Iterable[DocumentSummary]) -> list[QueueRow]:
-    """Queue rows for the store's document summaries (same order)."""
+def load_queue(store: Store) -> list[QueueRow]:
+    """The queue as the store has it now: documents, per-report progress and soft locks."""
+    locks: dict[str, list[LockInfo]] = {}
+    for lock in store.active_locks():
+        locks.setdefault(lock.sha256, []).append(lock)
+    return queue_rows(store.list_documents(), decided=decided_counts(store), locks=locks)
+
+
+def queue_rows(
+    summaries: Iterable[DocumentSummary],
+    *,
+    decided: Mapping[tuple[str, int], int] | None = None,
+    locks: Mapping[str, list[LockInfo]] | None = None,
+) -> list[QueueRow]:
+    """Queue rows for the store's document summaries (same order). `decided` counts
+    decided items by (sha256, version), `locks` lists soft locks by sha256."""
+    decided, locks = decided or {}, locks or {}
     return [
         QueueRow(
             doc_key=s.sha256,
@@ -58,6 +101,8 @@ def queue_rows(summaries: Iterable[DocumentSummary]) -> list[QueueRow]:
             flagged_count=s.flagged_count,
             version=s.version,
             last_reviewer=s.last_reviewer,
+            decided_count=decided.get((s.sha256, s.version), 0) if s.kind == "review" and s.version else 0,
+            open_by=locks.get(s.sha256, []),
         )
         for s in summaries
     ]
@@ -80,9 +125,9 @@ def sort_rows(rows: Iterable[QueueRow], *, flagged_first: bool = True) -> list[Q
     """Reports needing attention first: with `flagged_first`, reports with flagged items
     come first (most flagged first); then unfinished before finished; then by doc_id."""
 
-    def key(row: QueueRow) -> tuple[int, int, int, str]:
+    def key(row: QueueRow) -> tuple[int, int, int, str, str]:
         flagged = (row.flagged_count == 0, -row.flagged_count) if flagged_first else (0, 0)
-        return (*flagged, row.status in DONE_STATUSES, row.doc_id)
+        return (*flagged, row.status in DONE_STATUSES, row.title, row.doc_id)
 
     return sorted(rows, key=key)
 
@@ -97,12 +142,11 @@ def table_rows(rows: Iterable[QueueRow]) -> list[dict[str, object]]:
     """The rows as the queue table shows them (Chinese column names)."""
     return [
         {
-            "报告": row.doc_id,
+            "报告": row.title,
             "状态": row.status_label,
-            "发布机关": row.issuer or "",
-            "年度": row.report_year,
-            "条目数": row.item_count,
-            "待核查条目": row.flagged_count,
+            "进度（已审/条目）": row.progress_text,
+            "待核查": row.flagged_count,
+            "正在审核": row.open_by_text(),
             "版本": row.version,
             "最后审核人": row.last_reviewer or "",
         }

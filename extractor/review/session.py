@@ -8,15 +8,20 @@ base version. Nothing is written before `save`, and a refused save writes nothin
 Decisions: 接受 keeps an item (recorded as accepted, or fixed if its content differs from
 the version opened), 修改 applies corrections (fixed), 退回 leaves the item out of the
 saved record (its decision row keeps it, and the version's audit diff shows the removal).
-A decided item's pipeline flags are cleared in the saved record: the reviewer resolved them.
+A decided item's pipeline flags are cleared in the saved record: the reviewer resolved them;
+grounding flags are not the reviewer's to clear: every item is checked against the source
+at once on every change (`store.grounding`), and an item whose evidence is not in the
+source, or a metric whose value is not in its evidence, stays flagged with the reason and
+blocks 已通过 until fixed or overridden with a written reason (kept with the decisions).
+Saving after a colleague saved merges per item (extractor.review.saving).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-from sqlalchemy.orm import Session as DbSession
+from typing import TYPE_CHECKING
 
 from extractor.check.align import SourceIndex
 from extractor.core.labels import LIST_LABELS
@@ -30,6 +35,10 @@ from extractor.review.labels import Decision
 from extractor.review.locate import locate_passage, located_note, shorten
 from extractor.store import RecordVersionInfo, Store, StoredRecord
 from extractor.store.diff import record_diff
+from extractor.store.grounding import GROUNDING_FLAGS, recheck_item
+
+if TYPE_CHECKING:
+    from extractor.review.merge import Side
 
 #: A pasted passage overlapping an existing item by this share of its length is reported.
 _OVERLAP_NOTE_SHARE = 0.5
@@ -37,15 +46,25 @@ _OVERLAP_NOTE_SHARE = 0.5
 
 @dataclass
 class DraftItem:
-    """An item being reviewed. `original` is the item as opened (None for an added one)."""
+    """An item being reviewed. `original` is the item as opened (None for an added one),
+    `origin` its position in the opened record. `problems` (Chinese) are what block
+    approving it, as the source says now; `override` is the reviewer's written reason to
+    approve it all the same."""
 
     item: Item
     original: Item | None
     decision: Decision | None = None
+    origin: int | None = None
+    problems: list[str] = field(default_factory=list)
+    override: str | None = None
 
     @property
     def flagged(self) -> bool:
-        return self.item.flagged
+        return self.item.flagged or bool(self.problems)
+
+    @property
+    def blocks_approval(self) -> bool:
+        return bool(self.problems) and not self.override and self.decision is not Decision.REJECTED
 
 
 @dataclass
@@ -58,6 +77,10 @@ class ReviewSession:
     meta: Meta
     lists: dict[ListName, list[DraftItem]]
     opened_decisions: list[ItemDecision] = field(default_factory=list)
+    #: The reviewer's name as last typed on this report (kept in the draft).
+    reviewer: str = ""
+    #: When the working copy was restored from a stored draft: that draft's save time.
+    restored_at: dt.datetime | None = None
 
     @property
     def doc_key(self) -> str:
@@ -102,20 +125,39 @@ class ReviewSession:
         return sum(1 for e in entries if e.decision is not None), len(entries)
 
     def suggested_status(self) -> str:
+        """已通过 once every item is decided and nothing blocks approval, else 审核中."""
         decided, total = self.progress()
-        return "approved" if decided == total else "in_review"
+        return "approved" if decided == total and not self.blocking_items() else "in_review"
+
+    def blocking_items(self) -> list[tuple[ListName, int, list[str]]]:
+        """Items that block 已通过 (list, position, Chinese reasons): a grounding problem
+        without a written override."""
+        return [
+            (name, i, e.problems)
+            for name in ListName
+            for i, e in enumerate(self.entries(name))
+            if e.blocks_approval
+        ]
 
     def record(self) -> Record:
-        """The record a save would store: rejected items left out, decided items' flags cleared."""
+        """The record a save would store: rejected items left out; a decided item's flags
+        cleared, except those the grounding check still finds."""
         lists = {
             name.value: [
-                resolved(e.item) if e.decision else e.item
+                _decided(e.item) if e.decision else e.item
                 for e in self.entries(name)
                 if e.decision is not Decision.REJECTED
             ]
             for name in ListName
         }
         return self.stored.record.model_copy(update={"meta": self.meta, **lists})
+
+    def origins(self) -> dict[ListName, list[int | None]]:
+        """For each list of `record()`: the opened position each item came from (None: added)."""
+        return {
+            name: [e.origin for e in self.entries(name) if e.decision is not Decision.REJECTED]
+            for name in ListName
+        }
 
     def decisions(self) -> list[ItemDecision]:
         """The decisions a save records, positions counted in `record()`'s lists."""
@@ -134,11 +176,21 @@ class ReviewSession:
                     )
                     continue
                 if e.decision is not None:
-                    out.append(ItemDecision(list_name=name, position=position, decision=e.decision))
+                    out.append(
+                        ItemDecision(
+                            list_name=name, position=position, decision=e.decision, override_reason=e.override
+                        )
+                    )
                 position += 1
         return out
 
+    def overridden_paths(self) -> list[str]:
+        """Paths (in `record()`) of the items approved despite a grounding problem."""
+        return [f"{d.list_name.value}[{d.position}]" for d in self.decisions() if d.override_reason]
+
     def has_unsaved_changes(self) -> bool:
+        """Whether the working copy differs from the version opened (edits or decisions):
+        the page's "unsaved changes" mark, and whether leaving would lose work."""
         return (
             bool(record_diff(self.stored.record, self.record())) or self.decisions() != self.opened_decisions
         )
@@ -160,7 +212,7 @@ class ReviewSession:
         entry = self.entry(list_name, position)
         result = self._apply(entry, edit)
         entry.decision = self._kept_decision(entry)
-        return result.notes
+        return result.notes + self._problem_notes(entry)
 
     def fix(self, list_name: ListName, position: int, edit: ItemEdit) -> list[str]:
         """Apply a correction; refuses (ReviewInputError) when it changes nothing."""
@@ -172,8 +224,22 @@ class ReviewSession:
         ):
             raise ReviewInputError("没有修改任何内容；内容无误请点「接受」。")
         entry.item = result.item
+        self._recheck(entry)
         entry.decision = self._kept_decision(entry)
-        return result.notes
+        return result.notes + self._problem_notes(entry)
+
+    def override(self, list_name: ListName, position: int, reason: str) -> None:
+        """Approve the item despite its grounding problems, for the written `reason` (kept
+        with the decisions and shown in the audit). Raises ReviewInputError without a reason
+        or for an item with no problem."""
+        entry = self.entry(list_name, position)
+        if not entry.problems:
+            raise ReviewInputError("此条没有需要强行通过的问题。")
+        if not reason.strip():
+            raise ReviewInputError("强行通过须写明理由。")
+        entry.override = reason.strip()
+        if entry.decision in (None, Decision.REJECTED):
+            entry.decision = self._kept_decision(entry)
 
     def reject(self, list_name: ListName, position: int) -> None:
         """Leave the item out of the saved record (an added item is simply dropped)."""
@@ -187,6 +253,7 @@ class ReviewSession:
         """Undo a decision: the item is undecided again (its edits stay)."""
         entry = self.entry(list_name, position)
         entry.decision = Decision.ADDED if entry.original is None else None
+        entry.override = None
 
     def accept_remaining(self) -> int:
         """Accept every undecided item as it is; returns how many."""
@@ -215,8 +282,10 @@ class ReviewSession:
                         f"这段文字与已有条目（{LIST_LABELS[other]}第{i + 1}条「{shorten(e.item.text, 20)}」）重叠，请确认不是重复。"
                     )
         item = item_from_located(self.source, located, name)
-        self.entries(name).append(DraftItem(item=item, original=None, decision=Decision.ADDED))
-        return len(self.entries(name)) - 1, notes
+        entry = DraftItem(item=item, original=None, decision=Decision.ADDED)
+        self._recheck(entry)
+        self.entries(name).append(entry)
+        return len(self.entries(name)) - 1, notes + self._problem_notes(entry)
 
     def set_meta(self, meta: Meta) -> bool:
         """Replace the report's meta; returns whether it changed."""
@@ -224,38 +293,20 @@ class ReviewSession:
         self.meta = meta
         return changed
 
-    def save(self, store: Store, *, reviewer: str, status: str) -> RecordVersionInfo:
-        """Save the working copy as a new version based on the version opened.
+    def save(
+        self,
+        store: Store,
+        *,
+        reviewer: str,
+        status: str,
+        owner: str | None = None,
+        keep: Mapping[str, Side] | None = None,
+    ) -> RecordVersionInfo:
+        """Save the working copy as a new version (see `extractor.review.saving.save_session`:
+        checks, merge with a colleague's save, draft discarded with the save)."""
+        from extractor.review.saving import save_session  # saving builds on this module
 
-        The version and its decisions are one transaction. Raises ReviewInputError (no
-        reviewer name; 已通过 with undecided items), ReviewConflictError (someone saved after
-        the base version) or StoreError: nothing is written then.
-        """
-        reviewer = reviewer.strip()
-        if not reviewer:
-            raise ReviewInputError("请先在页面顶部填写审核人姓名，再保存。")
-        decided, total = self.progress()
-        if status == "approved" and decided < total:
-            raise ReviewInputError(f"还有 {total - decided} 条未审核，不能标记为「已通过」。")
-        decisions = self.decisions()
-
-        def record_decisions(db_session: DbSession, info: RecordVersionInfo) -> None:
-            decision_store.add_decisions(
-                db_session,
-                document_id=self.stored.document.id,
-                version=info.version,
-                reviewer=reviewer,
-                decisions=decisions,
-            )
-
-        return store.save_review(
-            self.doc_key,
-            self.record(),
-            base_version=self.base_version,
-            reviewer=reviewer,
-            status=status,  # type: ignore[arg-type]  # Store.save_review checks it at run time
-            with_version=record_decisions,
-        )
+        return save_session(store, self, reviewer=reviewer, status=status, owner=owner, keep=keep)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -264,7 +315,22 @@ class ReviewSession:
             return EditResult(item=entry.item, changed=False)
         result = apply_edit(entry.item, edit, index=self.index)
         entry.item = result.item
+        self._recheck(entry)
         return result
+
+    def _recheck(self, entry: DraftItem) -> None:
+        """Ground the item against the source again (spans, grounding flags, problems); an
+        override is for the problems it was written for, so a change of them drops it."""
+        entry.item, problems = recheck_item(entry.item, self.index)
+        if problems != entry.problems:
+            entry.override = None
+        entry.problems = problems
+
+    @staticmethod
+    def _problem_notes(entry: DraftItem) -> list[str]:
+        if not entry.problems or entry.override:
+            return []
+        return [f"此条不能通过：{'；'.join(entry.problems)}。请改正，或写明理由后强行通过。"]
 
     @staticmethod
     def _kept_decision(entry: DraftItem) -> Decision:
@@ -273,32 +339,52 @@ class ReviewSession:
         return Decision.FIXED if content_of(entry.item) != content_of(entry.original) else Decision.ACCEPTED
 
 
-def open_session(store: Store, doc_key: str) -> ReviewSession:
-    """Open the report's current record for review. Raises ReviewInputError if the store
-    has no such report or no record for it."""
+def open_session(store: Store, doc_key: str, *, owner: str | None = None) -> ReviewSession:
+    """Open the report's current record for review; with `owner`, that owner's stored
+    draft is restored on top of the version it was made on (see extractor.review.drafts).
+    Raises ReviewInputError if the store has no such report or no record for it."""
+    if owner:
+        from extractor.review.drafts import restore_draft  # drafts builds on this module
+
+        restored = restore_draft(store, doc_key, owner=owner)
+        if restored is not None:
+            return restored
     stored = store.current_record(doc_key)
-    document = store.source_document(doc_key)
-    if stored is None or document is None:
+    if stored is None:
         raise ReviewInputError(f"找不到报告 {doc_key} 或它还没有抽取结果。")
+    return session_for(store, stored)
+
+
+def session_for(store: Store, stored: StoredRecord) -> ReviewSession:
+    """A fresh working copy of `stored` (one version of a report), its decisions reloaded
+    and every item checked against the source."""
+    document = store.source_document(stored.document.sha256)
+    if document is None:
+        raise ReviewInputError(f"找不到报告 {stored.document.doc_id} 的原文。")
     opened = (
         decision_store.load_decisions(store, document_id=stored.document.id, version=stored.version)
         if stored.kind == "review"
         else []
     )
-    by_position = {(d.list_name, d.position): d.decision for d in opened if d.position is not None}
-    lists = {
-        name: [
-            DraftItem(item=item, original=item, decision=_reopened(by_position.get((name, i))))
-            for i, item in enumerate(_items(stored.record, name))
-        ]
-        for name in ListName
-    }
+    by_position = {(d.list_name, d.position): d for d in opened if d.position is not None}
+    index = SourceIndex(document.text)
+    lists: dict[ListName, list[DraftItem]] = {}
+    for name in ListName:
+        entries = []
+        for i, item in enumerate(_items(stored.record, name)):
+            saved = by_position.get((name, i))
+            entry = DraftItem(
+                item=item,
+                original=item,
+                decision=_reopened(saved.decision if saved else None),
+                origin=i,
+                override=saved.override_reason if saved else None,
+            )
+            _, entry.problems = recheck_item(item, index)
+            entries.append(entry)
+        lists[name] = entries
     session = ReviewSession(
-        stored=stored,
-        source=document.text,
-        index=SourceIndex(document.text),
-        meta=stored.record.meta,
-        lists=lists,
+        stored=stored, source=document.text, index=index, meta=stored.record.meta, lists=lists
     )
     session.opened_decisions = session.decisions()
     return session
@@ -306,6 +392,14 @@ def open_session(store: Store, doc_key: str) -> ReviewSession:
 
 def _items(record: Record, name: ListName) -> Sequence[Item]:
     return record.items(name)
+
+
+def _decided(item: Item) -> Item:
+    """A decided item as saved: the pipeline's flags cleared, the grounding flags (the
+    source's verdict, kept current by `_recheck`) kept."""
+    grounding = [f for f in item.flags if f.code in GROUNDING_FLAGS]
+    cleared = resolved(item)
+    return cleared.model_copy(update={"flags": grounding}) if grounding else cleared
 
 
 def _reopened(decision: Decision | None) -> Decision | None:

@@ -12,8 +12,9 @@ Guarantees:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import select
@@ -23,8 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from extractor.core.document import SourceDocument
 from extractor.core.errors import ExtractorError, StoreError
 from extractor.core.schema import Record
+from extractor.store import drafts, writes
 from extractor.store import queries as q
-from extractor.store import writes
+from extractor.store.drafts import DraftInfo, LockInfo
 from extractor.store.engine import (
     WRITE_OPTION,
     create_db_engine,
@@ -248,8 +250,16 @@ class Store:
         reviewer: str,
         status: ReviewStatus,
         with_version: CompanionWrite | None = None,
+        overridden: Collection[str] = (),
     ) -> RecordVersionInfo:
         """Save a reviewer's record as the document's next version, which becomes current.
+
+        Every item and metric is checked against the source again (`store.grounding`):
+        spans and alignment are recomputed, grounding flags replaced by what holds now. A
+        status of 'approved' is refused (UngroundedApprovalError, Chinese message) while an
+        item's evidence is not in the source or a metric's value is not in its evidence,
+        unless that item's path (`achievements[0]`) is in `overridden` (the reviewer gave a
+        written reason, recorded with the decisions).
 
         `base_version` is the version the reviewer loaded (`StoredRecord.version` or
         `.latest_version`). If another review, or an extraction that became current, was
@@ -268,7 +278,13 @@ class Store:
 
         def work(session: Session) -> RecordVersionInfo:
             info = writes.save_review(
-                session, doc_key, record, base_version=base_version, reviewer=reviewer.strip(), status=status
+                session,
+                doc_key,
+                record,
+                base_version=base_version,
+                reviewer=reviewer.strip(),
+                status=status,
+                overridden=overridden,
             )
             if with_version is not None:
                 self._companion_write(session, info, with_version)
@@ -280,6 +296,25 @@ class Store:
             on_integrity_error=lambda: writes.simultaneous_save_conflict(doc_key, base_version),
         )
 
+    def record_version(self, doc_key: str, version: int) -> StoredRecord | None:
+        """One version of the document's record (e.g. the one a draft or a merge starts
+        from), or None if the document or version is unknown."""
+
+        def work(session: Session) -> StoredRecord | None:
+            document = q.find_document(session, doc_key)
+            if document is None:
+                return None
+            row = session.scalars(
+                select(RecordVersionRow).where(
+                    RecordVersionRow.document_id == document.id, RecordVersionRow.version == version
+                )
+            ).first()
+            if row is None:
+                return None
+            return q.to_stored_record(row, document, latest_version=q.max_version(session, document.id))
+
+        return self._read("cannot read record version", work)
+
     def versions(self, doc_key: str) -> list[RecordVersionInfo]:
         """The document's version log, oldest first ([] for an unknown document)."""
 
@@ -290,6 +325,44 @@ class Store:
             return [q.to_version_info(row, document) for row in q.document_versions(session, document.id)]
 
         return self._read("cannot read versions", work)
+
+    # -- drafts and soft locks (extractor.store.drafts) ----------------------------------
+
+    def save_draft(
+        self, doc_key: str, *, owner: str, reviewer: str, base_version: int, state: dict[str, Any]
+    ) -> DraftInfo:
+        """Create or replace `owner`'s draft of the document (unsaved review work)."""
+        return self._write(
+            "cannot save draft",
+            lambda s: drafts.save_draft(
+                s, doc_key, owner=owner, reviewer=reviewer, base_version=base_version, state=state
+            ),
+            attempts=_RACE_ATTEMPTS,
+        )
+
+    def load_draft(self, doc_key: str, *, owner: str) -> DraftInfo | None:
+        """`owner`'s draft of the document, or None."""
+        return self._read("cannot read draft", lambda s: drafts.load_draft(s, doc_key, owner=owner))
+
+    def discard_draft(self, doc_key: str, *, owner: str) -> bool:
+        """Delete `owner`'s draft of the document; returns whether there was one."""
+        return self._write("cannot discard draft", lambda s: drafts.discard_draft(s, doc_key, owner=owner))
+
+    def touch_lock(self, doc_key: str, *, holder: str, reviewer: str = "") -> LockInfo:
+        """Take or refresh `holder`'s soft lock on the document (call it on every page run)."""
+        return self._write(
+            "cannot update lock",
+            lambda s: drafts.touch_lock(s, doc_key, holder=holder, reviewer=reviewer),
+            attempts=_RACE_ATTEMPTS,
+        )
+
+    def release_lock(self, doc_key: str, *, holder: str) -> None:
+        """Give up `holder`'s soft lock (leaving the report)."""
+        self._write("cannot release lock", lambda s: drafts.release_lock(s, doc_key, holder=holder))
+
+    def active_locks(self, doc_key: str | None = None, *, now: dt.datetime | None = None) -> list[LockInfo]:
+        """Unexpired soft locks (of one document, or of all), oldest first."""
+        return self._read("cannot read locks", lambda s: drafts.active_locks(s, doc_key=doc_key, now=now))
 
     # -- internals ---------------------------------------------------------------------
 

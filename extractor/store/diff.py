@@ -55,6 +55,23 @@ def record_diff(old: Record, new: Record) -> list[FieldChange]:
     return changes
 
 
+def align_items(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[tuple[int | None, int | None]]:
+    """The alignment `record_diff` uses for an item list, as order-preserving pairs of
+    (old position, new position): equal or edited items pair up, a removed item has no new
+    position, an added one no old position. For merging two reviewers' work per item."""
+    matcher = SequenceMatcher(
+        a=[_fingerprint(x) for x in old], b=[_fingerprint(x) for x in new], autojunk=False
+    )
+    pairs: list[tuple[int | None, int | None]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pairs.extend((i1 + k, j1 + k) for k in range(i2 - i1))
+            continue
+        for i, j in _pair_edited(old[i1:i2], new[j1:j2]):
+            pairs.append((None if i is None else i1 + i, None if j is None else j1 + j))
+    return pairs
+
+
 def _diff_value(old: Any, new: Any, *, path: str, key: str, out: list[FieldChange]) -> None:
     if old == new:
         return

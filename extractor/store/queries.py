@@ -105,6 +105,16 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+#: Beijing time (Asia/Shanghai): UTC+8 all year (no daylight saving since 1991), so a fixed
+#: offset is exact and needs no time-zone database on the reviewer's server.
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
+
+
+def beijing_text(value: dt.datetime) -> str:
+    """A stored (UTC) time as reviewers read it: `2026-12-07 22:01:02（北京时间）`."""
+    return as_utc(value).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
+
+
 def to_document(row: DocumentRow) -> StoredDocument:
     return StoredDocument(
         id=row.id,

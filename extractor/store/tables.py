@@ -131,6 +131,43 @@ class ReviewDecisionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
+# -- review drafts and soft locks (logic: extractor.store.drafts) ---------------------------
+
+
+class ReviewDraftRow(Base):
+    """A reviewer's unsaved work on one report (decisions, edits, their name), kept in the
+    database so a reload, a crash or another review server loses nothing. One per owner
+    and document; replaced on every autosave, deleted when saved or discarded."""
+
+    __tablename__ = "review_drafts"
+    __table_args__ = (UniqueConstraint("document_id", "owner", name="uq_review_drafts_document_owner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    #: Whose draft: the key the review page keeps for its reviewer (name or browser token).
+    owner: Mapped[str] = mapped_column(String(255))
+    reviewer: Mapped[str] = mapped_column(String(255), default="")
+    #: The version the draft's edits were made on.
+    base_version: Mapped[int] = mapped_column(Integer)
+    state_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ReportLockRow(Base):
+    """A soft lock: who has a report open and since when, kept alive by a heartbeat; it
+    warns colleagues, it never stops a save (conflicts are merged per item)."""
+
+    __tablename__ = "review_locks"
+    __table_args__ = (UniqueConstraint("document_id", "holder", name="uq_review_locks_document_holder"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    holder: Mapped[str] = mapped_column(String(255))
+    reviewer: Mapped[str] = mapped_column(String(255), default="")
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
 # -- LLM answer cache and call log (logic: extractor.extract.llm.cache) ----------------------
 
 

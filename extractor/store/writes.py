@@ -7,7 +7,7 @@ rows are only ever added.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from extractor.core.errors import ReviewConflictError, StoreError
 from extractor.core.schema import Record
 from extractor.store import queries as q
 from extractor.store.diff import FieldChange, record_diff
+from extractor.store.grounding import recheck_record, refuse_ungrounded_approval
 from extractor.store.models import RecordVersionInfo
 from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow
 
@@ -100,7 +101,14 @@ def save_extraction(
 
 
 def save_review(
-    session: Session, doc_key: str, record: Record, *, base_version: int, reviewer: str, status: str
+    session: Session,
+    doc_key: str,
+    record: Record,
+    *,
+    base_version: int,
+    reviewer: str,
+    status: str,
+    overridden: Collection[str] = (),
 ) -> RecordVersionInfo:
     """See `Store.save_review`. The review's diff is against `base_version`, the version the
     reviewer edited (not a newer extraction that was set aside)."""
@@ -111,9 +119,13 @@ def save_review(
     latest = history[-1].version if history else 0
     if not 0 <= base_version <= latest:
         raise ReviewConflictError(
-            f"version {base_version} does not exist (latest is {latest}); reload the record",
+            f"版本 v{base_version} 不存在（最新为 v{latest}），请重新载入这份报告。",
             source=document.doc_id,
         )
+    # The reviewer's word is not proof: evidence and values are checked against the source.
+    record, problems = recheck_record(record, document.text)
+    if status == "approved":
+        refuse_ungrounded_approval(problems, overridden=overridden, source=document.doc_id)
     conflicts = _conflicting_versions(history, base_version)
     if conflicts:
         raise ReviewConflictError(_conflict_message(base_version, conflicts), source=document.doc_id)
@@ -151,8 +163,7 @@ def save_review(
 def simultaneous_save_conflict(doc_key: str, base_version: int) -> ReviewConflictError:
     """The error for a review refused by the unique (document, version) constraint."""
     return ReviewConflictError(
-        f"version {base_version} is out of date: another save on this record finished at the same "
-        "time; reload the record and apply your changes again",
+        f"版本 v{base_version} 已过期：另一次保存与您同时完成。请重新载入这份报告后再保存。",
         source=doc_key,
     )
 
@@ -187,14 +198,11 @@ def _conflicting_versions(history: Sequence[RecordVersionRow], base_version: int
 def _conflict_message(base_version: int, conflicts: list[RecordVersionRow]) -> str:
     saves = []
     for row in conflicts:
-        who = row.reviewer if row.kind == "review" else "extraction"
-        when = q.as_utc(row.created_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        who = row.reviewer if row.kind == "review" else "自动抽取"
+        when = q.beijing_text(row.created_at)
         paths = [change["path"] for change in row.diff_json or []]
-        shown = ", ".join(paths[:_MAX_FIELDS_IN_MESSAGE]) or "no field"
+        shown = "、".join(paths[:_MAX_FIELDS_IN_MESSAGE]) or "没有字段"
         if len(paths) > _MAX_FIELDS_IN_MESSAGE:
-            shown += f" and {len(paths) - _MAX_FIELDS_IN_MESSAGE} more"
-        saves.append(f"v{row.version} by {who} at {when} changed {shown}")
-    return (
-        f"version {base_version} is out of date: since then {'; '.join(saves)}; "
-        "reload the record and apply your changes again"
-    )
+            shown += f" 等 {len(paths)} 处"
+        saves.append(f"{who} 于 {when} 保存了 v{row.version}，修改了 {shown}")
+    return f"版本 v{base_version} 已过期：此后{'；'.join(saves)}。请重新载入这份报告，再把您的修改保存一次。"

@@ -96,7 +96,7 @@ def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[
     base = span.start
     return [
         Metric(
-            name=m.name,
+            name=_name_as_written(m.name, source[base + m.evidence_start : base + m.evidence_end]),
             value=m.value,
             unit=m.unit,
             evidence=source[base + m.evidence_start : base + m.evidence_end].strip(),
@@ -105,6 +105,14 @@ def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[
         )
         for m in matches
     ]
+
+
+def _name_as_written(name: str, evidence: str) -> str:
+    """A metric name (found in normalised text) in the report's own characters: 县（市）, not
+    县(市). Only where width forms are all that differ (same length): a name read across
+    dropped whitespace (a table's cells) stays on one line as found."""
+    written = _as_written(name, evidence)
+    return written if len(written) == len(name) else name
 
 
 def _cause_text(source: str, point: Point) -> str | None:
