@@ -151,3 +151,31 @@ def test_the_real_client_stores_cited_metrics(tmp_path: Path) -> None:
         for metric in achievement.metrics:
             assert metric.evidence in achievement.evidence
             assert metric.evidence in doc.text
+
+
+def test_a_cause_block_goes_with_the_problems_it_follows() -> None:
+    """A separate block of causes is shown with the problems section before it, not with a
+    later one (a 第一责任人 section's 不足 sentence), where a model gave its causes away."""
+    from extractor.extract.llm.chunks import section_chunks
+    from extractor.segment.model import Section, SectionKind, SegmentedReport
+
+    text = "存在问题\n一是宣传不够。\n原因\n人手不足。\n第一责任人不足\n督促不够。\n"
+
+    def span(part: str) -> Span:
+        start = text.index(part)
+        return Span(start=start, end=start + len(part))
+
+    def section(kind: SectionKind, body: str) -> Section:
+        return Section(kind=kind, heading="", span=span(body), points=[Point(span=span(body))])
+
+    segmented = SegmentedReport(
+        doc_id="x",
+        title="",
+        sections=[
+            section(SectionKind.PROBLEMS, "一是宣传不够。"),
+            section(SectionKind.CAUSES, "人手不足。"),
+            section(SectionKind.PROBLEMS, "督促不够。"),
+        ],
+    )
+    first, second = section_chunks(text, segmented, max_chars=1000)
+    assert first.causes_text == "人手不足。" and second.causes_text == ""

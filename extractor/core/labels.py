@@ -54,6 +54,8 @@ FLAG_LABELS: dict[FlagCode, str] = {
     FlagCode.AREA_MODEL_DISAGREES: "领域分类器与模型判断的领域不一致",
     FlagCode.BOUNDARY_DISAGREES: "规则与模型划分的条目边界不一致",
     FlagCode.METRICS_DISAGREE: "规则与模型抽取的指标不一致",
+    FlagCode.METRIC_REPEATED: "前面的条目已陈述同一数量，可能重复计数",
+    FlagCode.METRIC_INTENDED: "指标以“拟”“预计”等表述，可能是目标而非成效",
     FlagCode.VALIDATION_FAILED: "校验未通过",
     FlagCode.OUTLINE_CHANGED: "模型调整了该条目的结构划分",
     FlagCode.CAUSE_UNSUPPORTED: "原因在原文中找不到依据",

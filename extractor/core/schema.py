@@ -67,6 +67,11 @@ class FlagCode(StrEnum):
     AREA_MODEL_DISAGREES = "area_model_disagrees"
     BOUNDARY_DISAGREES = "boundary_disagrees"
     METRICS_DISAGREE = "metrics_disagree"
+    #: Two metrics of one item state the same value and unit: a number repeated for the same
+    #: matter counts once (labelling rules), so one of them may be a double count.
+    METRIC_REPEATED = "metric_repeated"
+    #: A metric stated as an intention (拟/预计/力争…): a target, not a result achieved.
+    METRIC_INTENDED = "metric_intended"
     VALIDATION_FAILED = "validation_failed"
     #: The model's structure outline moved or re-kinded this item's point (segmenter disagreed).
     OUTLINE_CHANGED = "outline_changed"

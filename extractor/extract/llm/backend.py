@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from extractor.check.align import SourceIndex
 from extractor.core.document import SourceDocument
-from extractor.core.schema import ListName, Meta, Provenance, Record
+from extractor.core.schema import Item, ListName, Meta, Provenance, Record
 from extractor.extract.llm.cache import CallLog, LLMCache
 from extractor.extract.llm.calls import ReportCalls, output_budget
 from extractor.extract.llm.chunks import Chunk, free_chunks, section_chunks
@@ -40,7 +40,12 @@ from extractor.extract.llm.convert import (
     rules_fallback,
 )
 from extractor.extract.llm.costs import CallRecord, TokenUsage, sum_costs
-from extractor.extract.llm.disagree import flag_area_model, flag_disagreements
+from extractor.extract.llm.disagree import (
+    flag_area_model,
+    flag_disagreements,
+    flag_intended_metrics,
+    flag_repeated_metrics,
+)
 from extractor.extract.llm.grounding import CONTEXT_KEY, answer_is_too_thin
 from extractor.extract.llm.meta_answer import META_CONTEXT_KEY, merge_meta, meta_excerpt
 from extractor.extract.llm.outline import (
@@ -156,6 +161,10 @@ def ask_chunk(calls: ReportCalls, chunk: Chunk, rules_record: Record) -> tuple[I
     return items, call
 
 
+def _report_order(item: Item) -> int:
+    return item.span.start if item.span is not None else 1 << 62
+
+
 def _chunks(text: str, structure: SegmentedReport, settings: LLMSettings) -> list[Chunk]:
     if any(section.list_name is not None for section in structure.sections):
         return section_chunks(text, structure, max_chars=settings.max_section_chars)
@@ -226,6 +235,8 @@ def extract_with_llm(
         for list_name in ListName:
             record.items(list_name).extend(items[list_name])
     mark_outline_changes(record, outline_changes(segmented, structure))
+    flag_repeated_metrics(sorted(record.achievements, key=_report_order))
+    flag_intended_metrics(record.achievements)
     record.left_out = left_out_items(record, rules_record)
     has_plans = bool(structure.sections_of(SectionKind.PLANS)) or bool(record.plans)
     meta.plan_year = plan_year_of(

@@ -136,14 +136,11 @@ def _pieces(bounds: Span, cuts: list[int]) -> list[Span]:
 def section_chunks(text: str, segmented: SegmentedReport, *, max_chars: int) -> list[Chunk]:
     """One or more chunks per achievements / problems / plans section, in report order.
 
-    Causes sections are not items: their text is attached to each problems chunk so the model
-    can fill `cause`.
+    Causes sections are not items: their text is attached to the chunks of the problems
+    section they follow, so the model can fill `cause`.
     """
-    causes = "\n".join(
-        text[s.span.start : s.span.end].strip() for s in segmented.sections_of(SectionKind.CAUSES)
-    )
     chunks: list[Chunk] = []
-    for section in segmented.sections:
+    for section_index, section in enumerate(segmented.sections):
         list_name = section.list_name
         if list_name is None:
             continue
@@ -167,11 +164,31 @@ def section_chunks(text: str, segmented: SegmentedReport, *, max_chars: int) -> 
                     rendered=rendered,
                     part=number,
                     parts=len(pieces),
-                    causes_text=causes if list_name is ListName.PROBLEMS else "",
+                    causes_text=causes_of(text, segmented, section_index)
+                    if list_name is ListName.PROBLEMS
+                    else "",
                     candidates=metric_candidates(passages) if list_name is ListName.ACHIEVEMENTS else (),
                 )
             )
     return chunks
+
+
+def causes_of(text: str, segmented: SegmentedReport, number: int) -> str:
+    """The separate cause blocks that explain the problems of section `number`: those after it
+    and before the next problems section (and, for the first problems section, any written
+    before it). A cause block answers the problems it follows; shown
+    with every problems section (a 第一责任人 section's 不足 sentence too), a model gave its
+    causes to the wrong one."""
+    sections = segmented.sections
+    problems = [i for i, section in enumerate(sections) if section.kind is SectionKind.PROBLEMS]
+    position = problems.index(number)
+    low = -1 if position == 0 else number  # the first problems section also takes blocks before it
+    high = problems[position + 1] if position + 1 < len(problems) else len(sections)
+    return "\n".join(
+        text[section.span.start : section.span.end].strip()
+        for i, section in enumerate(sections)
+        if low < i < high and section.kind is SectionKind.CAUSES
+    )
 
 
 def free_chunks(text: str, *, max_chars: int) -> list[Chunk]:

@@ -7,13 +7,20 @@ Each model item is compared with the rules items of the same list whose spans ov
 - achievements whose (value, unit) metric sets differ: METRICS_DISAGREE, naming the difference;
 - the learned area classifier (`extract/rules/area_model.py`, trained on the labelled reports)
   reads another area than the model's: AREA_MODEL_DISAGREES. On reports it was not trained on
-  it singles out the model's wrong areas far better than the keywords do (eval/gold/README.md).
+  it singles out the model's wrong areas far better than the keywords do (eval/gold/README.md);
+- an achievement restating a metric of an earlier achievement (the labelling rules count a
+  number repeated for the same matter once): METRIC_REPEATED;
+- a metric whose clause states an intention (拟创建5个…): METRIC_INTENDED (a target is not a
+  result achieved).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from extractor.core.normalise import matching_key
-from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Record, Span
+from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Metric, Record, Span
 from extractor.extract.llm.chunks import Chunk
 from extractor.extract.rules.area_model import AreaModel, load_area_model
 from extractor.extract.rules.areas import area_scores
@@ -94,6 +101,58 @@ def flag_area_model(items: list[Item], model: AreaModel | None = None) -> None:
                     detail=f"model: {item.area.value}; classifier: {best.value} ({probabilities[best]:.2f})",
                 )
             )
+
+
+def flag_repeated_metrics(achievements: Sequence[Item]) -> None:
+    """Add METRIC_REPEATED (in place) to each achievement stating a metric an earlier one
+    already stated: the same value and unit, followed by the same words (「9个街道」 twice).
+    By the labelling rules a number repeated for the same matter counts once, at its first
+    occurrence; `achievements` must be in report order."""
+    seen: set[tuple[float, str, str]] = set()
+    for item in achievements:
+        if not isinstance(item, Achievement):
+            continue
+        keys = {key for metric in item.metrics if (key := _repeat_key(metric)) is not None}
+        repeated = sorted(k for k in keys if k in seen)
+        if repeated:
+            value, unit, after = repeated[0]
+            item.flags.append(
+                Flag(
+                    code=FlagCode.METRIC_REPEATED, detail=f"{value:g}{unit}{after} stated in an earlier item"
+                )
+            )
+        seen |= keys
+
+
+#: Words that make the number after them a target (拟创建5个, 预计完成, 力争达到).
+_INTENTION = re.compile(r"拟|预计|力争|计划于|将于|争取")
+
+
+def flag_intended_metrics(achievements: Sequence[Item]) -> None:
+    """Add METRIC_INTENDED (in place) to each achievement with a metric stated as an intention:
+    an intention word before the number in the metric's own evidence."""
+    for item in achievements:
+        if not isinstance(item, Achievement):
+            continue
+        for metric in item.metrics:
+            number_at = metric.evidence.find(f"{metric.value:g}")
+            if number_at > 0 and _INTENTION.search(metric.evidence[:number_at]):
+                detail = f"{metric.value:g}{metric.unit}: {metric.evidence[:40]}"
+                item.flags.append(Flag(code=FlagCode.METRIC_INTENDED, detail=detail))
+                break
+
+
+def _repeat_key(metric: Metric) -> tuple[float, str, str] | None:
+    """(value, unit, the two characters after the unit in the evidence) of a count followed
+    by what it counts (「9个街道」); None for a metric not written so (a rate 「达100%，」 is
+    restated for many different things)."""
+    evidence = matching_key(metric.evidence)
+    unit = matching_key(metric.unit)
+    at = evidence.find(unit, max(0, evidence.find(f"{metric.value:g}")))
+    after = evidence[at + len(unit) : at + len(unit) + 2] if at >= 0 else ""
+    if len(after) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in after):
+        return None
+    return float(metric.value), unit, after
 
 
 def _overlaps(
