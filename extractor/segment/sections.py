@@ -130,12 +130,11 @@ def report_body(paragraphs: list[Paragraph]) -> tuple[list[Paragraph], list[str]
     the end matter (附件, 抄送, …印发) and the signature just before it. The head and tail
     lines are the first 8 and last 4 paragraphs (end matter included: it may follow the
     signature), for the report's metadata."""
+    paragraphs = without_contents(paragraphs)
     end = next(
         (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _END_MATTER.search(p.text)),
         len(paragraphs),
     )
-    # `end` counts the paragraphs as they were, contents included (kept as the suite expects).
-    paragraphs = without_contents(paragraphs)
     head_lines = [p.text for p in paragraphs[:8]]
     tail_lines = [p.text for p in paragraphs[-4:]]
     body = paragraphs[:end]
