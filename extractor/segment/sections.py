@@ -21,6 +21,7 @@ from extractor.core.document import SourceDocument
 from extractor.core.schema import Span
 from extractor.segment.enumeration import ParagraphSlice, marker_at_start, title_of
 from extractor.segment.headings import CAUSES_HEADING, INTRODUCTION, YEAR, classify_heading
+from extractor.segment.kind_model import ACHIEVEMENT, PLAN, PROBLEM, load_kind_model
 from extractor.segment.model import SectionKind, SegmentedReport
 from extractor.segment.paragraphs import DATE_LINE, Paragraph, split_paragraphs
 from extractor.segment.points import CAUSE_IN_POINT, DraftSection, close_section
@@ -71,6 +72,9 @@ class Outline:
 
     sections: list[DraftSection] = field(default_factory=list)
     preamble: list[ParagraphSlice] = field(default_factory=list)
+    # What the paragraphs under a top-level heading with no section wording report, by the
+    # learned classifier; keyed by the heading paragraph's start offset.
+    kind_hints: dict[int, SectionKind] = field(default_factory=dict)
 
     @property
     def current(self) -> DraftSection | None:
@@ -105,7 +109,7 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     several achievements sections (each top-level heading of reported work is one)."""
     paragraphs = split_paragraphs(doc.text)
     body, head_lines, tail_lines = report_body(paragraphs)
-    outline = Outline()
+    outline = Outline(kind_hints=learned_section_kinds(body))
     for para in body:
         place_paragraph(outline, para)
     drafts = outline.sections
@@ -170,7 +174,9 @@ def place_paragraph(outline: Outline, para: Paragraph) -> None:
         outline.preamble.append(_whole(para))  # the report's title, never a heading
         return
     head = read_head(para.text)
-    kind = heading_section_kind(para.text, head, outline.current_kind)
+    kind = heading_section_kind(
+        para.text, head, outline.current_kind, hint=outline.kind_hints.get(para.start)
+    )
     if kind is not None:
         head_end = head.body_start + len(head.heading)
         body = None if head.standalone else _slice_from(para, _skip_punct(para.text, head_end))
@@ -195,9 +201,13 @@ def read_head(text: str) -> ParagraphHead:
     return ParagraphHead(m.lastgroup if m else None, body_start, heading, standalone)
 
 
-def heading_section_kind(text: str, head: ParagraphHead, current: SectionKind | None) -> SectionKind | None:
+def heading_section_kind(
+    text: str, head: ParagraphHead, current: SectionKind | None, *, hint: SectionKind | None = None
+) -> SectionKind | None:
     """The section a heading paragraph opens, given the kind of the one open; None if the
-    paragraph is no section heading."""
+    paragraph is no section heading. `hint` is what the paragraphs under a top-level heading
+    with no section wording report (`learned_section_kinds`): it decides that heading's kind
+    where the wording cannot, but never turns a heading after the problems back into work done."""
     kind = None
     if head.marker_kind == "cn" or (head.marker_kind is None and head.standalone and len(text) <= 40):
         kind = classify_heading(head.heading, numbered_top=True)
@@ -209,11 +219,49 @@ def heading_section_kind(text: str, head: ParagraphHead, current: SectionKind | 
             kind = None
         if _RECTIFIED.search(head.heading):
             kind = SectionKind.ACHIEVEMENTS  # 「上年度问题整改情况」 reports work done
-    if kind is None and head.marker_kind == "cn" and current not in _LATE_KINDS:
-        kind = SectionKind.ACHIEVEMENTS  # a top-level heading before the problems: work done
+    if kind is None and head.marker_kind == "cn":
+        if hint is not None and hint is not current:
+            kind = hint
+        elif current not in _LATE_KINDS:
+            kind = SectionKind.ACHIEVEMENTS  # a top-level heading before the problems: work done
     if kind is SectionKind.CAUSES and current is None:
         kind = SectionKind.PROBLEMS  # causes with no problems before them state the problems
     return kind
+
+
+_HINT_KINDS = {
+    ACHIEVEMENT: SectionKind.ACHIEVEMENTS,
+    PROBLEM: SectionKind.PROBLEMS,
+    PLAN: SectionKind.PLANS,
+}
+
+
+def learned_section_kinds(body: list[Paragraph]) -> dict[int, SectionKind]:
+    """For each top-level heading (一、) whose wording names no section (「一、回顾」, a bare
+    「二、」), the section its text reports by the learned paragraph classifier: its run-in text
+    and the paragraphs up to the next top-level heading. Keyed by the heading's start offset;
+    a heading the model is unsure of is left out (the wording rules decide)."""
+    heads = [read_head(para.text) for para in body]
+    unnamed = [
+        i
+        for i, head in enumerate(heads)
+        if head.marker_kind == "cn" and classify_heading(head.heading, numbered_top=True) is None
+    ]
+    model = load_kind_model() if unnamed else None
+    if model is None:
+        return {}
+    hints: dict[int, SectionKind] = {}
+    for i in unnamed:
+        head = heads[i]
+        texts = [] if head.standalone else [body[i].text[head.body_start + len(head.heading) :]]
+        for para, later in zip(body[i + 1 :], heads[i + 1 :], strict=True):
+            if later.marker_kind == "cn":
+                break
+            texts.append(para.text)
+        kind = model.section_kind([t for t in texts if t.strip()])
+        if kind is not None:
+            hints[body[i].start] = _HINT_KINDS[kind]
+    return hints
 
 
 def open_at_plans_heading_inside(outline: Outline, para: Paragraph, head: ParagraphHead) -> bool:
