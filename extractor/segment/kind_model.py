@@ -83,16 +83,24 @@ class KindModel:
     def decision(self, text: str) -> list[float]:
         """One score per class: weights · the L2-normalised sublinear TF-IDF vector, plus the
         keyword features' weights."""
-        counts = Counter(t for t in char_ngrams(model_text(text), *self.ngram_range) if t in self.idf)
+        idf, weights = self.idf, self.weights
+        by_count: dict[int, list[str]] = {}
+        for term, count in Counter(
+            t for t in char_ngrams(model_text(text), *self.ngram_range) if t in idf
+        ).items():
+            by_count.setdefault(count, []).append(term)
         sums = [0.0] * len(self.classes)
         squares = 0.0
-        for term, count in counts.items():
-            value = (1.0 + math.log(count)) * self.idf[term]
-            squares += value * value
-            row = self.weights.get(term)
-            if row is not None:
-                tf = 1.0 + math.log(count)
-                sums = [s + tf * w for s, w in zip(sums, row, strict=True)]
+        # Terms seen equally often share their tf: their weights are summed column-wise in C
+        # (zip/sum) rather than term by term.
+        for count, terms in by_count.items():
+            tf = 1.0 + math.log(count)
+            squares += tf * tf * sum(idf[t] * idf[t] for t in terms)
+            rows = [weights[t] for t in terms if t in weights]
+            if rows:
+                sums = [
+                    s + tf * column for s, column in zip(sums, map(sum, zip(*rows, strict=True)), strict=True)
+                ]
         norm = math.sqrt(squares) or 1.0
         keywords = keyword_features(text)
         return [

@@ -109,9 +109,14 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     several achievements sections (each top-level heading of reported work is one)."""
     paragraphs = split_paragraphs(doc.text)
     body, head_lines, tail_lines = report_body(paragraphs)
-    outline = Outline(kind_hints=learned_section_kinds(body))
-    for para in body:
-        place_paragraph(outline, para)
+    outline = walk_body(body)
+    found = {section.kind for section in outline.sections}
+    if not {SectionKind.PROBLEMS, SectionKind.PLANS} <= found or not _names_a_late_section(body):
+        # The wording missed a late section, or found one only inside a paragraph: ask what
+        # the text under the headings that name no section reports.
+        hints = learned_section_kinds(body)
+        if hints:
+            outline = walk_body(body, hints)
     drafts = outline.sections
     work = reported_work_before_headings(outline)
     if work is not None:
@@ -127,6 +132,24 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
         head_lines=head_lines,
         tail_lines=tail_lines,
     )
+
+
+def _names_a_late_section(body: list[Paragraph]) -> bool:
+    """Some heading line names the problems or the plans (then unnamed headings are points)."""
+    for para in body:
+        head = read_head(para.text)
+        short_line = head.standalone and head.marker_kind in ("cn", None) and len(para.text) <= 40
+        if short_line and classify_heading(head.heading) in (SectionKind.PROBLEMS, SectionKind.PLANS):
+            return True
+    return False
+
+
+def walk_body(body: list[Paragraph], kind_hints: dict[int, SectionKind] | None = None) -> Outline:
+    """The outline of the body paragraphs, placed one by one in document order."""
+    outline = Outline(kind_hints=kind_hints or {})
+    for para in body:
+        place_paragraph(outline, para)
+    return outline
 
 
 def report_body(paragraphs: list[Paragraph]) -> tuple[list[Paragraph], list[str], list[str]]:
@@ -236,29 +259,38 @@ _HINT_KINDS = {
 }
 
 
+#: How much of a section's opening text the classifier reads: enough to tell its kind, and
+#: little enough that a report of many unnamed headings stays cheap.
+_HINT_CHARS = 400
+
+
 def learned_section_kinds(body: list[Paragraph]) -> dict[int, SectionKind]:
-    """For each top-level heading (一、) whose wording names no section (「一、回顾」, a bare
-    「二、」), the section its text reports by the learned paragraph classifier: its run-in text
-    and the paragraphs up to the next top-level heading. Keyed by the heading's start offset;
-    a heading the model is unsure of is left out (the wording rules decide)."""
+    """For each top-level heading line (一、) whose wording names no section (「一、回顾」, a bare
+    「二、」), the section its text reports by the learned paragraph classifier, read from the
+    opening of the paragraphs up to the next top-level heading. Keyed by the heading's start
+    offset; a heading the model is unsure of is left out (the wording rules decide). A heading
+    run into its own sentence is a point of the section open, never asked about."""
     heads = [read_head(para.text) for para in body]
     unnamed = [
         i
         for i, head in enumerate(heads)
-        if head.marker_kind == "cn" and classify_heading(head.heading, numbered_top=True) is None
+        if head.marker_kind == "cn"
+        and head.standalone
+        and classify_heading(head.heading, numbered_top=True) is None
     ]
     model = load_kind_model() if unnamed else None
     if model is None:
         return {}
     hints: dict[int, SectionKind] = {}
     for i in unnamed:
-        head = heads[i]
-        texts = [] if head.standalone else [body[i].text[head.body_start + len(head.heading) :]]
+        texts: list[str] = []
+        budget = _HINT_CHARS
         for para, later in zip(body[i + 1 :], heads[i + 1 :], strict=True):
-            if later.marker_kind == "cn":
+            if later.marker_kind == "cn" or budget <= 0:
                 break
-            texts.append(para.text)
-        kind = model.section_kind([t for t in texts if t.strip()])
+            texts.append(para.text[:budget])
+            budget -= len(texts[-1])
+        kind = model.section_kind(texts)
         if kind is not None:
             hints[body[i].start] = _HINT_KINDS[kind]
     return hints
