@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator
 
 import docx
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from extractor.core.errors import LoadError
@@ -17,8 +17,9 @@ from extractor.load.numbering import ListNumbering
 def load_docx(data: bytes, *, source: str) -> Extracted:
     """Read a .docx report.
 
-    Guarantees: one line per body paragraph and one per table cell (a merged cell once,
-    nested tables included), in the order they appear, each automatically numbered paragraph
+    Guarantees: one line per body paragraph, one per row of a table of figures
+    (「| 行政复议案件 | 35件 |」, a merged cell once) and one per paragraph of a layout table's
+    cells (nested tables included), in the order they appear, each automatically numbered paragraph
     with the label Word shows (一、/（二）/1.: `numbering.py`); raises LoadError for a corrupt file,
     something that is not a Word 2007+ document, or a document without text.
     """
@@ -46,12 +47,49 @@ def _block_lines(blocks: Iterator[Paragraph | Table], numbering: ListNumbering) 
 
 
 def _table_lines(table: Table, numbering: ListNumbering) -> Iterator[str]:
-    # A merged cell is returned once per grid position it spans; holding the XML elements
-    # in the set keeps lxml's proxies alive, so identity comparison is reliable.
+    if _is_data_table(table):
+        yield from (_row_line(cells) for cells in _rows(table))
+        return
+    # A layout table (the body set in a cell): its paragraphs, each cell once.
     seen: set[object] = set()
+    for cells in _rows(table):
+        for cell in cells:
+            if cell._tc not in seen:
+                seen.add(cell._tc)
+                yield from _block_lines(cell.iter_inner_content(), numbering)
+
+
+def _rows(table: Table) -> Iterator[list[_Cell]]:
+    """Each row's cells, a cell merged across columns once. (python-docx returns a merged cell
+    once per grid position; holding the XML elements keeps lxml's proxies alive, so identity
+    comparison is reliable.)"""
     for row in table.rows:
+        cells: list[_Cell] = []
         for cell in row.cells:
-            if cell._tc in seen:
-                continue
-            seen.add(cell._tc)
-            yield from _block_lines(cell.iter_inner_content(), numbering)
+            if all(cell._tc is not kept._tc for kept in cells):
+                cells.append(cell)
+        yield cells
+
+
+#: A cell of a data table holds a figure or a short label, never the report's paragraphs.
+_DATA_CELL_CHARS = 40
+
+
+def _is_data_table(table: Table) -> bool:
+    """A table of figures (several short cells a row), not a layout table holding the text."""
+    rows = list(_rows(table))
+    if not rows or max(len(cells) for cells in rows) < 2:
+        return False
+    return all(
+        not cell.tables
+        and sum(1 for p in cell.paragraphs if p.text.strip()) <= 1
+        and len(cell.text.strip()) <= _DATA_CELL_CHARS
+        for cells in rows
+        for cell in cells
+    )
+
+
+def _row_line(cells: list[_Cell]) -> str:
+    """A row as one text line, 「| 行政复议案件 | 35件 |」: the form a table copied into text takes,
+    so a row's label and figure stay together."""
+    return "| " + " | ".join(" ".join(cell.text.split()) for cell in cells) + " |"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
@@ -10,6 +9,8 @@ import pypdfium2 as pdfium
 from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
 from extractor.load.ocr import recognise_image
+from extractor.load.pdf_furniture import without_page_furniture
+from extractor.load.pdf_layout import Line, page_lines, rebuild_paragraphs
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -24,7 +25,8 @@ NO_TEXT_REASON = "no text layer and OCR found no text"
 def load_pdf(data: bytes, *, source: str) -> Extracted:
     """Read a PDF report.
 
-    Guarantees: page texts in page order joined with \\n. A page with no text layer but
+    Guarantees: page texts in page order, one paragraph a line (`pdf_layout`); page numbers
+    and running headers/footers left out. A page with no text layer but
     with drawn content (a scan) is rendered and OCRed; then `ocr` is True and a warning
     names the pages. Raises LoadError for corrupt or password-protected files and for a PDF
     where neither the text layer nor OCR yields text.
@@ -38,10 +40,12 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
     try:
         page_texts: list[str] = []
         ocr_pages: list[int] = []
+        layouts: list[list[Line]] = []
         for index in range(len(pdf)):
             page = pdf[index]
             try:
                 text = _text_layer(page)
+                layouts.append(page_lines(page))
                 if not text.strip() and _has_drawn_content(page):
                     text = recognise_image(_render_for_ocr(page))
                     if text.strip():
@@ -54,7 +58,10 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
     finally:
         pdf.close()
 
-    text = tidy_extracted_text("\n".join(without_page_furniture(page_texts)))
+    # Paragraphs rebuilt from the lines' positions; a PDF with OCRed pages has no positions
+    # for those, so it keeps the text layer as PDFium joins it.
+    laid_out = None if ocr_pages else rebuild_paragraphs(layouts)
+    text = tidy_extracted_text(laid_out or "\n".join(without_page_furniture(page_texts)))
     if not text.strip():
         raise LoadError(NO_TEXT_REASON, source=source)
     warnings: tuple[str, ...] = ()
@@ -64,49 +71,6 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
             "text read by OCR, check it against the original",
         )
     return Extracted(text=text, ocr=bool(ocr_pages), warnings=warnings)
-
-
-#: A page number on a line of its own: 「— 3 —」, 「- 3 -」, 「第 3 页」, 「3 / 12」, 「3」.
-_PAGE_NUMBER = re.compile(
-    r"^\s*(?:[—–\-－]+\s*\d{1,4}\s*[—–\-－]+|第\s*\d{1,4}\s*页(?:\s*[/／共]\s*\d{1,4}\s*页?)?|\d{1,4}(?:\s*[/／]\s*\d{1,4})?)\s*$"
-)
-#: Lines looked at for running headers and footers at each end of a page.
-_EDGE_LINES = 2
-#: A line at a page's edge that recurs (digits aside) on at least this share of pages, with
-#: at least three pages, is a running header or footer.
-_RUNNING_SHARE = 0.6
-
-
-def _edge_key(line: str) -> str:
-    return re.sub(r"\d+", "#", line.strip())
-
-
-def _edges(lines: list[str]) -> list[int]:
-    """Indexes of the first and last `_EDGE_LINES` non-empty lines."""
-    filled = [i for i, line in enumerate(lines) if line.strip()]
-    return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
-
-
-def without_page_furniture(page_texts: list[str]) -> list[str]:
-    """Page texts without page numbers and running headers/footers at the pages' edges.
-
-    They are page furniture, not report text: left in, they would sit inside any evidence
-    passage that runs over a page break. Only the first and last `_EDGE_LINES` non-empty lines
-    of a page are candidates, so a number inside the body is never touched.
-    """
-    pages = [text.splitlines() for text in page_texts]
-    counts: dict[str, int] = {}
-    for lines in pages:
-        for key in {_edge_key(lines[i]) for i in _edges(lines)}:
-            counts[key] = counts.get(key, 0) + 1
-    running = {key for key, n in counts.items() if len(pages) >= 3 and n >= _RUNNING_SHARE * len(pages)}
-    cleaned = []
-    for lines in pages:
-        furniture = {
-            i for i in _edges(lines) if _PAGE_NUMBER.match(lines[i]) or _edge_key(lines[i]) in running
-        }
-        cleaned.append("\n".join(line for i, line in enumerate(lines) if i not in furniture))
-    return cleaned
 
 
 def _text_layer(page: pdfium.PdfPage) -> str:

@@ -28,6 +28,8 @@ _LEAD_PHRASE = re.compile(
     r"|^(强化|深化|加强|推进|推动|健全|完善|创新|优化|落实|提升|严格|规范|坚持|聚焦|夯实|筑牢|打造|构建|"
     r"抓好|做好|做实|持续|全面|扎实|狠抓|拓展|统筹|突出|注重|加快|着力|压实|建立|开展)[^，。；,;]{1,10}。"
 )
+# The 版记 of an official document (抄送/主送 lines, the 印发 line) is never part of the text before.
+_IMPRINT = re.compile(r"^(抄送|主送|抄报)[:：]|印发$")
 _SHI_START = re.compile(r"^[一二三四五六七八九十]{1,3}是")
 _PARAGRAPH_MARKER = re.compile(
     r"^([一二三四五六七八九十]{1,3}[、.]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十]+[章部分节]|[①-⑳])"
@@ -117,7 +119,7 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = 
 def _opens_paragraph(prev: _Line, nxt: _Line, width: int | None) -> bool:
     """`nxt` starts a paragraph of its own, however `prev` ends: a marker, a date, a bullet or
     heading after a full stop, an indent in hard-wrapped text, a 一是 list under a heading."""
-    if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text):
+    if _PARAGRAPH_MARKER.match(nxt.text) or DATE_LINE.match(nxt.text) or _IMPRINT.search(nxt.text):
         return True
     if nxt.text.startswith(("——", "【", "●", "■", "◆", "▲", "★", "•")) and prev.text[-1] in TERMINAL:
         return True  # a bullet, 【lead】 or 「——」 opener after a full stop

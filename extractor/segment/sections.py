@@ -21,6 +21,7 @@ from extractor.core.document import SourceDocument
 from extractor.core.schema import Span
 from extractor.segment.enumeration import ParagraphSlice, marker_at_start, title_of
 from extractor.segment.headings import CAUSES_HEADING, INTRODUCTION, YEAR, classify_heading
+from extractor.segment.kind_model import ACHIEVEMENT, PLAN, PROBLEM, load_kind_model
 from extractor.segment.model import SectionKind, SegmentedReport
 from extractor.segment.paragraphs import DATE_LINE, Paragraph, split_paragraphs
 from extractor.segment.points import CAUSE_IN_POINT, DraftSection, close_section
@@ -71,6 +72,9 @@ class Outline:
 
     sections: list[DraftSection] = field(default_factory=list)
     preamble: list[ParagraphSlice] = field(default_factory=list)
+    # What the paragraphs under a top-level heading with no section wording report, by the
+    # learned classifier; keyed by the heading paragraph's start offset.
+    kind_hints: dict[int, SectionKind] = field(default_factory=dict)
 
     @property
     def current(self) -> DraftSection | None:
@@ -105,9 +109,14 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     several achievements sections (each top-level heading of reported work is one)."""
     paragraphs = split_paragraphs(doc.text)
     body, head_lines, tail_lines = report_body(paragraphs)
-    outline = Outline()
-    for para in body:
-        place_paragraph(outline, para)
+    outline = walk_body(body)
+    found = {section.kind for section in outline.sections}
+    if not {SectionKind.PROBLEMS, SectionKind.PLANS} <= found or not _names_a_late_section(body):
+        # The wording missed a late section, or found one only inside a paragraph: ask what
+        # the text under the headings that name no section reports.
+        hints = learned_section_kinds(body)
+        if hints:
+            outline = walk_body(body, hints)
     drafts = outline.sections
     work = reported_work_before_headings(outline)
     if work is not None:
@@ -125,17 +134,34 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     )
 
 
+def _names_a_late_section(body: list[Paragraph]) -> bool:
+    """Some heading line names the problems or the plans (then unnamed headings are points)."""
+    for para in body:
+        head = read_head(para.text)
+        short_line = head.standalone and head.marker_kind in ("cn", None) and len(para.text) <= 40
+        if short_line and classify_heading(head.heading) in (SectionKind.PROBLEMS, SectionKind.PLANS):
+            return True
+    return False
+
+
+def walk_body(body: list[Paragraph], kind_hints: dict[int, SectionKind] | None = None) -> Outline:
+    """The outline of the body paragraphs, placed one by one in document order."""
+    outline = Outline(kind_hints=kind_hints or {})
+    for para in body:
+        place_paragraph(outline, para)
+    return outline
+
+
 def report_body(paragraphs: list[Paragraph]) -> tuple[list[Paragraph], list[str], list[str]]:
     """(body, head lines, tail lines): the body is the paragraphs without a table of contents,
     the end matter (附件, 抄送, …印发) and the signature just before it. The head and tail
     lines are the first 8 and last 4 paragraphs (end matter included: it may follow the
     signature), for the report's metadata."""
+    paragraphs = without_contents(paragraphs)
     end = next(
         (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _END_MATTER.search(p.text)),
         len(paragraphs),
     )
-    # `end` counts the paragraphs as they were, contents included (kept as the suite expects).
-    paragraphs = without_contents(paragraphs)
     head_lines = [p.text for p in paragraphs[:8]]
     tail_lines = [p.text for p in paragraphs[-4:]]
     body = paragraphs[:end]
@@ -171,7 +197,9 @@ def place_paragraph(outline: Outline, para: Paragraph) -> None:
         outline.preamble.append(_whole(para))  # the report's title, never a heading
         return
     head = read_head(para.text)
-    kind = heading_section_kind(para.text, head, outline.current_kind)
+    kind = heading_section_kind(
+        para.text, head, outline.current_kind, hint=outline.kind_hints.get(para.start)
+    )
     if kind is not None:
         head_end = head.body_start + len(head.heading)
         body = None if head.standalone else _slice_from(para, _skip_punct(para.text, head_end))
@@ -196,9 +224,13 @@ def read_head(text: str) -> ParagraphHead:
     return ParagraphHead(m.lastgroup if m else None, body_start, heading, standalone)
 
 
-def heading_section_kind(text: str, head: ParagraphHead, current: SectionKind | None) -> SectionKind | None:
+def heading_section_kind(
+    text: str, head: ParagraphHead, current: SectionKind | None, *, hint: SectionKind | None = None
+) -> SectionKind | None:
     """The section a heading paragraph opens, given the kind of the one open; None if the
-    paragraph is no section heading."""
+    paragraph is no section heading. `hint` is what the paragraphs under a top-level heading
+    with no section wording report (`learned_section_kinds`): it decides that heading's kind
+    where the wording cannot, but never turns a heading after the problems back into work done."""
     kind = None
     if head.marker_kind == "cn" or (head.marker_kind is None and head.standalone and len(text) <= 40):
         kind = classify_heading(head.heading, numbered_top=True)
@@ -210,11 +242,58 @@ def heading_section_kind(text: str, head: ParagraphHead, current: SectionKind | 
             kind = None
         if _RECTIFIED.search(head.heading):
             kind = SectionKind.ACHIEVEMENTS  # 「上年度问题整改情况」 reports work done
-    if kind is None and head.marker_kind == "cn" and current not in _LATE_KINDS:
-        kind = SectionKind.ACHIEVEMENTS  # a top-level heading before the problems: work done
+    if kind is None and head.marker_kind == "cn":
+        if hint is not None and hint is not current:
+            kind = hint
+        elif current not in _LATE_KINDS:
+            kind = SectionKind.ACHIEVEMENTS  # a top-level heading before the problems: work done
     if kind is SectionKind.CAUSES and current is None:
         kind = SectionKind.PROBLEMS  # causes with no problems before them state the problems
     return kind
+
+
+_HINT_KINDS = {
+    ACHIEVEMENT: SectionKind.ACHIEVEMENTS,
+    PROBLEM: SectionKind.PROBLEMS,
+    PLAN: SectionKind.PLANS,
+}
+
+
+#: How much of a section's opening text the classifier reads: enough to tell its kind, and
+#: little enough that a report of many unnamed headings stays cheap.
+_HINT_CHARS = 400
+
+
+def learned_section_kinds(body: list[Paragraph]) -> dict[int, SectionKind]:
+    """For each top-level heading line (一、) whose wording names no section (「一、回顾」, a bare
+    「二、」), the section its text reports by the learned paragraph classifier, read from the
+    opening of the paragraphs up to the next top-level heading. Keyed by the heading's start
+    offset; a heading the model is unsure of is left out (the wording rules decide). A heading
+    run into its own sentence is a point of the section open, never asked about."""
+    heads = [read_head(para.text) for para in body]
+    unnamed = [
+        i
+        for i, head in enumerate(heads)
+        if head.marker_kind == "cn"
+        and head.standalone
+        and classify_heading(head.heading, numbered_top=True) is None
+    ]
+    model = load_kind_model() if unnamed else None
+    if model is None:
+        return {}
+    hints: dict[int, SectionKind] = {}
+    for i in unnamed:
+        texts: list[str] = []
+        budget = _HINT_CHARS
+        for para, later in zip(body[i + 1 :], heads[i + 1 :], strict=True):
+            if later.marker_kind == "cn" or budget <= 0:
+                break
+            texts.append(para.text[:budget])
+            budget -= len(texts[-1])
+        kind = model.section_kind(texts)
+        if kind is not None:
+            hints[body[i].start] = _HINT_KINDS[kind]
+    return hints
 
 
 def open_at_plans_heading_inside(outline: Outline, para: Paragraph, head: ParagraphHead) -> bool:

@@ -1,0 +1,144 @@
+"""The learned paragraph-kind classifier, applied in plain Python from its weights file.
+
+`eval/train_kind_model.py` fits a linear model (scikit-learn) on the lines of the
+hand-labelled reports, each labelled by the gold item whose evidence it carries: achievement,
+problem, plan, cause, or other (titles, introductions, headings, signatures). Features: TF-IDF
+of character 1-3-grams plus counts of the wordings of work done, shortfalls, intentions and
+causes (`KEYWORD_PATTERNS`) as extra features, so the keywords count without deciding. The segmenter asks it only when a top-level heading names no section it knows
+(「一、回顾」): the paragraphs under the heading then say which section it is.
+Extraction reads `kind_model.json` with no numeric library (start-up time counts).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+from extractor.core.script import to_simplified
+
+WEIGHTS_FILE = "kind_model.json"
+ACHIEVEMENT, PROBLEM, PLAN, CAUSE, OTHER = "achievement", "problem", "plan", "cause", "other"
+
+_SPACES = re.compile(r"\s+")
+# Wordings that mark a kind inside a paragraph (not only in a heading): the keywords as features.
+KEYWORD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("done", re.compile(r"全年|累计|共(计)?[办审开组受查培化]|已|完成|取得|实现|办结|达到|率达|同比")),
+    (
+        "shortfall",
+        re.compile(r"不足|不够|不强|不高|不到位|不平衡|欠缺|薄弱|短板|滞后|有待|仍(然)?存在|偏低|较少"),
+    ),
+    ("future", re.compile(r"将|下一步|下步|今后|明年|持续|继续|进一步|力争|计划|着力|推动|确保")),
+    ("cause", re.compile(r"原因|究其|由于|导致|造成")),
+)
+
+
+def model_text(text: str) -> str:
+    """What the model reads: simplified script, no whitespace (a PDF copy breaks lines anywhere)."""
+    return _SPACES.sub("", to_simplified(text))
+
+
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Every character n-gram of `text` for n in low..high (the training side uses this too)."""
+    return [text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)]
+
+
+def keyword_features(text: str) -> list[float]:
+    """How often each kind's wording occurs, damped (a long paragraph piles up hits)."""
+    simple = to_simplified(text)
+    return [math.log1p(len(pattern.findall(simple))) for _, pattern in KEYWORD_PATTERNS]
+
+
+@dataclass(frozen=True)
+class KindModel:
+    """A fitted linear model: class scores = weights · features + intercepts."""
+
+    classes: list[str]
+    ngram_range: tuple[int, int]
+    idf: dict[str, float]
+    weights: dict[str, tuple[float, ...]]
+    keyword_weights: list[list[float]]
+    intercepts: list[float]
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> KindModel:
+        rows: dict[str, list[float]] = {}
+        for index, per_term in enumerate(data["weights"]):
+            for term, weight in per_term.items():
+                rows.setdefault(term, [0.0] * len(data["classes"]))[index] = weight
+        return cls(
+            classes=list(data["classes"]),
+            ngram_range=(data["settings"]["ngram_range"][0], data["settings"]["ngram_range"][1]),
+            idf=data["idf"],
+            weights={term: tuple(w * data["idf"][term] for w in row) for term, row in rows.items()},
+            keyword_weights=data["keyword_weights"],
+            intercepts=data["intercepts"],
+        )
+
+    def decision(self, text: str) -> list[float]:
+        """One score per class: weights · the L2-normalised sublinear TF-IDF vector, plus the
+        keyword features' weights."""
+        idf, weights = self.idf, self.weights
+        by_count: dict[int, list[str]] = {}
+        for term, count in Counter(
+            t for t in char_ngrams(model_text(text), *self.ngram_range) if t in idf
+        ).items():
+            by_count.setdefault(count, []).append(term)
+        sums = [0.0] * len(self.classes)
+        squares = 0.0
+        # Terms seen equally often share their tf: their weights are summed column-wise in C
+        # (zip/sum) rather than term by term.
+        for count, terms in by_count.items():
+            tf = 1.0 + math.log(count)
+            squares += tf * tf * sum(idf[t] * idf[t] for t in terms)
+            rows = [weights[t] for t in terms if t in weights]
+            if rows:
+                sums = [
+                    s + tf * column for s, column in zip(sums, map(sum, zip(*rows, strict=True)), strict=True)
+                ]
+        norm = math.sqrt(squares) or 1.0
+        keywords = keyword_features(text)
+        return [
+            intercept + total / norm + sum(w * k for w, k in zip(kw, keywords, strict=True))
+            for intercept, total, kw in zip(self.intercepts, sums, self.keyword_weights, strict=True)
+        ]
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Softmax of the class scores (the logistic model's own probabilities)."""
+        scores = self.decision(text)
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return {kind: e / total for kind, e in zip(self.classes, exps, strict=True)}
+
+    def section_kind(self, paragraphs: Sequence[str], *, min_share: float = 0.6) -> str | None:
+        """What a run of paragraphs under one heading reports: achievement, problem or plan,
+        by the length-weighted mean of their probabilities (a cause counts to the problems),
+        when that kind holds at least `min_share` of it; else None."""
+        totals = dict.fromkeys((ACHIEVEMENT, PROBLEM, PLAN), 0.0)
+        weight = 0.0
+        for text in paragraphs:
+            p = self.probabilities(text)
+            w = math.sqrt(len(text))
+            totals[ACHIEVEMENT] += w * p[ACHIEVEMENT]
+            totals[PROBLEM] += w * (p[PROBLEM] + p[CAUSE])
+            totals[PLAN] += w * p[PLAN]
+            weight += w * (1.0 - p[OTHER])
+        if weight <= 0:
+            return None
+        kind, best = max(totals.items(), key=lambda item: item[1])
+        return kind if best / weight >= min_share else None
+
+
+@lru_cache(maxsize=1)
+def load_kind_model() -> KindModel | None:
+    """The packaged model, or None when no weights file was shipped."""
+    resource = files("extractor.segment").joinpath(WEIGHTS_FILE)
+    if not resource.is_file():
+        return None
+    return KindModel.from_json(json.loads(resource.read_text(encoding="utf-8")))
