@@ -13,12 +13,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from extractor.cli.app import app
 from extractor.core.errors import ExtractorError
 from extractor.core.labels import LIST_LABELS
 from extractor.core.schema import Achievement, Problem, Record, record_json_schema
 from extractor.pipeline.batch import FileOutcome, extract_paths
 from extractor.pipeline.run import BACKENDS
+
+#: This module's commands, registered by name in extractor.cli.app.COMMANDS.
+commands = typer.Typer()
 
 _LISTS = tuple(LIST_LABELS.items())
 
@@ -33,7 +35,7 @@ def _open_store(db: str | None):
     return Store(db)
 
 
-@app.command("extract")
+@commands.command("extract")
 def extract_command(
     paths: Annotated[list[Path], typer.Argument(help="Report files or folders (.txt .docx .pdf .html).")],
     backend: Annotated[str, typer.Option("--backend", help=f"One of: {', '.join(BACKENDS)}.")] = "rules",
@@ -163,7 +165,7 @@ def _summary_table(outcomes: list[FileOutcome]) -> Table:
     return table
 
 
-@app.command("show")
+@commands.command("show")
 def show_command(
     target: Annotated[
         str, typer.Argument(help="A record JSON file, or a doc_id / content hash in the store.")
@@ -226,7 +228,7 @@ def render_record(console: Console, record: Record) -> None:
         console.print(table)
 
 
-@app.command("schema")
+@commands.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the record format."""
     typer.echo(json.dumps(record_json_schema(), ensure_ascii=False, indent=2))
