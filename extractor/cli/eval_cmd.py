@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from extractor.cli.logs import configure_logging
 from extractor.core.errors import ExtractorError
 from extractor.core.paths import default_docs_dir, default_gold_dir
 from extractor.evaluation.compare import compare_results, comparison_table, load_result
@@ -75,6 +76,7 @@ def eval_command(
     ] = None,
 ) -> None:
     """Score against gold. Exit 0 if fine, 1 on bad input, 2 if a figure is below its bar."""
+    configure_logging(verbose=False)
     console = _console()
     try:
         if compare is not None:

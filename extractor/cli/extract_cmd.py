@@ -13,16 +13,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from extractor.cli.logs import configure_logging
 from extractor.core.errors import ExtractorError
 from extractor.core.labels import LIST_LABELS
 from extractor.core.schema import Achievement, Problem, Record, record_json_schema
-from extractor.pipeline.batch import FileOutcome, extract_paths
+from extractor.pipeline.batch import FileOutcome, extract_batch
 from extractor.pipeline.run import BACKENDS
 
 #: This module's commands, registered by name in extractor.cli.app.COMMANDS.
 commands = typer.Typer()
 
 _LISTS = tuple(LIST_LABELS.items())
+#: Exit status when some reports failed and the others were extracted (1: none extracted).
+EXIT_SOME_FAILED = 3
 
 
 def _console(stderr: bool = False) -> Console:
@@ -69,7 +72,10 @@ def extract_command(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
 ) -> None:
-    """Extract one structured record per report; store it and write it as JSON."""
+    """Extract one structured record per report; store it and write it as JSON.
+
+    Exit status: 0 every report extracted (or skipped), 3 some failed, 1 none extracted."""
+    configure_logging(verbose=verbose)
     console = _console()
     err = _console(stderr=True)
     try:
@@ -101,14 +107,17 @@ def extract_command(
             def on_done(outcome: FileOutcome) -> None:
                 if outcome.error:
                     progress.console.print(f"[red]✗[/red] {escape(outcome.error)}")
+                    if verbose and outcome.traceback:
+                        progress.console.print(escape(outcome.traceback.rstrip()))
                 progress.update(task, advance=1, description=escape(outcome.path.name))
 
-            from extractor.load import iter_report_files
+            from extractor.load import find_report_files
 
-            files = iter_report_files(paths)
-            progress.update(task, total=len(files))
-            result = extract_paths(
-                files,
+            found = find_report_files(paths)
+            progress.update(task, total=len(found.files) + len(found.problems))
+            result = extract_batch(
+                found.files,
+                problems=found.problems,
                 backend=backend,
                 store=store,
                 out_dir=out,
@@ -124,7 +133,8 @@ def extract_command(
         raise typer.Exit(1) from None
     console.print(_summary_table(result.outcomes))
     if llm is not None:
-        cost = result.cost_usd
+        # A fully cached run costs nothing only if the model has a price at all.
+        cost = result.cost_usd if llm.price() is not None else None
         console.print(
             f"model {llm.model}: {result.input_tokens} tokens in, {result.output_tokens} tokens out"
             + (f", estimated ${cost:.4f}" if cost is not None else ", cost unknown (no price for this model)")
@@ -136,6 +146,8 @@ def extract_command(
     )
     if not result.extracted and not result.skipped:
         raise typer.Exit(1)
+    if result.failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
 
 
 def _summary_table(outcomes: list[FileOutcome]) -> Table:

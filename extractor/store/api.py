@@ -13,7 +13,7 @@ Guarantees:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from extractor.core.document import SourceDocument
 from extractor.core.errors import ExtractorError, StoreError
 from extractor.core.schema import Record
 from extractor.store import queries as q
-from extractor.store import writes
+from extractor.store import runs, writes
 from extractor.store.engine import (
     WRITE_OPTION,
     create_db_engine,
@@ -127,10 +127,20 @@ class Store:
     # -- runs --------------------------------------------------------------------------
 
     def start_run(self, *, backend: str, model: str | None = None, prompt_hash: str | None = None) -> int:
-        """Record the start of an extraction run; returns its id for `save_extraction`."""
+        """Record the start of an extraction run; returns its id for `save_extraction`.
+
+        Runs left "running" by a process that was killed or crashed are marked
+        "interrupted" first (see extractor.store.runs)."""
 
         def work(session: Session) -> int:
-            run = RunRow(backend=backend, model=model, prompt_hash=prompt_hash, status="running")
+            runs.mark_stale_runs(session)
+            run = RunRow(
+                backend=backend,
+                model=model,
+                prompt_hash=prompt_hash,
+                status=runs.RUNNING,
+                stats=runs.owner_stats(),
+            )
             session.add(run)
             session.flush()
             return run.id
@@ -179,6 +189,48 @@ class Store:
             lambda s: writes.save_extraction(s, doc, record, run_id=run_id),
             attempts=_RACE_ATTEMPTS,
         )
+
+    def save_extractions(
+        self, extractions: Sequence[tuple[SourceDocument, Record]], *, run_id: int | None
+    ) -> list[RecordVersionInfo | StoreError]:
+        """Save a batch of extractions in one transaction (one commit, one disk sync), each
+        document as in `save_extraction`.
+
+        Each document is written inside its own savepoint: one the database refuses gets a
+        StoreError naming its file in the result (at its position) and the others are still
+        saved. The run's heartbeat is recorded with them. If the transaction as a whole
+        fails, StoreError is raised and none of the batch is saved.
+        """
+
+        def work(session: Session) -> list[RecordVersionInfo | StoreError]:
+            saved = [self._save_one(session, doc, record, run_id=run_id) for doc, record in extractions]
+            run = None if run_id is None else session.get(RunRow, run_id)
+            if run is not None:
+                runs.beat(run)
+            return saved
+
+        return self._write("cannot save extractions", work)
+
+    def _save_one(
+        self, session: Session, doc: SourceDocument, record: Record, *, run_id: int | None
+    ) -> RecordVersionInfo | StoreError:
+        for attempt in range(1, _RACE_ATTEMPTS + 1):
+            try:
+                with session.begin_nested():
+                    return writes.save_extraction(session, doc, record, run_id=run_id)
+            except IntegrityError as e:
+                # Another process added this document or version first: retry, finding it.
+                if attempt == _RACE_ATTEMPTS:
+                    return self._document_error(e, doc)
+            except SQLAlchemyError as e:
+                return self._document_error(e, doc)
+            except StoreError as e:
+                return e
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def _document_error(self, error: SQLAlchemyError, doc: SourceDocument) -> StoreError:
+        refused = store_error("the database refused this document", error, self.url)
+        return StoreError(f"{refused.message} ({refused.source})", source=doc.path)
 
     def has_extraction(
         self, sha256: str, *, backend: str, model: str | None = None, prompt_hash: str | None = None
