@@ -125,6 +125,7 @@ def extract_command(
                 resume=resume,
                 llm=llm,
                 on_done=on_done,
+                keep_records=False,  # the summary table needs only each record's summary
             )
     except ExtractorError as error:
         if verbose:
@@ -155,23 +156,22 @@ def _summary_table(outcomes: list[FileOutcome]) -> Table:
     for column in ("file", "issuer", "year", "成效", "不足", "计划", "指标", "flagged", "status"):
         table.add_column(column, overflow="fold")
     for o in outcomes:
-        r = o.record
+        r = o.summary
         if r is None:
             status = (
                 "skipped (already extracted)" if o.skipped else f"[red]failed[/red]: {escape(o.error or '')}"
             )
             table.add_row(escape(o.path.name), "", "", "", "", "", "", "", status)
             continue
-        flagged = sum(1 for name, _ in _LISTS for item in r.items(name) if item.flagged)
         table.add_row(
             escape(o.path.name),
-            escape(r.meta.issuer or "?"),
-            str(r.meta.report_year or "?"),
-            str(len(r.achievements)),
-            str(len(r.problems)),
-            str(len(r.plans)),
-            str(sum(len(a.metrics) for a in r.achievements)),
-            str(flagged),
+            escape(r.issuer or "?"),
+            str(r.report_year or "?"),
+            str(r.achievements),
+            str(r.problems),
+            str(r.plans),
+            str(r.metrics),
+            str(r.flagged),
             "[green]ok[/green]",
         )
     return table

@@ -46,13 +46,56 @@ COMMIT_EVERY = 64
 #: Seconds a finished record waits, at most, for its batch to be committed.
 COMMIT_SECONDS = 2.0
 
-__all__ = ["BatchResult", "FileOutcome", "extract_batch", "extract_paths", "write_record_json"]
+__all__ = [
+    "BatchResult",
+    "FileOutcome",
+    "RecordSummary",
+    "extract_batch",
+    "extract_paths",
+    "write_record_json",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    """What a batch reports about one extracted record (the summary table), small enough to
+    keep for every report of a large batch when the records themselves are not kept."""
+
+    doc_id: str
+    issuer: str | None
+    report_year: int | None
+    achievements: int
+    problems: int
+    plans: int
+    metrics: int
+    flagged: int
+
+    @classmethod
+    def of(cls, record: Record) -> RecordSummary:
+        return cls(
+            doc_id=record.doc_id,
+            issuer=record.meta.issuer,
+            report_year=record.meta.report_year,
+            achievements=len(record.achievements),
+            problems=len(record.problems),
+            plans=len(record.plans),
+            metrics=sum(len(a.metrics) for a in record.achievements),
+            flagged=sum(
+                1
+                for items in (record.achievements, record.problems, record.plans)
+                for i in items
+                if i.flagged
+            ),
+        )
 
 
 @dataclass
 class FileOutcome:
     path: Path
+    #: The record, until the batch is over unless the batch was asked not to keep records.
     record: Record | None = None
+    #: Set once the record is stored and written: the outcome counts as extracted.
+    summary: RecordSummary | None = None
     error: str | None = None
     skipped: bool = False
     output: Path | None = None
@@ -75,7 +118,7 @@ class BatchResult:
 
     @property
     def extracted(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.record is not None]
+        return [o for o in self.outcomes if o.summary is not None]
 
     @property
     def failed(self) -> list[FileOutcome]:
@@ -141,6 +184,7 @@ def extract_batch(
     llm: LLMSettings | LLMResources | None = None,
     on_done: Callable[[FileOutcome], None] | None = None,
     problems: Sequence[PathProblem] = (),
+    keep_records: bool = True,
 ) -> BatchResult:
     """Extract every report on `concurrency` threads; store (in batches, see the module
     docstring) and write each record; `on_done` is called (from the calling thread) for
@@ -151,10 +195,19 @@ def extract_batch(
     store's database, or the default one) or ready-made resources. `problems`: paths found
     unusable before loading, reported as failed outcomes first. Files whose names would give
     the same doc_id get distinct ones (`extractor.pipeline.output.distinct_doc_ids`).
+    Without `keep_records`, each outcome drops its record once stored, written and reported
+    (`summary` stays): a large batch then holds one small summary per report in memory.
     """
     started = time.monotonic()
     doc_ids = distinct_doc_ids([source for source in sources if isinstance(source, Path)])
-    batch = _Batch(backend=backend, store=store, out_dir=out_dir, on_done=on_done, doc_ids=doc_ids)
+    batch = _Batch(
+        backend=backend,
+        store=store,
+        out_dir=out_dir,
+        on_done=on_done,
+        doc_ids=doc_ids,
+        keep_records=keep_records,
+    )
     batch.start(llm)
     try:
         for path, reason in problems:
@@ -177,6 +230,7 @@ class _Batch:
     out_dir: Path | None
     on_done: Callable[[FileOutcome], None] | None
     doc_ids: dict[Path, str] = field(default_factory=dict)
+    keep_records: bool = True
     llm: LLMResources | None = None
     result: BatchResult = field(default_factory=BatchResult)
     #: Finished outcomes (with their documents) not yet committed, in finishing order.
@@ -308,9 +362,13 @@ class _Batch:
                         outcome,
                         ExtractorError(f"cannot write its JSON record: {error}", source=str(outcome.path)),
                     )
+            if outcome.record is not None:
+                outcome.summary = RecordSummary.of(outcome.record)
             self.result.outcomes.append(outcome)
             if self.on_done:
                 self.on_done(outcome)
+            if not self.keep_records:
+                outcome.record = None
 
     def _store(self, to_store: list[tuple[FileOutcome, SourceDocument]]) -> None:
         assert self.store is not None
@@ -359,7 +417,7 @@ def _fail(outcome: FileOutcome, error: Exception) -> None:
     else:
         detail = (str(error).splitlines() or [""])[0][:200]
         message = f"{outcome.path}: unexpected error ({type(error).__name__}: {detail})"
-    outcome.record, outcome.output, outcome.error = None, None, message
+    outcome.record, outcome.summary, outcome.output, outcome.error = None, None, None, message
     outcome.traceback = "".join(traceback.format_exception(error))
 
 

@@ -194,24 +194,47 @@ class Store:
         self, extractions: Sequence[tuple[SourceDocument, Record]], *, run_id: int | None
     ) -> list[RecordVersionInfo | StoreError]:
         """Save a batch of extractions in one transaction (one commit, one disk sync), each
-        document as in `save_extraction`.
+        document as in `save_extraction`; the run's heartbeat is recorded with them.
 
-        Each document is written inside its own savepoint: one the database refuses gets a
-        StoreError naming its file in the result (at its position) and the others are still
-        saved. The run's heartbeat is recorded with them. If the transaction as a whole
+        A document the database refuses does not cost the others: the batch is then saved
+        again with each document in its own savepoint, and the refused one gets a StoreError
+        naming its file in the result (at its position). If the transaction as a whole
         fails, StoreError is raised and none of the batch is saved.
         """
+        try:
+            # The common case, with no savepoint per document.
+            return self._write(
+                "cannot save extractions",
+                lambda s: self._save_batch(s, extractions, run_id=run_id, isolated=False),
+            )
+        except StoreError:
+            return self._write(
+                "cannot save extractions",
+                lambda s: self._save_batch(s, extractions, run_id=run_id, isolated=True),
+            )
 
-        def work(session: Session) -> list[RecordVersionInfo | StoreError]:
-            saved = [self._save_one(session, doc, record, run_id=run_id) for doc, record in extractions]
-            run = None if run_id is None else session.get(RunRow, run_id)
-            if run is not None:
-                runs.beat(run)
-            return saved
+    def _save_batch(
+        self,
+        session: Session,
+        extractions: Sequence[tuple[SourceDocument, Record]],
+        *,
+        run_id: int | None,
+        isolated: bool,
+    ) -> list[RecordVersionInfo | StoreError]:
+        # Held for the whole batch: the session's identity map keeps rows only while they are
+        # referenced, and each document's save looks the run up again.
+        run = None if run_id is None else session.get(RunRow, run_id)
+        saved: list[RecordVersionInfo | StoreError] = []
+        for doc, record in extractions:
+            if isolated:
+                saved.append(self._save_isolated(session, doc, record, run_id=run_id))
+            else:
+                saved.append(writes.save_extraction(session, doc, record, run_id=run_id))
+        if run is not None:
+            runs.beat(run)
+        return saved
 
-        return self._write("cannot save extractions", work)
-
-    def _save_one(
+    def _save_isolated(
         self, session: Session, doc: SourceDocument, record: Record, *, run_id: int | None
     ) -> RecordVersionInfo | StoreError:
         for attempt in range(1, _RACE_ATTEMPTS + 1):
