@@ -369,3 +369,19 @@ def test_model_server_bodies_stay_off_stderr_without_verbose(workdir: Path) -> N
         loud = _llm_cli(bad, workdir, "--verbose")
     assert marker not in quiet.stderr and "API call failed" not in quiet.stderr
     assert "API call failed" in loud.stderr, loud.stderr[-2000:]  # shown when asked for
+
+
+def test_a_long_batch_lists_its_failures_and_sums_up_the_rest(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractor.cli.extract_cmd as extract_cmd
+
+    monkeypatch.setattr(extract_cmd, "SUMMARY_ROWS", 2)
+    result = _extract(
+        str(DOCS / "hubin-2024.txt"), str(DOCS / "lanshan-2024.txt"), "missing.txt", "--out", "out"
+    )
+    assert result.exit_code == EXIT_SOME_FAILED
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert len(rows) == 2  # the failure, then one row for both extracted reports
+    assert "missing.txt" in rows[0] and "2 extracted" in rows[1]
+    assert "hubin-2024.txt" not in result.output.split("Extraction summary")[1]

@@ -24,6 +24,9 @@ from extractor.pipeline.run import BACKENDS
 commands = typer.Typer()
 
 _LISTS = tuple(LIST_LABELS.items())
+#: Rows of the summary table before extracted reports are summed up in one row.
+SUMMARY_ROWS = 50
+_SUMMED = ("achievements", "problems", "plans", "metrics", "flagged")
 #: Exit status when some reports failed and the others were extracted (1: none extracted).
 EXIT_SOME_FAILED = 3
 
@@ -152,10 +155,16 @@ def extract_command(
 
 
 def _summary_table(outcomes: list[FileOutcome]) -> Table:
+    """One row per report; past `SUMMARY_ROWS` rows, only the reports that were not
+    extracted get a row of their own and the rest are summed up in a last row (a long batch
+    would otherwise scroll its failures away, and rich takes a millisecond per row)."""
     table = Table(title="提取结果 Extraction summary")
     for column in ("file", "issuer", "year", "成效", "不足", "计划", "指标", "flagged", "status"):
         table.add_column(column, overflow="fold")
-    for o in outcomes:
+    listed = outcomes
+    if len(outcomes) > SUMMARY_ROWS:
+        listed = [o for o in outcomes if o.summary is None]
+    for o in listed:
         r = o.summary
         if r is None:
             status = (
@@ -167,13 +176,13 @@ def _summary_table(outcomes: list[FileOutcome]) -> Table:
             escape(o.path.name),
             escape(r.issuer or "?"),
             str(r.report_year or "?"),
-            str(r.achievements),
-            str(r.problems),
-            str(r.plans),
-            str(r.metrics),
-            str(r.flagged),
+            *map(str, (r.achievements, r.problems, r.plans, r.metrics, r.flagged)),
             "[green]ok[/green]",
         )
+    summed = [o.summary for o in outcomes if o.summary is not None] if listed is not outcomes else []
+    if summed:
+        totals = (sum(getattr(r, name) for r in summed) for name in _SUMMED)
+        table.add_row(f"{len(summed)} extracted", "", "", *map(str, totals), "[green]ok[/green]")
     return table
 
 
