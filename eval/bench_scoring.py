@@ -1,4 +1,4 @@
-"""Benchmark: score 1,000 prediction/gold pairs; target under 10 s.
+"""Benchmark: score 1,000 prediction/gold pairs; bars 1.5 s of CPU warm, 3 s cold.
 
 The pairs are synthetic, built from the seed reports in eval/docs (no gold files needed):
 each report's paragraphs become gold items (achievements, then problems, then plans) with
@@ -9,7 +9,8 @@ dropped or mis-unit metrics, a wrong meta field), so the scorer exercises every 
 Run: python eval/bench_scoring.py [--pairs 1000] [--cold]
 `--cold` clears the scorer's caches (report keys, bigrams) before every pair: the synthetic
 pairs reuse the seed reports' paragraphs, so a warm cache flatters the figure.
-Exits 1 if the time is over the target.
+CPU time is what is compared with the bar (the machine may be shared); wall time is shown.
+Exits 1 if the CPU time is over the bar.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ import sys
 import time
 from pathlib import Path
 
+from extractor.core.normalise import clear_caches
 from extractor.core.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 from extractor.evaluation import matching
 from extractor.evaluation.scoring import aggregate, score_document
 
 DOCS = Path(__file__).resolve().parent / "docs"
-TARGET_SECONDS = 10.0
+#: CPU seconds for 1,000 pairs: with the scorer's caches warm, and cleared before every pair.
+WARM_BAR_S = 1.5
+COLD_BAR_S = 3.0
 _METRIC = re.compile(r"(\d+(?:\.\d+)?)(人次|件|人|场|份|家|次|个|名|%|％|篇|万元|元)")
 _AREAS = list(Area)
 
@@ -125,6 +129,12 @@ def build_pairs(count: int, seed: int = 7) -> list[tuple[Record, Record, str]]:
     return pairs
 
 
+def clear_scoring_caches() -> None:
+    """Forget everything the scorer memoises: report keys, matching keys, bigrams."""
+    matching._source_key.cache_clear()
+    clear_caches()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=1000)
@@ -139,23 +149,23 @@ def main() -> int:
     scores = []
     for pred, gold, source in pairs:
         if args.cold:
-            matching._source_key.cache_clear()
-            matching._bigrams.cache_clear()
+            clear_scoring_caches()
         scores.append(score_document(pred, gold, source))
     overall = aggregate(scores)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    bar = COLD_BAR_S if args.cold else WARM_BAR_S
 
     print(
         f"scored {len(pairs)} pairs ({gold_items} gold items, {gold_metrics} gold metrics) "
-        f"in {elapsed:.2f} s wall, {cpu:.2f} s CPU ({1000 * elapsed / len(pairs):.1f} ms/pair)"
+        f"in {elapsed:.2f} s wall, {cpu:.2f} s CPU ({1000 * cpu / len(pairs):.1f} ms CPU/pair)"
         f"{' [cold]' if args.cold else ''}; "
-        f"target < {TARGET_SECONDS:.0f} s"
+        f"bar < {bar:.1f} s CPU (for 1,000 pairs)"
     )
     print(
         f"sanity: achievements F1 {overall.achievements.f1:.3f}, metrics F1 {overall.metrics.f1:.3f}, "
         f"area acc {overall.area_accuracy:.3f}, grounding {overall.grounding.share:.3f}"
     )
-    return 0 if elapsed < TARGET_SECONDS else 1
+    return 0 if cpu * 1000 / len(pairs) < bar else 1
 
 
 if __name__ == "__main__":

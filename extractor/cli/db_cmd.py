@@ -10,13 +10,15 @@ from typing import Annotated
 
 import typer
 
-from extractor.cli.app import app
 from extractor.core.errors import ExtractorError
 from extractor.store import head_revision
 from extractor.store.migrate import is_known_revision, revision_of_url, upgrade_url
 
+#: This module's commands, registered by name in extractor.cli.app.COMMANDS.
+commands = typer.Typer()
+
 db_app = typer.Typer(help="Database: schema revision and upgrades.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
+commands.add_typer(db_app, name="db")
 
 DbOption = Annotated[
     str | None,

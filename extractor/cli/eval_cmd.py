@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from extractor.cli.app import app
+from extractor.cli.logs import configure_logging
 from extractor.core.errors import ExtractorError
 from extractor.core.paths import default_docs_dir, default_gold_dir
 from extractor.evaluation.compare import compare_results, comparison_table, load_result
@@ -20,13 +20,16 @@ from extractor.evaluation.report import detail_table, flag_table, meta_table, re
 from extractor.evaluation.run import Extractor, evaluate_backend, evaluate_predictions, merge_results
 from extractor.evaluation.thresholds import check_thresholds, figure_of, load_thresholds
 
+#: This module's commands, registered by name in extractor.cli.app.COMMANDS.
+commands = typer.Typer()
+
 #: Exit code when a figure is below its bar (distinct from 1, bad input).
 EXIT_BELOW_THRESHOLD = 2
 #: Console width when output is not a terminal.
 WIDE_OUTPUT = 160
 
 
-@app.command("eval")
+@commands.command("eval")
 def eval_command(
     pred: Annotated[
         Path | None, typer.Option("--pred", help="Directory of predictions <doc_id>.json.")
@@ -73,6 +76,7 @@ def eval_command(
     ] = None,
 ) -> None:
     """Score against gold. Exit 0 if fine, 1 on bad input, 2 if a figure is below its bar."""
+    configure_logging(verbose=False)
     console = _console()
     try:
         if compare is not None:

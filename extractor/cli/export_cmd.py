@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
-from extractor.cli.app import app
 from extractor.core.errors import ExtractorError
 from extractor.store import Store
 from extractor.store.export import ExportFormat, export_records
 
+#: This module's commands, registered by name in extractor.cli.app.COMMANDS.
+commands = typer.Typer()
 
-@app.command("export")
+
+@commands.command("export")
 def export_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file.", dir_okay=False)],
     fmt: Annotated[

@@ -13,14 +13,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from extractor.cli.app import app
+from extractor.cli.logs import configure_logging
 from extractor.core.errors import ExtractorError
 from extractor.core.labels import LIST_LABELS
 from extractor.core.schema import Achievement, Problem, Record, record_json_schema
-from extractor.pipeline.batch import FileOutcome, extract_paths
+from extractor.pipeline.batch import FileOutcome, extract_batch
 from extractor.pipeline.run import BACKENDS
 
+#: This module's commands, registered by name in extractor.cli.app.COMMANDS.
+commands = typer.Typer()
+
 _LISTS = tuple(LIST_LABELS.items())
+#: Rows of the summary table before extracted reports are summed up in one row.
+SUMMARY_ROWS = 50
+_SUMMED = ("achievements", "problems", "plans", "metrics", "flagged")
+#: Exit status when some reports failed and the others were extracted (1: none extracted).
+EXIT_SOME_FAILED = 3
 
 
 def _console(stderr: bool = False) -> Console:
@@ -33,7 +41,7 @@ def _open_store(db: str | None):
     return Store(db)
 
 
-@app.command("extract")
+@commands.command("extract")
 def extract_command(
     paths: Annotated[list[Path], typer.Argument(help="Report files or folders (.txt .docx .pdf .html).")],
     backend: Annotated[str, typer.Option("--backend", help=f"One of: {', '.join(BACKENDS)}.")] = "rules",
@@ -67,7 +75,10 @@ def extract_command(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
 ) -> None:
-    """Extract one structured record per report; store it and write it as JSON."""
+    """Extract one structured record per report; store it and write it as JSON.
+
+    Exit status: 0 every report extracted (or skipped), 3 some failed, 1 none extracted."""
+    configure_logging(verbose=verbose)
     console = _console()
     err = _console(stderr=True)
     try:
@@ -99,14 +110,17 @@ def extract_command(
             def on_done(outcome: FileOutcome) -> None:
                 if outcome.error:
                     progress.console.print(f"[red]✗[/red] {escape(outcome.error)}")
+                    if verbose and outcome.traceback:
+                        progress.console.print(escape(outcome.traceback.rstrip()))
                 progress.update(task, advance=1, description=escape(outcome.path.name))
 
-            from extractor.load import iter_report_files
+            from extractor.load import find_report_files
 
-            files = iter_report_files(paths)
-            progress.update(task, total=len(files))
-            result = extract_paths(
-                files,
+            found = find_report_files(paths)
+            progress.update(task, total=len(found.files) + len(found.problems))
+            result = extract_batch(
+                found.files,
+                problems=found.problems,
                 backend=backend,
                 store=store,
                 out_dir=out,
@@ -114,6 +128,7 @@ def extract_command(
                 resume=resume,
                 llm=llm,
                 on_done=on_done,
+                keep_records=False,  # the summary table needs only each record's summary
             )
     except ExtractorError as error:
         if verbose:
@@ -122,7 +137,8 @@ def extract_command(
         raise typer.Exit(1) from None
     console.print(_summary_table(result.outcomes))
     if llm is not None:
-        cost = result.cost_usd
+        # A fully cached run costs nothing only if the model has a price at all.
+        cost = result.cost_usd if llm.price() is not None else None
         console.print(
             f"model {llm.model}: {result.input_tokens} tokens in, {result.output_tokens} tokens out"
             + (f", estimated ${cost:.4f}" if cost is not None else ", cost unknown (no price for this model)")
@@ -134,36 +150,43 @@ def extract_command(
     )
     if not result.extracted and not result.skipped:
         raise typer.Exit(1)
+    if result.failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
 
 
 def _summary_table(outcomes: list[FileOutcome]) -> Table:
+    """One row per report; past `SUMMARY_ROWS` rows, only the reports that were not
+    extracted get a row of their own and the rest are summed up in a last row (a long batch
+    would otherwise scroll its failures away, and rich takes a millisecond per row)."""
     table = Table(title="提取结果 Extraction summary")
     for column in ("file", "issuer", "year", "成效", "不足", "计划", "指标", "flagged", "status"):
         table.add_column(column, overflow="fold")
-    for o in outcomes:
-        r = o.record
+    listed = outcomes
+    if len(outcomes) > SUMMARY_ROWS:
+        listed = [o for o in outcomes if o.summary is None]
+    for o in listed:
+        r = o.summary
         if r is None:
             status = (
                 "skipped (already extracted)" if o.skipped else f"[red]failed[/red]: {escape(o.error or '')}"
             )
             table.add_row(escape(o.path.name), "", "", "", "", "", "", "", status)
             continue
-        flagged = sum(1 for name, _ in _LISTS for item in r.items(name) if item.flagged)
         table.add_row(
             escape(o.path.name),
-            escape(r.meta.issuer or "?"),
-            str(r.meta.report_year or "?"),
-            str(len(r.achievements)),
-            str(len(r.problems)),
-            str(len(r.plans)),
-            str(sum(len(a.metrics) for a in r.achievements)),
-            str(flagged),
+            escape(r.issuer or "?"),
+            str(r.report_year or "?"),
+            *map(str, (r.achievements, r.problems, r.plans, r.metrics, r.flagged)),
             "[green]ok[/green]",
         )
+    summed = [o.summary for o in outcomes if o.summary is not None] if listed is not outcomes else []
+    if summed:
+        totals = (sum(getattr(r, name) for r in summed) for name in _SUMMED)
+        table.add_row(f"{len(summed)} extracted", "", "", *map(str, totals), "[green]ok[/green]")
     return table
 
 
-@app.command("show")
+@commands.command("show")
 def show_command(
     target: Annotated[
         str, typer.Argument(help="A record JSON file, or a doc_id / content hash in the store.")
@@ -226,7 +249,7 @@ def render_record(console: Console, record: Record) -> None:
         console.print(table)
 
 
-@app.command("schema")
+@commands.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the record format."""
     typer.echo(json.dumps(record_json_schema(), ensure_ascii=False, indent=2))

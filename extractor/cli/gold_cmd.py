@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
-from extractor.cli.app import app
 from extractor.core.paths import default_docs_dir, default_gold_dir
 from extractor.evaluation.gold_check import check_gold
 
+#: This module's commands, registered by name in extractor.cli.app.COMMANDS.
+commands = typer.Typer()
+
 gold_app = typer.Typer(help="Gold files: validate hand-labelled records.", no_args_is_help=True)
-app.add_typer(gold_app, name="gold")
+commands.add_typer(gold_app, name="gold")
 
 
 @gold_app.command("check")

@@ -86,9 +86,28 @@ def normalise(text: str, *, drop_whitespace: bool = False, keep_circled: bool = 
     return NormalisedText("".join(out), origin, length)
 
 
+#: Strings up to this length have their matching key memoised (scoring keys the same item
+#: texts, evidence and units many times); longer ones (whole reports) are keyed each time,
+#: so the cache stays small.
+_MEMOISED_KEY_MAX = 2_000
+
+
 def matching_key(text: str) -> str:
     """The string that "verbatim" comparisons use: NFKC with all whitespace removed."""
+    return _memoised_key(text) if len(text) <= _MEMOISED_KEY_MAX else _key(text)
+
+
+def _key(text: str) -> str:
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+_memoised_key = lru_cache(maxsize=65_536)(_key)
+
+
+def clear_caches() -> None:
+    """Forget every memoised key and bigram multiset (benchmarks measuring cold runs)."""
+    _memoised_key.cache_clear()
+    _bigrams.cache_clear()
 
 
 def is_verbatim(passage: str, source: str) -> bool:
@@ -98,13 +117,19 @@ def is_verbatim(passage: str, source: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _bigrams(text: str) -> tuple[dict[str, int], int]:
-    """Bigram multiset of the matching key, and its size."""
+def _bigrams(text: str) -> tuple[dict[str, int], int, bool]:
+    """Bigram multiset of the matching key, its size, and whether no bigram repeats."""
     key = matching_key(text)
     # A one-character string has no bigram; its single character stands in, so "件" vs "件"
     # is identical rather than undefined.
     grams = Counter([key]) if len(key) == 1 else Counter(key[i : i + 2] for i in range(len(key) - 1))
-    return dict(grams), sum(grams.values())
+    size = sum(grams.values())
+    return dict(grams), size, len(grams) == size
+
+
+def bigram_count(text: str | None) -> int:
+    """The size of `text`'s bigram multiset (what `bigram_dice` divides by)."""
+    return _bigrams(text or "")[1]
 
 
 def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
@@ -114,14 +139,19 @@ def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
     one is 0.0. Never raises on empty input. With `floor`, a result below `floor` may be
     returned as 0.0 without being computed (the size bound already rules it out).
     """
-    (grams_a, size_a), (grams_b, size_b) = _bigrams(a or ""), _bigrams(b or "")
+    (grams_a, size_a, unique_a), (grams_b, size_b, unique_b) = _bigrams(a or ""), _bigrams(b or "")
     total = size_a + size_b
     if total == 0:
         return 1.0
     if 2.0 * min(size_a, size_b) / total < floor:
         return 0.0
-    # The key-set intersection runs in C; only shared bigrams need a Python-level min.
-    common = sum(min(grams_a[gram], grams_b[gram]) for gram in grams_a.keys() & grams_b.keys())
+    # The key-set intersection runs in C; when one side has no repeated bigram every shared
+    # one counts once, otherwise shared bigrams need a Python-level min.
+    shared = grams_a.keys() & grams_b.keys()
+    if unique_a or unique_b:
+        common = len(shared)
+    else:
+        common = sum(min(grams_a[gram], grams_b[gram]) for gram in shared)
     return 2.0 * common / total
 
 
@@ -131,9 +161,9 @@ def bigram_coverage(part: str | None, whole: str | None) -> float:
     A summary drawn from a text covers most of its bigrams; an invented one covers few.
     An empty `part` is fully covered.
     """
-    grams_part, size_part = _bigrams(part or "")
+    grams_part, size_part, _ = _bigrams(part or "")
     if size_part == 0:
         return 1.0
-    grams_whole, _ = _bigrams(whole or "")
+    grams_whole, _, _ = _bigrams(whole or "")
     common = sum(min(count, grams_whole[gram]) for gram, count in grams_part.items() if gram in grams_whole)
     return common / size_part

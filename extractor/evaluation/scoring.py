@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from extractor.core.normalise import bigram_dice, matching_key
+from extractor.core.normalise import bigram_count, bigram_dice, matching_key
 from extractor.core.schema import Achievement, ListName, Metric, Plan, Problem, Record
 from extractor.evaluation.matching import (
     SIMILAR,
@@ -137,15 +137,36 @@ def fallback_similarity(pred: AnyItem, gold: AnyItem) -> float | None:
 
 
 def _item_weights(preds: Sequence[_Located], golds: Sequence[_Located]) -> np.ndarray:
-    """Quality matrix (pred x gold): span IoU where both are located, else the fallback."""
+    """Quality matrix (pred x gold): span IoU where both are located, else the fallback.
+
+    The fallback is computed only for plausible pairs: those whose text or evidence bigram
+    counts allow a Dice of 0.5 at all (2·min/sum bounds it); the others cannot be eligible."""
     weights = span_weights([p.span for p in preds], [g.span for g in golds])
-    for i, pred in enumerate(preds):
-        for j, gold in enumerate(golds):
-            if pred.span is None or gold.span is None:
-                similarity = fallback_similarity(pred.item, gold.item)
-                if similarity is not None:
-                    weights[i, j] = similarity
+    if not preds or not golds:
+        return weights
+    pred_unlocated = np.array([p.span is None for p in preds])
+    gold_unlocated = np.array([g.span is None for g in golds])
+    needs_fallback = pred_unlocated[:, None] | gold_unlocated[None, :]
+    if not needs_fallback.any():
+        return weights
+    plausible = needs_fallback & (
+        _bound_matrix([p.item.text for p in preds], [g.item.text for g in golds])
+        | _bound_matrix([p.item.evidence for p in preds], [g.item.evidence for g in golds])
+    )
+    for i, j in zip(*np.nonzero(plausible), strict=True):
+        similarity = fallback_similarity(preds[i].item, golds[j].item)
+        if similarity is not None:
+            weights[i, j] = similarity
     return weights
+
+
+def _bound_matrix(pred_texts: Sequence[str | None], gold_texts: Sequence[str | None]) -> np.ndarray:
+    """Whether each (pred, gold) pair's bigram counts allow a Dice coefficient of SIMILAR."""
+    p = np.array([bigram_count(t) for t in pred_texts], dtype=float)[:, None]
+    g = np.array([bigram_count(t) for t in gold_texts], dtype=float)[None, :]
+    total = p + g
+    bound = np.where(total > 0, 2.0 * np.minimum(p, g) / np.where(total > 0, total, 1.0), 1.0)
+    return bound >= SIMILAR
 
 
 def values_equal(a: float, b: float) -> bool:
@@ -197,14 +218,6 @@ def item_is_wrong(pred: AnyItem, gold: AnyItem | None) -> bool:
     return False
 
 
-def _count_flag(result: DocumentScore, *, flagged: bool, wrong: bool) -> None:
-    flags = result.flags
-    flags.items += 1
-    flags.flagged += flagged
-    flags.wrong += wrong
-    flags.flagged_wrong += flagged and wrong
-
-
 def _locate_items(items: Sequence[AnyItem], key: SourceKey) -> list[_Located]:
     return [_Located(i, item, key.locate(item.evidence)) for i, item in enumerate(items)]
 
@@ -237,16 +250,27 @@ def _score_list(
     matched_pred = {p.pred for p in pairs}
     matched_gold = {p.gold for p in pairs}
     gold_of = {p.pred: golds[p.gold].item for p in pairs}
+    # Counted here and added once: every assignment to a score model goes through pydantic.
+    flagged = wrong = flagged_wrong = 0
     for located in preds:
-        wrong = item_is_wrong(located.item, gold_of.get(located.index))
-        _count_flag(result, flagged=located.item.needs_review, wrong=wrong)
+        is_wrong = item_is_wrong(located.item, gold_of.get(located.index))
+        is_flagged = located.item.needs_review
+        flagged += is_flagged
+        wrong += is_wrong
+        flagged_wrong += is_flagged and is_wrong
+    flags = result.flags
+    flags.items += len(preds)
+    flags.flagged += flagged
+    flags.wrong += wrong
+    flags.flagged_wrong += flagged_wrong
     result.misses.extend(_note(list_name, g) for g in golds if g.index not in matched_gold)
     result.false_positives.extend(_note(list_name, p) for p in preds if p.index not in matched_pred)
+    text_similarity_sum, area_correct, causes_correct = 0.0, 0, 0
     for pair in pairs:
         pred, gold = preds[pair.pred].item, golds[pair.gold].item
-        score.text_similarity_sum += bigram_dice(pred.text, gold.text)
+        text_similarity_sum += bigram_dice(pred.text, gold.text)
         if pred.area == gold.area:
-            score.area_correct += 1
+            area_correct += 1
         else:
             result.area_errors.append(
                 AreaError(
@@ -260,7 +284,7 @@ def _score_list(
             )
         if isinstance(gold, Problem) and isinstance(pred, Problem):
             if cause_correct(pred.cause, gold.cause):
-                score.cause_correct += 1
+                causes_correct += 1
             else:
                 result.cause_errors.append(
                     CauseError(
@@ -271,6 +295,9 @@ def _score_list(
                         pred_cause=pred.cause,
                     )
                 )
+    score.text_similarity_sum += text_similarity_sum
+    score.area_correct += area_correct
+    score.cause_correct += causes_correct
 
 
 def _locate_metrics(record: Record, key: SourceKey) -> list[_LocatedMetric]:

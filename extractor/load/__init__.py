@@ -8,8 +8,10 @@ extracted text, tidied once here so offsets stay stable afterwards.
 from __future__ import annotations
 
 import importlib
+import os
 import stat
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from extractor.core.document import SourceDocument, SourceFormat
@@ -28,6 +30,8 @@ __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "DEFAULT_MAX_TEXT_BYTES",
     "SUPPORTED_SUFFIXES",
+    "ReportFiles",
+    "find_report_files",
     "iter_report_files",
     "load_document",
 ]
@@ -112,36 +116,80 @@ def load_document(
     )
 
 
-def iter_report_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders (recursively) into the report files to load.
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    """The report files found under some paths, and the paths that could not be used
+    (missing, a broken link, a link looping back to a folder already scanned), each with a
+    one-line reason."""
+
+    files: list[Path]
+    problems: list[tuple[Path, str]]
+
+
+def find_report_files(paths: Iterable[str | Path]) -> ReportFiles:
+    """Expand files and folders (recursively, following links) into the report files to load.
 
     Guarantees: only files with a supported suffix (case-insensitive); no hidden files or
-    folders and no Office lock files (~$name.docx); no duplicates; sorted. A path that does
-    not exist raises LoadError naming it.
+    folders and no Office lock files (~$name.docx); no duplicates; sorted. Nothing is
+    skipped silently: a path that does not exist, a broken link, or a link to a folder
+    already scanned (a loop) is listed in `problems`, and the other paths are still scanned.
     """
     found: set[Path] = set()
+    problems: list[tuple[Path, str]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.update(
-                child
-                for child in path.rglob("*")
-                if child.is_file() and _is_report_file(child) and not _is_hidden(child.relative_to(path))
-            )
+            _scan_folder(path, found, problems)
         elif path.is_file():
             if _is_report_file(path):
                 found.add(path)
+        elif path.is_symlink():
+            problems.append((path, "broken link: its target does not exist"))
         else:
-            raise LoadError("no such file or folder", source=str(path))
-    return sorted(found)
+            problems.append((path, "no such file or folder"))
+    return ReportFiles(sorted(found), problems)
+
+
+def iter_report_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The report files of `find_report_files`; raises LoadError naming the first path that
+    could not be used."""
+    scan = find_report_files(paths)
+    if scan.problems:
+        path, reason = scan.problems[0]
+        raise LoadError(reason, source=str(path))
+    return scan.files
+
+
+def _scan_folder(root: Path, found: set[Path], problems: list[tuple[Path, str]]) -> None:
+    # os.walk with followlinks: a linked folder is scanned like a real one, and the set of
+    # real folders already seen stops a link that points back up the tree.
+    seen = {os.path.realpath(root)}
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        here = Path(folder)
+        kept = []
+        for name in sorted(subfolders):
+            child = here / name
+            if name.startswith("."):
+                continue
+            real = os.path.realpath(child)
+            if real in seen:
+                problems.append((child, "link to a folder already scanned (a loop), skipped"))
+                continue
+            seen.add(real)
+            kept.append(name)
+        subfolders[:] = kept
+        for name in names:
+            child = here / name
+            if name.startswith(".") or not _is_report_file(child):
+                continue
+            if child.is_file():
+                found.add(child)
+            elif child.is_symlink():
+                problems.append((child, "broken link: its target does not exist"))
 
 
 def _is_report_file(path: Path) -> bool:
     return path.suffix.lower() in _FORMATS and not path.name.startswith("~$")
-
-
-def _is_hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
 
 
 def _read_bounded(path: Path, *, fmt: str, text_limit: int, max_file_bytes: int | None) -> bytes:

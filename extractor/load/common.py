@@ -14,6 +14,10 @@ DEFAULT_MAX_TEXT_BYTES = 2 * MB
 DEFAULT_MAX_FILE_BYTES = 50 * MB
 TEXT_LIMIT_ENV = "EXTRACTOR_MAX_TEXT_MB"
 FILE_LIMIT_ENV = "EXTRACTOR_MAX_FILE_MB"
+#: A .docx is a zip: the total size of its parts once unpacked, checked before parsing (the
+#: XML of a 2 MB text is a few tens of MB; a "zip bomb" inflates to gigabytes).
+DEFAULT_MAX_UNPACKED_BYTES = 64 * MB
+UNPACKED_LIMIT_ENV = "EXTRACTOR_MAX_UNPACKED_MB"
 
 # C0 controls other than \t and \n, DEL, and the non-characters PDFium emits for
 # soft hyphens: noise in extracted text that would only confuse matching and display.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 
 import docx
@@ -10,7 +11,14 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from extractor.core.errors import LoadError
-from extractor.load.common import Extracted, tidy_extracted_text
+from extractor.load.common import (
+    DEFAULT_MAX_UNPACKED_BYTES,
+    UNPACKED_LIMIT_ENV,
+    Extracted,
+    describe_over_limit,
+    resolve_limit,
+    tidy_extracted_text,
+)
 from extractor.load.numbering import ListNumbering
 
 
@@ -23,6 +31,7 @@ def load_docx(data: bytes, *, source: str) -> Extracted:
     with the label Word shows (一、/（二）/1.: `numbering.py`); raises LoadError for a corrupt file,
     something that is not a Word 2007+ document, or a document without text.
     """
+    _check_unpacked_size(data, source=source)
     try:
         document = docx.Document(io.BytesIO(data))
     # python-docx surfaces corruption as whatever its zip / XML / packaging layer raised
@@ -36,6 +45,28 @@ def load_docx(data: bytes, *, source: str) -> Extracted:
     if not text.strip():
         raise LoadError("the Word document contains no text", source=source)
     return Extracted(text=text)
+
+
+def _check_unpacked_size(data: bytes, *, source: str) -> None:
+    """Refuse, from the zip's directory alone, a .docx whose parts unpack beyond the limit.
+
+    The sizes the directory declares bound what is inflated: zipfile stops reading a part at
+    its declared size (and fails its CRC check if the data goes on), so a lying header
+    cannot make the parser inflate more.
+    """
+    limit = resolve_limit(None, UNPACKED_LIMIT_ENV, DEFAULT_MAX_UNPACKED_BYTES)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise LoadError(
+            "cannot open as a Word .docx file (corrupt, or not a Word 2007+ document)", source=source
+        ) from e
+    if unpacked > limit:
+        raise LoadError(
+            f"the .docx unpacks to {describe_over_limit(unpacked, limit)} (raise it with {UNPACKED_LIMIT_ENV})",
+            source=source,
+        )
 
 
 def _block_lines(blocks: Iterator[Paragraph | Table], numbering: ListNumbering) -> Iterator[str]:

@@ -54,6 +54,27 @@ def _plain_numbers(text: str) -> set[float]:
     return found
 
 
+def _stands_alone(digits: str, text: str) -> bool:
+    """Whether `digits` occurs in `text` not inside a longer number: no digit or point just
+    before it, no digit (nor a point and a digit) just after. The same test as the regex
+    `(?<![\\d.])DIGITS(?![\\d]|\\.\\d)` (\\d: any Unicode decimal digit, str.isdecimal), without
+    compiling a pattern per value: every report states different values."""
+    end_of_text = len(text)
+    start = text.find(digits)
+    while start >= 0:
+        end = start + len(digits)
+        before = text[start - 1] if start else ""
+        after = text[end : end + 2]
+        if not (before == "." or before.isdecimal()) and not (
+            after[:1].isdecimal() or (after[:1] == "." and after[1:2].isdecimal())
+        ):
+            return True
+        if end >= end_of_text:
+            return False
+        start = text.find(digits, start + 1)
+    return False
+
+
 def value_in_text(value: float, text: str) -> bool:
     """True if `text` states `value` (relative tolerance 1e-6)."""
 
@@ -62,7 +83,7 @@ def value_in_text(value: float, text: str) -> bool:
 
     # Fast path: the value written out in plain digits, not part of a longer number.
     plain = f"{value:.12g}"
-    if "e" not in plain and re.search(rf"(?<![\d.]){re.escape(plain)}(?![\d]|\.\d)", text):
+    if "e" not in plain and _stands_alone(plain, text):
         return True
     # Plain numerals settle almost every case; the metric parser reads the rest (百分之九十).
     return any(map(close, _plain_numbers(text))) or any(close(float(m.value)) for m in find_metrics(text))

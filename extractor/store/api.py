@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from extractor.core.document import SourceDocument
 from extractor.core.errors import ExtractorError, StoreError
 from extractor.core.schema import Record
-from extractor.store import drafts, writes
+from extractor.store import drafts, runs, writes
 from extractor.store import queries as q
 from extractor.store.drafts import DraftInfo, LockInfo
 from extractor.store.engine import (
@@ -129,10 +129,20 @@ class Store:
     # -- runs --------------------------------------------------------------------------
 
     def start_run(self, *, backend: str, model: str | None = None, prompt_hash: str | None = None) -> int:
-        """Record the start of an extraction run; returns its id for `save_extraction`."""
+        """Record the start of an extraction run; returns its id for `save_extraction`.
+
+        Runs left "running" by a process that was killed or crashed are marked
+        "interrupted" first (see extractor.store.runs)."""
 
         def work(session: Session) -> int:
-            run = RunRow(backend=backend, model=model, prompt_hash=prompt_hash, status="running")
+            runs.mark_stale_runs(session)
+            run = RunRow(
+                backend=backend,
+                model=model,
+                prompt_hash=prompt_hash,
+                status=runs.RUNNING,
+                stats=runs.owner_stats(),
+            )
             session.add(run)
             session.flush()
             return run.id
@@ -181,6 +191,71 @@ class Store:
             lambda s: writes.save_extraction(s, doc, record, run_id=run_id),
             attempts=_RACE_ATTEMPTS,
         )
+
+    def save_extractions(
+        self, extractions: Sequence[tuple[SourceDocument, Record]], *, run_id: int | None
+    ) -> list[RecordVersionInfo | StoreError]:
+        """Save a batch of extractions in one transaction (one commit, one disk sync), each
+        document as in `save_extraction`; the run's heartbeat is recorded with them.
+
+        A document the database refuses does not cost the others: the batch is then saved
+        again with each document in its own savepoint, and the refused one gets a StoreError
+        naming its file in the result (at its position). If the transaction as a whole
+        fails, StoreError is raised and none of the batch is saved.
+        """
+        try:
+            # The common case, with no savepoint per document.
+            return self._write(
+                "cannot save extractions",
+                lambda s: self._save_batch(s, extractions, run_id=run_id, isolated=False),
+            )
+        except StoreError:
+            return self._write(
+                "cannot save extractions",
+                lambda s: self._save_batch(s, extractions, run_id=run_id, isolated=True),
+            )
+
+    def _save_batch(
+        self,
+        session: Session,
+        extractions: Sequence[tuple[SourceDocument, Record]],
+        *,
+        run_id: int | None,
+        isolated: bool,
+    ) -> list[RecordVersionInfo | StoreError]:
+        # Held for the whole batch: the session's identity map keeps rows only while they are
+        # referenced, and each document's save looks the run up again.
+        run = None if run_id is None else session.get(RunRow, run_id)
+        saved: list[RecordVersionInfo | StoreError] = []
+        for doc, record in extractions:
+            if isolated:
+                saved.append(self._save_isolated(session, doc, record, run_id=run_id))
+            else:
+                saved.append(writes.save_extraction(session, doc, record, run_id=run_id))
+        if run is not None:
+            runs.beat(run)
+        return saved
+
+    def _save_isolated(
+        self, session: Session, doc: SourceDocument, record: Record, *, run_id: int | None
+    ) -> RecordVersionInfo | StoreError:
+        for attempt in range(1, _RACE_ATTEMPTS + 1):
+            try:
+                with session.begin_nested():
+                    return writes.save_extraction(session, doc, record, run_id=run_id)
+            except IntegrityError as e:
+                # Another process added this document or version first: retry, finding it.
+                if attempt == _RACE_ATTEMPTS:
+                    return self._document_error(e, doc)
+            except SQLAlchemyError as e:
+                return self._document_error(e, doc)
+            except StoreError as e:
+                return e
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def _document_error(self, error: SQLAlchemyError, doc: SourceDocument) -> StoreError:
+        refused = store_error("the database refused this document", error, self.url)
+        return StoreError(f"{refused.message} ({refused.source})", source=doc.path)
 
     def has_extraction(
         self, sha256: str, *, backend: str, model: str | None = None, prompt_hash: str | None = None

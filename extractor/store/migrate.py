@@ -3,7 +3,8 @@
 Guarantees:
 - `upgrade_database` moves a database to the head revision in one transaction (it fully
   happens or the database is left as it was) and logs one line saying from which revision
-  to which; a database already at head costs one read and takes no lock.
+  to which; a database already at head costs one read and takes no lock (nor the import
+  of Alembic: every command opening the store would pay for it).
 - A database made before migrations existed (release f781059 and earlier: tables, no
   `alembic_version`) is recognised and adopted as revision 0001: the tables it has are kept
   as they are, those it never needed yet (review decisions, LLM cache) are created.
@@ -16,15 +17,14 @@ Guarantees:
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,6 +38,10 @@ from extractor.store.engine import (
     store_error,
 )
 from extractor.store.tables import metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,8 @@ class UpgradeOutcome:
 def alembic_config(connection: Connection | None = None, *, url: str | None = None) -> Config:
     """An Alembic configuration for the shipped migrations (no alembic.ini): on `connection`
     (used as it is, inside the caller's transaction), else on `url`."""
+    from alembic.config import Config
+
     config = Config(attributes={"connection": connection})
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -82,7 +88,60 @@ def alembic_config(connection: Connection | None = None, *, url: str | None = No
 
 @functools.cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
+
+
+def shipped_head() -> str | None:
+    """The head revision read from the migration files' `revision` and `down_revision`
+    assignments without importing Alembic (the start-up fast path); None when that is not
+    a single unambiguous head (then only Alembic's answer, `head_revision`, is used)."""
+    return _head_of(MIGRATIONS_DIR)
+
+
+@functools.cache
+def _head_of(migrations_dir: Path) -> str | None:
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (migrations_dir / "versions").glob("*.py"):
+        values = _module_constants(path)
+        revision, down = values.get("revision"), values.get("down_revision")
+        if not isinstance(revision, str):
+            continue
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):  # a merge revision
+            parents.update(d for d in down if isinstance(d, str))
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def _module_constants(path: Path) -> dict[str, object]:
+    """The literal values assigned to plain names at the top level of a Python file."""
+    values: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                with contextlib.suppress(ValueError):
+                    values[target.id] = ast.literal_eval(value)
+    return values
+
+
+def _at_head_quickly(connection: Connection) -> bool:
+    """Whether the database is at the shipped head, read with one query (no Alembic)."""
+    head = shipped_head()
+    if head is None or not inspect(connection).has_table("alembic_version"):
+        return False
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows == [head]
 
 
 def head_revision() -> str:
@@ -108,13 +167,18 @@ def upgrade_database(engine: Engine, *, action: str = "cannot upgrade the databa
     Raises SchemaVersionError for a database newer than this code, StoreError (`action`,
     password masked) if the database cannot be reached or refuses.
     """
-    head = head_revision()
     try:
         with engine.connect() as connection:
+            if _at_head_quickly(connection):
+                head = shipped_head() or head_revision()
+                return UpgradeOutcome(before=head, after=head)
             before = _revision(connection)
+        head = head_revision()
         _check_known(before, engine)
         if before == head:
             return UpgradeOutcome(before=before, after=head)
+        from alembic import command
+
         with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(_PG_LOCK)
@@ -154,10 +218,14 @@ def new_revision(message: str, *, rev_id: str, url: str) -> None:
     """Write revision `rev_id` (the next number: "0002", ...) from what differs between the
     models and the database at `url` (which must be at head): a starting point for a
     developer to read and fix, never shipped unread."""
+    from alembic import command
+
     command.revision(alembic_config(url=url), message=message, autogenerate=True, rev_id=rev_id)
 
 
 def _revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 

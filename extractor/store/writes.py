@@ -29,8 +29,14 @@ _MAX_FIELDS_IN_MESSAGE = 6
 def upsert_document_row(session: Session, doc: SourceDocument) -> DocumentRow:
     """The row for `doc`'s content (sha256), created if new; path, format and OCR flag
     follow `doc`, the doc_id stays as first stored. Locks the row (PostgreSQL)."""
+    return _document_row(session, doc)[0]
+
+
+def _document_row(session: Session, doc: SourceDocument) -> tuple[DocumentRow, bool]:
+    """`upsert_document_row`, and whether the row was created just now."""
     stmt = select(DocumentRow).where(DocumentRow.sha256 == doc.sha256).with_for_update()
     row = session.scalars(stmt).first()
+    created = row is None
     if row is None:
         row = DocumentRow(
             sha256=doc.sha256,
@@ -45,14 +51,14 @@ def upsert_document_row(session: Session, doc: SourceDocument) -> DocumentRow:
     else:
         row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
     session.flush()
-    return row
+    return row, created
 
 
 def save_extraction(
     session: Session, doc: SourceDocument, record: Record, *, run_id: int | None
 ) -> RecordVersionInfo:
     """See `Store.save_extraction`."""
-    document = upsert_document_row(session, doc)
+    document, created = _document_row(session, doc)
     run = None if run_id is None else session.get(RunRow, run_id)
     if run_id is not None and run is None:
         raise StoreError(f"no run with id {run_id}", source=doc.path)
@@ -65,22 +71,27 @@ def save_extraction(
 
     record_json = record.model_dump(mode="json")
     rv = RecordVersionRow
-    same_setup = session.scalars(
-        select(rv)
-        .where(
-            rv.document_id == document.id,
-            rv.kind == "extraction",
-            rv.backend == backend,
-            rv.model.is_not_distinct_from(model),
-            rv.prompt_hash.is_not_distinct_from(prompt_hash),
-        )
-        .order_by(rv.version.desc())
-        .limit(1)
-    ).first()
+    # A document created just now has no versions: nothing to compare with or diff against.
+    same_setup = (
+        None
+        if created
+        else session.scalars(
+            select(rv)
+            .where(
+                rv.document_id == document.id,
+                rv.kind == "extraction",
+                rv.backend == backend,
+                rv.model.is_not_distinct_from(model),
+                rv.prompt_hash.is_not_distinct_from(prompt_hash),
+            )
+            .order_by(rv.version.desc())
+            .limit(1)
+        ).first()
+    )
     if same_setup is not None and _content(same_setup.record_json) == _content(record_json):
         return q.to_version_info(same_setup, document)
 
-    previous = q.latest_version_row(session, document.id)
+    previous = None if created else q.latest_version_row(session, document.id)
     diff = None if previous is None else record_diff(Record.model_validate(previous.record_json), record)
     row = rv(
         document_id=document.id,

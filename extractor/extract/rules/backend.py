@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 
-from extractor.check.align import align_quote
 from extractor.core.document import SourceDocument
-from extractor.core.normalise import bigram_dice
+from extractor.core.normalise import bigram_dice, matching_key, normalise
 from extractor.core.schema import (
     Achievement,
     AlignmentStatus,
@@ -44,10 +43,15 @@ def _as_written(phrase: str, evidence: str) -> str:
     `evidence` it matches (full-width commas stay full-width), else `phrase` itself."""
     if phrase in evidence:
         return phrase
-    found = align_quote(evidence, phrase)
-    if found.span is not None and found.status is AlignmentStatus.EXACT:
-        return evidence[found.span.start : found.span.end]
-    return phrase
+    # An exact match of the matching keys (align_quote's exact step, without its fuzzy
+    # fallback, whose answer is not used, and without memoising a view of every evidence).
+    key = matching_key(phrase)
+    view = normalise(evidence, drop_whitespace=True)
+    pos = view.text.find(key) if key else -1
+    if pos < 0:
+        return phrase
+    start, end = view.to_original(pos, pos + len(key))
+    return evidence[start:end]
 
 
 def summary_text(evidence: str, lead: str | None = None) -> str:
