@@ -184,3 +184,24 @@ def test_cli_ocr_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "more than the limit of 1" in refused.output and refused.exit_code == 1
     read = runner.invoke(app, ["extract", "blank.pdf", "--no-store", "--workers", "2"])
     assert "no text layer and OCR found no text" in read.output and read.exit_code == 1
+
+
+def recognise_or_die(image: Image.Image, *, rotated: bool) -> str:
+    """Stands in for the engine in worker processes: a black page kills its worker."""
+    if image.convert("L").getpixel((0, 0)) == 0:
+        os._exit(1)
+    return recognise_image(image, rotated=rotated)
+
+
+def test_a_dead_worker_fails_its_file_and_the_batch_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extractor.load import ocr_run
+
+    monkeypatch.setattr(ocr_run, "recognise_image", recognise_or_die)
+    killer = write_image_pdf(tmp_path / "killer.pdf", [Image.new("L", (400, 400), 0)])
+    fine = write_image_pdf(tmp_path / "fine.pdf", [text_image(LINES[0], height=300)])
+    with ocr_session(OcrSettings(workers=2)):
+        with pytest.raises(LoadError, match="OCR worker process died"):
+            load_document(killer)
+        assert similarity(load_document(fine).text, LINES[0]) >= 90

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -102,6 +103,12 @@ class _Session:
                 )
             return self.pool
 
+    def discard_pool(self, broken: ProcessPoolExecutor) -> None:
+        with self.lock:
+            if self.pool is broken:
+                self.pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
 
 _session: _Session | None = None
 
@@ -160,7 +167,7 @@ def ocr_pages(render: Callable[[int], Image.Image], pages: Sequence[int], *, sou
         )
     started = time.monotonic()
     texts: list[str] = []
-    results = _recognised(render, pages, settings, session)
+    results = _recognised(render, pages, settings, session, source=source)
     try:
         for text in results:
             texts.append(text)
@@ -196,6 +203,8 @@ def _recognised(
     pages: Sequence[int],
     settings: OcrSettings,
     session: _Session | None,
+    *,
+    source: str,
 ) -> Generator[str, None, None]:
     """Each page's text, in page order: in this process, or through the session's workers."""
     if session is None or settings.workers <= 1:
@@ -215,6 +224,10 @@ def _recognised(
             if not pending:
                 return
             yield pending.popleft().result()
+    except BrokenProcessPool as e:
+        # A worker died (killed, out of memory): this file fails, the next one gets new workers.
+        session.discard_pool(pool)
+        raise LoadError(f"an OCR worker process died ({e})", source=source) from e
     finally:
         for future in pending:
             future.cancel()
