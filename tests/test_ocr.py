@@ -153,6 +153,7 @@ def test_workers_read_pages_in_order_without_an_engine_in_the_parent(tmp_path: P
 
 
 def test_angle_classifier_option_reads_upside_down_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ocr_engine() is ocr_engine(rotated=False) is not ocr_engine(rotated=True)
     upside_down = text_image(LINES[2], height=300).rotate(180)
     assert similarity(recognise_image(upside_down, rotated=True), LINES[2]) >= 90
     assert similarity(recognise_image(upside_down, rotated=False), LINES[2]) < 50
