@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 from extractor.check.confidence import CALIBRATION_FILE, Calibration, item_confidence  # noqa: E402
 from extractor.core.schema import FlagCode, ListName, Record  # noqa: E402
 from extractor.evaluation.documents import find_document  # noqa: E402
-from extractor.extract.llm.disagree import flag_area_model  # noqa: E402
 from extractor.evaluation.scoring import judge_items  # noqa: E402
+from extractor.extract.llm.disagree import flag_area_model  # noqa: E402
 from extractor.load import load_document  # noqa: E402
 from extractor.pipeline.run import LLMResources, extract_document  # noqa: E402
 

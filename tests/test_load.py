@@ -243,16 +243,16 @@ def test_only_pages_without_text_layer_are_ocred(tmp_path: Path) -> None:
 def test_blank_scan_reports_no_text_and_engine_is_built_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rapidocr_onnxruntime
+    import rapidocr
 
     built: list[object] = []
-    real_engine = rapidocr_onnxruntime.RapidOCR
+    real_engine = rapidocr.RapidOCR
 
     def counting_engine(*args: object, **kwargs: object) -> object:
         built.append(real_engine)
         return real_engine(*args, **kwargs)
 
-    monkeypatch.setattr(rapidocr_onnxruntime, "RapidOCR", counting_engine)
+    monkeypatch.setattr(rapidocr, "RapidOCR", counting_engine)
     ocr_engine.cache_clear()
     path = write_image_pdf(tmp_path / "blank-scan.pdf", [Image.new("L", (1240, 1754), 255)])
     for _ in range(2):

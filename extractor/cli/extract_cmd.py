@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from extractor.cli.logs import configure_logging
@@ -19,6 +19,9 @@ from extractor.core.labels import LIST_LABELS
 from extractor.core.schema import Achievement, Problem, Record, record_json_schema
 from extractor.pipeline.batch import FileOutcome, extract_batch
 from extractor.pipeline.run import BACKENDS
+
+if TYPE_CHECKING:
+    from extractor.load.ocr_run import OcrSettings
 
 #: This module's commands, registered by name in extractor.cli.app.COMMANDS.
 commands = typer.Typer()
@@ -73,6 +76,31 @@ def extract_command(
     record: Annotated[
         Path | None, typer.Option("--record", help="LLM: call the provider and record cassettes in DIR.")
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Processes OCRing scanned pages in parallel.")
+    ] = 1,
+    ocr_rotated: Annotated[
+        bool,
+        typer.Option(
+            "--ocr-rotated", help="OCR: also read lines upside down (slower; env EXTRACTOR_OCR_ROTATED)."
+        ),
+    ] = False,
+    ocr_max_pages: Annotated[
+        int | None,
+        typer.Option(
+            "--ocr-max-pages",
+            min=1,
+            help="Refuse a file with more scanned pages (default 200; EXTRACTOR_OCR_MAX_PAGES).",
+        ),
+    ] = None,
+    ocr_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--ocr-time-limit",
+            min=1,
+            help="Seconds of OCR per file before it fails (default 900; EXTRACTOR_OCR_TIME_LIMIT).",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
 ) -> None:
     """Extract one structured record per report; store it and write it as JSON.
@@ -97,7 +125,7 @@ def extract_command(
             )
         store = None if no_store else _open_store(db)
         with Progress(
-            TextColumn("[bold]提取"),
+            TextColumn("[bold]{task.fields[label]}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -105,7 +133,7 @@ def extract_command(
             console=err,
             transient=False,
         ) as progress:
-            task = progress.add_task("", total=None)
+            task = progress.add_task("", total=None, label="提取")
 
             def on_done(outcome: FileOutcome) -> None:
                 if outcome.error:
@@ -115,21 +143,24 @@ def extract_command(
                 progress.update(task, advance=1, description=escape(outcome.path.name))
 
             from extractor.load import find_report_files
+            from extractor.load.ocr_run import ocr_session
 
             found = find_report_files(paths)
             progress.update(task, total=len(found.files) + len(found.problems))
-            result = extract_batch(
-                found.files,
-                problems=found.problems,
-                backend=backend,
-                store=store,
-                out_dir=out,
-                concurrency=concurrency or 1,
-                resume=resume,
-                llm=llm,
-                on_done=on_done,
-                keep_records=False,  # the summary table needs only each record's summary
-            )
+            ocr = _ocr_settings(workers, ocr_rotated, ocr_max_pages, ocr_time_limit)
+            with ocr_session(ocr, progress=_OcrPageBar(progress)):
+                result = extract_batch(
+                    found.files,
+                    problems=found.problems,
+                    backend=backend,
+                    store=store,
+                    out_dir=out,
+                    concurrency=concurrency or 1,
+                    resume=resume,
+                    llm=llm,
+                    on_done=on_done,
+                    keep_records=False,  # the summary table needs only each record's summary
+                )
     except ExtractorError as error:
         if verbose:
             raise
@@ -152,6 +183,42 @@ def extract_command(
         raise typer.Exit(1)
     if result.failed:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _ocr_settings(
+    workers: int, rotated: bool, max_pages: int | None, time_limit: float | None
+) -> OcrSettings:
+    from dataclasses import replace
+
+    from extractor.load.ocr_run import OcrSettings
+
+    settings = OcrSettings.from_env()
+    return replace(
+        settings,
+        workers=workers,
+        rotated=rotated or settings.rotated,
+        max_pages=max_pages or settings.max_pages,
+        time_limit_s=time_limit or settings.time_limit_s,
+    )
+
+
+class _OcrPageBar:
+    """One progress row per scanned file, advancing page by page, gone when the file is read."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def page_done(self, source: str, done: int, total: int) -> None:
+        if source not in self.tasks:
+            name = escape(Path(source).name)
+            self.tasks[source] = self.progress.add_task(name, total=total, label="OCR 识别")
+        self.progress.update(self.tasks[source], completed=done)
+
+    def file_done(self, source: str) -> None:
+        task = self.tasks.pop(source, None)
+        if task is not None:
+            self.progress.remove_task(task)
 
 
 def _summary_table(outcomes: list[FileOutcome]) -> Table:

@@ -5,20 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 
 from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
-from extractor.load.ocr import recognise_image
+from extractor.load.ocr import PAGE_MAX_SIDE_PX
+from extractor.load.ocr_run import ocr_pages
 from extractor.load.pdf_furniture import without_page_furniture
 from extractor.load.pdf_layout import Line, page_lines, rebuild_paragraphs
 
 if TYPE_CHECKING:
     from PIL import Image
 
-# 200 dpi is the usual scanning resolution; capping the long side at RapidOCR's own
-# max_side_len (2000 px) avoids rendering pixels the detector would only shrink away.
+# Scans are rendered at their own resolution, within these bounds: below 100 dpi report text
+# is too small to read, and above 300 dpi adds pixels without adding legibility; capping the
+# long side at the engine's own page limit avoids rendering pixels it would only shrink away.
+# A page whose content is not an image (text drawn as paths) is rendered at 200 dpi.
 _OCR_DPI = 200
-_OCR_MAX_SIDE_PX = 2000
+_OCR_MIN_DPI = 100
+_OCR_MAX_DPI = 300
 NO_TEXT_REASON = "no text layer and OCR found no text"
 
 
@@ -26,10 +31,11 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
     """Read a PDF report.
 
     Guarantees: page texts in page order, one paragraph a line (`pdf_layout`); page numbers
-    and running headers/footers left out. A page with no text layer but
-    with drawn content (a scan) is rendered and OCRed; then `ocr` is True and a warning
-    names the pages. Raises LoadError for corrupt or password-protected files and for a PDF
-    where neither the text layer nor OCR yields text.
+    and running headers/footers left out. A page with no text layer but with drawn content
+    (a scan) is rendered and OCRed (`extractor.load.ocr_run`: page and time limits, early stop
+    on blank scans); then `ocr` is True and a warning names the pages. Raises LoadError for
+    corrupt or password-protected files, for a PDF where neither the text layer nor OCR yields
+    text, and for scans over the OCR page or time limit.
     """
     try:
         pdf = pdfium.PdfDocument(data)
@@ -39,7 +45,7 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
         raise LoadError(f"not a readable PDF (corrupt or truncated): {e}", source=source) from e
     try:
         page_texts: list[str] = []
-        ocr_pages: list[int] = []
+        scanned: list[int] = []  # page numbers (1-based) with no text layer but drawn content
         layouts: list[list[Line]] = []
         for index in range(len(pdf)):
             page = pdf[index]
@@ -47,30 +53,36 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
                 text = _text_layer(page)
                 layouts.append(page_lines(page))
                 if not text.strip() and _has_drawn_content(page):
-                    text = recognise_image(_render_for_ocr(page))
-                    if text.strip():
-                        ocr_pages.append(index + 1)
+                    scanned.append(index + 1)
             finally:
                 page.close()
             page_texts.append(text)
+        scan = ocr_pages(lambda number: _render_page_for_ocr(pdf, number), scanned, source=source)
     except pdfium.PdfiumError as e:
         raise LoadError(f"not a readable PDF (damaged page): {e}", source=source) from e
     finally:
         pdf.close()
+    for number, page_text in zip(scanned, scan.texts, strict=False):
+        page_texts[number - 1] = page_text
+    read_by_ocr = [
+        number for number, page_text in zip(scanned, scan.texts, strict=False) if page_text.strip()
+    ]
 
     # Paragraphs rebuilt from the lines' positions; a PDF with OCRed pages has no positions
     # for those, so it keeps the text layer as PDFium joins it.
-    laid_out = None if ocr_pages else rebuild_paragraphs(layouts)
+    laid_out = None if scanned else rebuild_paragraphs(layouts)
     text = tidy_extracted_text(laid_out or "\n".join(without_page_furniture(page_texts)))
     if not text.strip():
-        raise LoadError(NO_TEXT_REASON, source=source)
-    warnings: tuple[str, ...] = ()
-    if ocr_pages:
+        stopped = f" ({scan.warnings[0]})" if scan.warnings else ""
+        raise LoadError(NO_TEXT_REASON + stopped, source=source)
+    warnings: tuple[str, ...] = scan.warnings
+    if read_by_ocr:
         warnings = (
-            f"scanned pages without a text layer ({_page_list(ocr_pages)} of {len(page_texts)}): "
+            f"scanned pages without a text layer ({_page_list(read_by_ocr)} of {len(page_texts)}): "
             "text read by OCR, check it against the original",
+            *warnings,
         )
-    return Extracted(text=text, ocr=bool(ocr_pages), warnings=warnings)
+    return Extracted(text=text, ocr=bool(read_by_ocr), warnings=warnings)
 
 
 def _text_layer(page: pdfium.PdfPage) -> str:
@@ -87,15 +99,41 @@ def _has_drawn_content(page: pdfium.PdfPage) -> bool:
     return next(iter(page.get_objects()), None) is not None
 
 
+def _render_page_for_ocr(pdf: pdfium.PdfDocument, number: int) -> Image.Image:
+    page = pdf[number - 1]
+    try:
+        return _render_for_ocr(page)
+    finally:
+        page.close()
+
+
 def _render_for_ocr(page: pdfium.PdfPage) -> Image.Image:
+    """The page as an RGB image at its scan's own resolution (no resampling of the scanned
+    pixels), within `PAGE_MAX_SIDE_PX` on the long side; pages without an image (text
+    drawn as paths) at `_OCR_DPI`."""
     width_pt, height_pt = page.get_size()
-    scale = min(_OCR_DPI / 72, _OCR_MAX_SIDE_PX / max(width_pt, height_pt, 1.0))
-    bitmap = page.render(scale=scale)
+    scale = _scan_scale(page) or _OCR_DPI / 72
+    scale = min(scale, _OCR_MAX_DPI / 72, PAGE_MAX_SIDE_PX / max(width_pt, height_pt, 1.0))
+    bitmap = page.render(scale=max(scale, _OCR_MIN_DPI / 72))
     try:
         # to_pil() shares the bitmap's memory; convert() copies it before the bitmap is freed.
         return bitmap.to_pil().convert("RGB")
     finally:
         bitmap.close()
+
+
+def _scan_scale(page: pdfium.PdfPage) -> float | None:
+    """Pixels per point of the page's largest image (the scan), or None without images."""
+    best: tuple[float, float] | None = None  # (area in points², pixels per point)
+    for image in page.get_objects(filter=(pdfium_raw.FPDF_PAGEOBJ_IMAGE,)):
+        left, bottom, right, top = image.get_bounds()
+        width_px, _height_px = image.get_px_size()
+        if right - left < 1 or top - bottom < 1 or width_px < 1:
+            continue
+        area = (right - left) * (top - bottom)
+        if best is None or area > best[0]:
+            best = (area, width_px / (right - left))
+    return best[1] if best is not None else None
 
 
 def _page_list(pages: list[int]) -> str:
