@@ -57,7 +57,13 @@ _FORMATS: dict[str, SourceFormat] = {
     ".tiff": "image",
 }
 # Formats read by a module not named after them.
-_LOADER_MODULES: dict[str, str] = {"doc": "office", "wps": "office", "rtf": "office", "odt": "office"}
+_LOADER_MODULES: dict[str, str] = {
+    "doc": "office",
+    "wps": "office",
+    "rtf": "office",
+    "odt": "office",
+    "image": "images",
+}
 SUPPORTED_SUFFIXES: tuple[str, ...] = (*_FORMATS, *sorted(ARCHIVE_SUFFIXES))
 # Formats whose file *is* the text: their file size is bounded by the text limit.
 _TEXT_FORMATS = frozenset({"txt", "html"})

@@ -1,9 +1,11 @@
 """OFD files (GB/T 33190, China's fixed-layout format for e-government documents).
 
-The text layer is read with ofdkit (pure Python, maintained, safety limits on the package):
-each page's text runs are put in reading order from their positions on the page, then page
-numbers and running headers/footers are left out as for PDF. A page with no text but with
-images (a scan packaged as OFD) has its images OCRed, top to bottom.
+The text layer is read with ofdkit (pure Python, maintained, safety limits on the package),
+which gives every text run with its position on the page. Runs become lines by baseline;
+page numbers and running headers/footers are left out as for PDF; then the page geometry
+undoes the typesetting's line wraps (`reflow`), so a paragraph is one line as in the .txt
+and .docx paths. A page with no text but with images (a scan packaged as OFD) has its
+images OCRed, top to bottom.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
 from extractor.load.ocr import recognise_image
-from extractor.load.pdf import without_page_furniture
+from extractor.load.ofd_layout import Line, page_lines, reflow
 
 NO_TEXT_REASON = "no text layer and OCR found no text"
 
@@ -35,25 +37,26 @@ def load_ofd(data: bytes, *, source: str) -> Extracted:
     try:
         with ofdkit.open(data) as document, Package(data) as package:
             media = _media_files(package)
-            page_texts: list[str] = []
+            pages: list[list[Line]] = []
             ocr_pages: list[int] = []
             for page in document.pages:
-                text = page.text()
-                if not text.strip() and page.location is not None:
-                    text = _ocr_page_images(package, page.location, media)
-                    if text.strip():
+                lines = page_lines(page.runs)
+                if not lines and page.location is not None:
+                    scanned = _ocr_page_images(package, page.location, media)
+                    if scanned.strip():
                         ocr_pages.append(page.index + 1)
-                page_texts.append(text)
+                        lines = [Line(text, ocr=True) for text in scanned.splitlines()]
+                pages.append(lines)
     except ofdkit.OFDError as e:
         raise LoadError(f"not a readable OFD file ({e})", source=source) from e
-    text = tidy_extracted_text("\n".join(without_page_furniture(page_texts)))
+    text = tidy_extracted_text(reflow(pages))
     if not text.strip():
         raise LoadError(NO_TEXT_REASON, source=source)
     warnings: tuple[str, ...] = ()
     if ocr_pages:
         shown = ", ".join(str(n) for n in ocr_pages)
         warnings = (
-            f"scanned pages without a text layer (page {shown} of {len(page_texts)}): "
+            f"scanned pages without a text layer (page {shown} of {len(pages)}): "
             "text read by OCR, check it against the original",
         )
     return Extracted(text=text, ocr=bool(ocr_pages), warnings=warnings)
