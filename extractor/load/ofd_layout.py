@@ -9,6 +9,7 @@ type size, is one paragraph wrapped; anything else ends the paragraph.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -71,7 +72,7 @@ def page_lines(runs: Iterable[Run]) -> list[Line]:
 
 def _line(runs: Sequence[Run]) -> Line:
     parts = [runs[0].text]
-    for previous, run in zip(runs, runs[1:], strict=False):
+    for previous, run in itertools.pairwise(runs):
         if run.x - (previous.x + previous.width) > _WORD_GAP * max(min(previous.size, run.size), 1.0):
             parts.append(" ")
         parts.append(run.text)
@@ -103,7 +104,7 @@ def reflow(pages: Sequence[Sequence[Line]]) -> str:
     right_edge = rights[int(_RIGHT_EDGE_QUANTILE * (len(rights) - 1))]
 
     out = [lines[0].text] if lines else []
-    for previous, line in zip(lines, lines[1:], strict=False):
+    for previous, line in itertools.pairwise(lines):
         joined = _wraps_into(previous, line, left_edge, right_edge, new_page=id(line) in page_starts)
         if not joined:
             out.append("\n")

@@ -75,7 +75,8 @@ def convert_to_docx(data: bytes, *, source: str, suffix: str, timeout_s: float |
     timeout = _timeout(timeout_s)
     with tempfile.TemporaryDirectory(prefix="extractor-convert-") as tmp:
         folder = Path(tmp)
-        document = folder / f"document{_suffix_by_content(data, suffix)}"
+        kind, import_filter = _kind_by_content(data, suffix)
+        document = folder / f"document{kind}"
         document.write_bytes(data)
         out_dir = folder / "out"
         command = [
@@ -87,6 +88,7 @@ def convert_to_docx(data: bytes, *, source: str, suffix: str, timeout_s: float |
             "--nologo",
             "--nodefault",
             "--nolockcheck",
+            *([f"--infilter={import_filter}"] if import_filter else []),
             "--convert-to",
             "docx:MS Word 2007 XML",
             "--outdir",
@@ -142,14 +144,21 @@ def _timeout(explicit: float | None) -> float:
     return seconds
 
 
-def _suffix_by_content(data: bytes, suffix: str) -> str:
-    """The suffix that names what the bytes are. WPS Office writes Word-compatible binaries
-    (and often saves .docx or RTF content under .doc); LibreOffice picks its import filter
-    partly by suffix, and would read a Word binary named .wps as a Microsoft Works file."""
+def _kind_by_content(data: bytes, suffix: str) -> tuple[str, str | None]:
+    """The suffix that names what the bytes are, and LibreOffice's import filter for it.
+
+    WPS Office writes Word-compatible binaries (and often saves RTF or .docx content under
+    .doc); LibreOffice would read a Word binary named .wps as a Microsoft Works file. A
+    named filter also makes a damaged file fail instead of being imported as plain text
+    (random bytes came out as a "report"). Content recognised as none of these is left to
+    LibreOffice's own detection (an HTML page saved as .doc is common).
+    """
     if data.startswith(_OLE_MAGIC):
-        return ".doc"
+        return ".doc", "MS Word 97"
     if data.lstrip()[:5] == b"{\\rtf":
-        return ".rtf"
+        return ".rtf", "Rich Text Format"
     if data.startswith(b"PK"):
-        return ".odt" if data[30 : 30 + len(_ODT_MIMETYPE)] == _ODT_MIMETYPE else ".docx"
-    return suffix
+        if data[30 : 30 + len(_ODT_MIMETYPE)] == _ODT_MIMETYPE:
+            return ".odt", "writer8"
+        return ".docx", "MS Word 2007 XML"
+    return suffix, None
