@@ -8,7 +8,7 @@ and, with --ocr, .tif (the report rendered to 150 dpi page images, one multi-pag
 by OCR; slow: several seconds a page). Each cell is macro F1 and its difference from .txt;
 the last lines give each format's largest loss and whether it is within the 0.01 bar.
 
-    python eval/bench_formats.py [--ocr] [--docs heping-2024 ...]
+    python eval/bench_formats.py [--ocr] [--formats txt ofd ...] [--docs heping-2024 ...]
 """
 
 from __future__ import annotations
@@ -38,22 +38,29 @@ from fixtures_load import find_cjk_font, render_text_pages, seed_paragraphs, wri
 BAR = 0.01
 
 
-def build(folder: Path, doc_ids: list[str], *, ocr: bool) -> dict[str, dict[str, Path]]:
-    """{format: {doc_id: file}}."""
+OFFICE = ("doc", "odt", "rtf", "wps")
+FORMATS = ("txt", *OFFICE, "ofd", "zip", "tif")
+
+
+def build(folder: Path, doc_ids: list[str], formats: set[str]) -> dict[str, dict[str, Path]]:
+    """{format: {doc_id: file}} for the formats asked for (.txt always)."""
     files: dict[str, dict[str, Path]] = {"txt": {i: DOCS / f"{i}.txt" for i in doc_ids}}
-    if soffice() is not None:
-        files.update(office_twins(doc_ids, folder / "office", ["doc", "odt", "rtf", "wps"]))
-    else:
+    office = [fmt for fmt in OFFICE if fmt in formats]
+    if office and soffice() is not None:
+        files.update(office_twins(doc_ids, folder / "office", office))
+    elif office:
         print("LibreOffice not installed: .doc/.odt/.rtf/.wps left out", file=sys.stderr)
-    (folder / "ofd").mkdir()
-    files["ofd"] = {i: write_text_ofd(folder / "ofd" / f"{i}.ofd", seed_text(i)) for i in doc_ids}
-    zipped = {}
-    for doc_id in doc_ids:
-        word = write_docx(folder / f"{doc_id}.docx", seed_paragraphs(seed_text(doc_id)))
-        archive = write_gbk_zip(folder / f"{doc_id}.zip", {f"县区报告/{doc_id}.docx": word.read_bytes()})
-        zipped[doc_id] = archive / "县区报告" / f"{doc_id}.docx"
-    files["zip"] = zipped
-    if ocr:
+    if "ofd" in formats:
+        (folder / "ofd").mkdir()
+        files["ofd"] = {i: write_text_ofd(folder / "ofd" / f"{i}.ofd", seed_text(i)) for i in doc_ids}
+    if "zip" in formats:
+        zipped = {}
+        for doc_id in doc_ids:
+            word = write_docx(folder / f"{doc_id}.docx", seed_paragraphs(seed_text(doc_id)))
+            archive = write_gbk_zip(folder / f"{doc_id}.zip", {f"县区报告/{doc_id}.docx": word.read_bytes()})
+            zipped[doc_id] = archive / "县区报告" / f"{doc_id}.docx"
+        files["zip"] = zipped
+    if "tif" in formats:
         font = find_cjk_font()
         if font is None:
             print("no CJK font (apt-get install fonts-noto-cjk): .tif left out", file=sys.stderr)
@@ -69,12 +76,21 @@ def build(folder: Path, doc_ids: list[str], *, ocr: bool) -> dict[str, dict[str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ocr", action="store_true", help="also score page images read by OCR (slow)")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=FORMATS,
+        help="only these formats (default: all but tif; --ocr adds it)",
+    )
     parser.add_argument("--docs", nargs="+", default=SEED_IDS, help="report ids (default: all five)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        files = build(Path(tmp), list(args.docs), ocr=args.ocr)
+        wanted = set(args.formats or [fmt for fmt in FORMATS if fmt != "tif"]) | (
+            {"tif"} if args.ocr else set()
+        )
+        files = build(Path(tmp), list(args.docs), wanted)
         formats = list(files)
         scores: dict[tuple[str, str], float] = {}
         seconds: dict[str, float] = dict.fromkeys(formats, 0.0)

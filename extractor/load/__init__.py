@@ -162,7 +162,7 @@ def iter_report_files(paths: Iterable[str | Path]) -> list[Path]:
                 found.add(path)
         else:
             raise LoadError("no such file or folder", source=str(path))
-    return sorted(_expand_archives(found))
+    return sorted(set(_expand_archives(found)))
 
 
 def _expand_archives(paths: Iterable[Path]) -> Iterator[Path]:

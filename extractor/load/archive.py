@@ -13,12 +13,14 @@ the cap rather than decompressed.
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Collection
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from extractor.core.errors import LoadError
 from extractor.load.common import MB, describe_size
@@ -26,6 +28,7 @@ from extractor.load.common import MB, describe_size
 ARCHIVE_SUFFIXES = frozenset({".zip"})
 _UTF8_NAME_FLAG = 0x800
 _CHUNK = 256 * 1024
+_SPOOL_IN_MEMORY = 8 * MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +131,9 @@ def read_archive_member(
             depth += 1
             if depth > limits.max_depth:
                 raise LoadError(f"archives nested more than {limits.max_depth} deep", source=source)
-            nested = _read_capped(current, info, limits.max_total_bytes, source)
-            current = stack.enter_context(_zip_of(nested, source))
+            spool = stack.enter_context(_spool())
+            _copy_capped(current, info, limits.max_total_bytes, source, spool)
+            current = stack.enter_context(_zip_of(spool, source))
             inner = rest
 
 
@@ -194,10 +198,13 @@ def _walk(
                     f"archive refused: archives nested more than {budget.limits.max_depth} deep",
                     source=budget.source,
                 )
-            remaining = budget.limits.max_total_bytes - budget.declared
-            nested = _read_capped(zf, info, max(remaining, 0), budget.source)
-            with _zip_of(nested, str(member)) as inner:
-                _walk(inner, member, depth=depth + 1, suffixes=suffixes, budget=budget, found=found)
+            # Its own size is already in the budget; what is left of the budget besides it.
+            cap = budget.limits.max_total_bytes - budget.declared + info.file_size
+            with _spool() as spool:
+                _copy_capped(zf, info, cap, budget.source, spool)
+                inner = _zip_of(spool, str(member))
+                with inner:
+                    _walk(inner, member, depth=depth + 1, suffixes=suffixes, budget=budget, found=found)
         elif PurePosixPath(name).suffix.lower() in suffixes:
             found.append(member)
 
@@ -227,26 +234,40 @@ def _match_member(zf: zipfile.ZipFile, inner: str, source: str) -> tuple[zipfile
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, source: str) -> bytes:
     """The member's bytes, streamed: refused when declared or actually over `cap`."""
+    buffer = io.BytesIO()
+    _copy_capped(zf, info, cap, source, buffer)
+    return buffer.getvalue()
+
+
+def _spool() -> IO[bytes]:
+    """Where an archive inside an archive is unpacked: memory while small, then a
+    temporary file, so a large nested archive never sits in memory whole."""
+    return tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+
+
+def _copy_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, source: str, out: IO[bytes]) -> None:
+    """Stream the member into `out`; refused when declared or actually over `cap`."""
     if info.file_size > cap:
         raise LoadError(
             f"{member_name(info)} would unpack to {describe_size(info.file_size)}, "
             f"over the {describe_size(cap)} limit",
             source=source,
         )
-    buffer = io.BytesIO()
+    written = 0
     try:
         with zf.open(info) as stream:
             for chunk in iter(lambda: stream.read(_CHUNK), b""):
-                if buffer.tell() + len(chunk) > cap:
+                written += len(chunk)
+                if written > cap:
                     raise LoadError(
                         f"{member_name(info)} unpacks to more than {describe_size(cap)}", source=source
                     )
-                buffer.write(chunk)
+                out.write(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
         raise LoadError(f"damaged archive member {member_name(info)} ({e})", source=source) from e
     except RuntimeError as e:  # zipfile's word for an encrypted member
         raise LoadError(f"{member_name(info)} is password-protected", source=source) from e
-    return buffer.getvalue()
+    out.seek(0)
 
 
 def _open_zip(archive: Path, source: str) -> zipfile.ZipFile:
@@ -260,8 +281,8 @@ def _open_zip(archive: Path, source: str) -> zipfile.ZipFile:
         raise LoadError("not a readable .zip archive (corrupt or truncated)", source=source) from e
 
 
-def _zip_of(data: bytes, source: str) -> zipfile.ZipFile:
+def _zip_of(data: IO[bytes], source: str) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(io.BytesIO(data))
+        return zipfile.ZipFile(data)
     except (zipfile.BadZipFile, EOFError, ValueError) as e:
         raise LoadError("not a readable .zip archive (corrupt or truncated)", source=source) from e
