@@ -19,6 +19,7 @@ from fixtures_formats import (
     same_characters,
     seed_text,
     soffice,
+    top_of_page,
     write_gbk_zip,
     write_image_ofd,
     write_text_ofd,
@@ -308,7 +309,7 @@ def test_ofd_paragraphs_are_rebuilt_from_the_page_geometry(tmp_path: Path) -> No
 @needs_cjk_font
 def test_an_ofd_of_scanned_pages_goes_to_ocr(tmp_path: Path) -> None:
     assert CJK_FONT is not None
-    pages = render_text_pages(seed_text("hubin-2024"), CJK_FONT, max_pages=1)
+    pages = [top_of_page(render_text_pages(seed_text("hubin-2024"), CJK_FONT, max_pages=1)[0])]
     doc = load_document(write_image_ofd(tmp_path / "scan.ofd", pages))
     assert doc.ocr
     assert "OCR" in doc.warnings[0]
@@ -328,7 +329,10 @@ def test_a_file_that_is_not_ofd_is_named_in_one_line(tmp_path: Path) -> None:
 @needs_cjk_font
 def test_a_multi_page_tiff_is_read_page_by_page_in_order(tmp_path: Path) -> None:
     assert CJK_FONT is not None
-    pages = render_text_pages(seed_text("heping-2024"), CJK_FONT, max_pages=2)
+    pages = [
+        top_of_page(page, lines=5)
+        for page in render_text_pages(seed_text("heping-2024"), CJK_FONT, max_pages=2)
+    ]
     doc = load_document(write_tiff(tmp_path / "scan.tif", pages))
     assert doc.format == "image" and doc.ocr
     expected = "\n".join(page.info["source_text"] for page in pages)
@@ -343,7 +347,7 @@ def test_a_multi_page_tiff_is_read_page_by_page_in_order(tmp_path: Path) -> None
 @pytest.mark.parametrize("suffix", [".jpg"])  # PNG pages: the scanned OFD test
 def test_a_page_photo_is_read_by_ocr(tmp_path: Path, suffix: str) -> None:
     assert CJK_FONT is not None
-    page = render_text_pages(seed_text("mayang-2022h1"), CJK_FONT, max_pages=1)[0]
+    page = top_of_page(render_text_pages(seed_text("mayang-2022h1"), CJK_FONT, max_pages=1)[0])
     path = tmp_path / f"page{suffix}"
     page.save(path)
     doc = load_document(path)
