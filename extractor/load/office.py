@@ -12,6 +12,7 @@ numbering (一、/（一） vanish) and hard-wrap lines, which costs the segment
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -120,7 +121,8 @@ def _run(command: list[str], *, timeout: float, source: str) -> str:
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as e:
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have ended just then
+            os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise LoadError(
             f"LibreOffice did not finish converting within {timeout:g} s (raise it with {TIMEOUT_ENV})",
