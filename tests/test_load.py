@@ -384,7 +384,7 @@ def test_undecodable_text_is_unreadable_encoding(tmp_path: Path) -> None:
     assert "unreadable encoding" in str(load_error(path))
 
 
-@pytest.mark.parametrize("name", ["report.doc", "report.rtf", "README"])
+@pytest.mark.parametrize("name", ["report.xls", "report.pages", "README"])
 def test_unsupported_suffix(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_text("报告", encoding="utf-8")
@@ -488,14 +488,21 @@ def test_iter_report_files(tmp_path: Path) -> None:
         ".hidden.txt",
         "c/report.docx",
         "c/scan.png",
+        "c/sheet.xlsx",
     ]
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     single = tmp_path / "c" / "report.docx"
     found = iter_report_files([tmp_path / "b", tmp_path / "a.txt", single, str(tmp_path / "c")])
-    assert found == [tmp_path / "a.txt", tmp_path / "b/2024/report.PDF", tmp_path / "b/page.htm", single]
-    assert iter_report_files([tmp_path / "c" / "scan.png"]) == []
+    assert found == [
+        tmp_path / "a.txt",
+        tmp_path / "b/2024/report.PDF",
+        tmp_path / "b/page.htm",
+        single,
+        tmp_path / "c" / "scan.png",
+    ]
+    assert iter_report_files([tmp_path / "c" / "sheet.xlsx"]) == []
     with pytest.raises(LoadError, match="no such file or folder"):
         iter_report_files([tmp_path / "nope"])
 

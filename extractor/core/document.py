@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.core.normalise import NormalisedText, normalise
 
-SourceFormat = Literal["txt", "docx", "pdf", "html"]
+SourceFormat = Literal["txt", "docx", "pdf", "html", "doc", "wps", "rtf", "odt", "ofd", "image"]
 
 
 class SourceDocument(BaseModel):

@@ -1,4 +1,5 @@
-"""Load stage: a report file (.txt, .docx, .pdf, .html/.htm) becomes a `SourceDocument`.
+"""Load stage: a report file (.txt, .docx, .pdf, .html/.htm, .doc/.wps/.rtf/.odt, .ofd, page
+images, or a member of a .zip archive) becomes a `SourceDocument`.
 
 `SourceDocument.text` is the "original text" every later offset indexes: plain-text files
 keep their characters exactly (line endings become \\n); container formats give their
@@ -10,12 +11,13 @@ from __future__ import annotations
 import importlib
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from extractor.core.document import SourceDocument, SourceFormat
 from extractor.core.errors import LoadError
+from extractor.load.archive import ARCHIVE_SUFFIXES, is_archive, list_archive_reports, read_archive_member
 from extractor.load.common import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_TEXT_BYTES,
@@ -45,8 +47,28 @@ _FORMATS: dict[str, SourceFormat] = {
     ".pdf": "pdf",
     ".html": "html",
     ".htm": "html",
+    # Word 97-2003, WPS Office, RTF and OpenDocument: converted to .docx by LibreOffice.
+    ".doc": "doc",
+    ".wps": "wps",
+    ".rtf": "rtf",
+    ".odt": "odt",
+    ".ofd": "ofd",
+    # Scans and photos of pages: OCR.
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".png": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
-SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_FORMATS)
+# Formats read by a module not named after them.
+_LOADER_MODULES: dict[str, str] = {
+    "doc": "office",
+    "wps": "office",
+    "rtf": "office",
+    "odt": "office",
+    "image": "images",
+}
+SUPPORTED_SUFFIXES: tuple[str, ...] = (*_FORMATS, *sorted(ARCHIVE_SUFFIXES))
 # Formats whose file *is* the text: their file size is bounded by the text limit.
 _TEXT_FORMATS = frozenset({"txt", "html"})
 
@@ -71,16 +93,21 @@ def load_document(
     if path.is_dir():
         raise LoadError("is a folder, not a file", source=source)
     suffix = path.suffix.lower()
+    if suffix in ARCHIVE_SUFFIXES:
+        raise _archive_is_not_a_report(path)
     if suffix not in _FORMATS:
         shown = suffix or "(no suffix)"
         raise LoadError(
             f"unsupported file type {shown}; supported: {', '.join(SUPPORTED_SUFFIXES)}", source=source
         )
     fmt = _FORMATS[suffix]
-    loader: Callable[..., Extracted] = getattr(importlib.import_module(f"{__name__}.{fmt}"), f"load_{fmt}")
+    module = importlib.import_module(f"{__name__}.{_LOADER_MODULES.get(fmt, fmt)}")
+    loader: Callable[..., Extracted] = getattr(module, f"load_{fmt}")
     text_limit = resolve_limit(max_text_bytes, TEXT_LIMIT_ENV, DEFAULT_MAX_TEXT_BYTES)
 
-    data = _read_bounded(path, fmt=fmt, text_limit=text_limit, max_file_bytes=max_file_bytes)
+    data = _read_archive_member(path, fmt=fmt, text_limit=text_limit, max_file_bytes=max_file_bytes)
+    if data is None:
+        data = _read_bounded(path, fmt=fmt, text_limit=text_limit, max_file_bytes=max_file_bytes)
     if not data.strip():
         raise LoadError("file is empty", source=source)
     try:
@@ -130,9 +157,12 @@ def find_report_files(paths: Iterable[str | Path]) -> ReportFiles:
     """Expand files and folders (recursively, following links) into the report files to load.
 
     Guarantees: only files with a supported suffix (case-insensitive); no hidden files or
-    folders and no Office lock files (~$name.docx); no duplicates; sorted. Nothing is
-    skipped silently: a path that does not exist, a broken link, or a link to a folder
-    already scanned (a loop) is listed in `problems`, and the other paths are still scanned.
+    folders and no Office lock files (~$name.docx); no duplicates; sorted. A .zip archive
+    gives its reports as member paths ("a.zip/folder/x.docx", `load_document` reads them); an
+    archive that is refused (over a limit, corrupt) or holds no report stays as itself, so
+    loading it reports why. Nothing is skipped silently: a path that does not exist, a broken
+    link, or a link to a folder already scanned (a loop) is listed in `problems`, and the
+    other paths are still scanned.
     """
     found: set[Path] = set()
     problems: list[tuple[Path, str]] = []
@@ -147,7 +177,7 @@ def find_report_files(paths: Iterable[str | Path]) -> ReportFiles:
             problems.append((path, "broken link: its target does not exist"))
         else:
             problems.append((path, "no such file or folder"))
-    return ReportFiles(sorted(found), problems)
+    return ReportFiles(sorted(set(_expand_archives(found))), problems)
 
 
 def iter_report_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -188,8 +218,51 @@ def _scan_folder(root: Path, found: set[Path], problems: list[tuple[Path, str]])
                 problems.append((child, "broken link: its target does not exist"))
 
 
+def _expand_archives(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if not is_archive(path):
+            yield path
+            continue
+        try:
+            members = list_archive_reports(path, suffixes=frozenset(_FORMATS))
+        except LoadError:
+            members = []
+        yield from members or [path]
+
+
+def _archive_is_not_a_report(path: Path) -> LoadError:
+    """Why a .zip given to `load_document` is not loaded: it is refused, or it holds reports
+    that are loaded one by one (as `iter_report_files` lists them)."""
+    try:
+        members = list_archive_reports(path, suffixes=frozenset(_FORMATS))
+    except LoadError as refused:
+        return refused
+    if not members:
+        return LoadError(f"the archive holds no report files ({', '.join(_FORMATS)})", source=str(path))
+    return LoadError(
+        f"an archive of {len(members)} reports: each is extracted on its own when the archive "
+        "or its folder is given to extract",
+        source=str(path),
+    )
+
+
+def _read_archive_member(
+    path: Path, *, fmt: str, text_limit: int, max_file_bytes: int | None
+) -> bytes | None:
+    """A member of a .zip archive ("a.zip/dir/x.docx"), under its format's size limit; None
+    when `path` is not inside an archive on disk."""
+    if path.exists():
+        return None
+    if fmt in _TEXT_FORMATS:
+        limit = text_limit
+    else:
+        limit = resolve_limit(max_file_bytes, FILE_LIMIT_ENV, DEFAULT_MAX_FILE_BYTES)
+    return read_archive_member(path, max_bytes=limit)
+
+
 def _is_report_file(path: Path) -> bool:
-    return path.suffix.lower() in _FORMATS and not path.name.startswith("~$")
+    suffix = path.suffix.lower()
+    return (suffix in _FORMATS or suffix in ARCHIVE_SUFFIXES) and not path.name.startswith("~$")
 
 
 def _read_bounded(path: Path, *, fmt: str, text_limit: int, max_file_bytes: int | None) -> bytes:

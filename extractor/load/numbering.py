@@ -68,7 +68,14 @@ def _roman(n: int) -> str:
 
 def format_number(n: int, fmt: str) -> str:
     """`n` in Word's number format `fmt` (decimal for formats not listed)."""
-    if fmt in {"chineseCounting", "chineseCountingThousand", "chineseLegalSimplified", "taiwaneseCounting"}:
+    # LibreOffice writes its Chinese numbering (一, 二, 三) as taiwaneseCountingThousand.
+    if fmt in {
+        "chineseCounting",
+        "chineseCountingThousand",
+        "chineseLegalSimplified",
+        "taiwaneseCounting",
+        "taiwaneseCountingThousand",
+    }:
         return chinese_count(n)
     if fmt == "ideographTraditional" and 1 <= n <= len(_STEMS):
         return _STEMS[n - 1]
