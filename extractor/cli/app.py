@@ -16,6 +16,7 @@ app = typer.Typer(
 def register_commands() -> None:
     # Imported for their side effect of adding commands to `app`.
     from extractor.cli import (  # noqa: F401
+        analyse_cmd,
         db_cmd,
         eval_cmd,
         export_cmd,
