@@ -15,7 +15,10 @@ ANALYSIS_DIR = Path(__file__).resolve().parents[1] / "eval" / "analysis"
 
 
 def gold_records() -> list[Record]:
-    return [Record.model_validate_json(p.read_text(encoding="utf-8")) for p in sorted((ANALYSIS_DIR / "gold").glob("*.json"))]
+    return [
+        Record.model_validate_json(p.read_text(encoding="utf-8"))
+        for p in sorted((ANALYSIS_DIR / "gold").glob("*.json"))
+    ]
 
 
 def sourced(records: Iterable[Record], status: str = "approved") -> list[SourcedRecord]:

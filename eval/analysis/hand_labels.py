@@ -44,6 +44,8 @@ FULL, PART, NONE = "已落实", "部分", "未见提及"
 # [(area, text, opening, theme)], plans [(area, text, opening, verdict, achievement opening)].
 # A metric: (name, value, unit, evidence, indicator or None when no catalogue indicator fits
 # or the name does not say which one).
+# One item per line is how the labels were written and are read, hence no formatter here.
+# fmt: off
 DOCS: dict[str, dict] = {
     "qingxi-2023": {
         "meta": ("青溪县司法局", "青溪县", 2023, 2024, "2024-01-26"),
@@ -403,6 +405,7 @@ DOCS: dict[str, dict] = {
         ],
     },
 }
+# fmt: on
 
 #: Issuers whose labels set the follow-through thresholds; the others are held out.
 CALIBRATION_REGIONS = ["青溪县", "云岭区"]
@@ -424,41 +427,78 @@ def build() -> None:
         record = {
             "schema_version": 1,
             "doc_id": doc_id,
-            "meta": {"issuer": issuer, "region": region, "report_year": year, "period": "annual",
-                     "plan_year": plan_year, "publish_date": published},
+            "meta": {
+                "issuer": issuer,
+                "region": region,
+                "report_year": year,
+                "period": "annual",
+                "plan_year": plan_year,
+                "publish_date": published,
+            },
             "achievements": [],
             "problems": [],
             "plans": [],
         }
         for a_index, (area, summary, opening, metrics) in enumerate(doc["achievements"]):
             evidence = paragraph(text, opening, doc_id)
-            record["achievements"].append({"area": area, "text": summary, "evidence": evidence, "metrics": [
-                {"name": n, "value": v, "unit": u, "evidence": e} for n, v, u, e, _ in metrics
-            ]})
+            record["achievements"].append(
+                {
+                    "area": area,
+                    "text": summary,
+                    "evidence": evidence,
+                    "metrics": [
+                        {"name": n, "value": v, "unit": u, "evidence": e} for n, v, u, e, _ in metrics
+                    ],
+                }
+            )
             for m_index, (name, value, unit, metric_evidence, indicator) in enumerate(metrics):
                 if metric_evidence not in evidence:
                     raise SystemExit(f"{doc_id}: metric evidence {metric_evidence!r} not in its item")
-                labels["metrics"].append({"doc_id": doc_id, "achievement": a_index, "metric": m_index,
-                                          "name": name, "value": value, "unit": unit, "indicator": indicator})
+                labels["metrics"].append(
+                    {
+                        "doc_id": doc_id,
+                        "achievement": a_index,
+                        "metric": m_index,
+                        "name": name,
+                        "value": value,
+                        "unit": unit,
+                        "indicator": indicator,
+                    }
+                )
         for p_index, (area, summary, opening, theme) in enumerate(doc["problems"]):
-            record["problems"].append({"area": area, "text": summary, "cause": None,
-                                       "evidence": paragraph(text, opening, doc_id)})
+            record["problems"].append(
+                {"area": area, "text": summary, "cause": None, "evidence": paragraph(text, opening, doc_id)}
+            )
             labels["problems"].append({"doc_id": doc_id, "problem": p_index, "text": summary, "theme": theme})
         next_id = f"{doc_id.rsplit('-', 1)[0]}-{year + 1}"
         for p_index, (area, summary, opening, verdict, achieved) in enumerate(doc["plans"]):
-            record["plans"].append({"area": area, "text": summary, "evidence": paragraph(text, opening, doc_id)})
+            record["plans"].append(
+                {"area": area, "text": summary, "evidence": paragraph(text, opening, doc_id)}
+            )
             if verdict is None:
                 continue  # no report of the next year to check against
             openings = [a[2] for a in DOCS[next_id]["achievements"]]
-            labels["plans"].append({"doc_id": doc_id, "plan": p_index, "region": region, "text": summary,
-                                    "verdict": verdict, "next_doc_id": next_id,
-                                    "achievement": None if achieved is None else openings.index(achieved)})
+            labels["plans"].append(
+                {
+                    "doc_id": doc_id,
+                    "plan": p_index,
+                    "region": region,
+                    "text": summary,
+                    "verdict": verdict,
+                    "next_doc_id": next_id,
+                    "achievement": None if achieved is None else openings.index(achieved),
+                }
+            )
         out = HERE / "gold" / f"{doc_id}.json"
         out.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     labels["calibration_regions"] = CALIBRATION_REGIONS
-    (HERE / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"{len(DOCS)} gold records, {len(labels['metrics'])} metric labels, "
-          f"{len(labels['problems'])} problem labels, {len(labels['plans'])} plan labels")
+    (HERE / "labels.json").write_text(
+        json.dumps(labels, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    print(
+        f"{len(DOCS)} gold records, {len(labels['metrics'])} metric labels, "
+        f"{len(labels['problems'])} problem labels, {len(labels['plans'])} plan labels"
+    )
 
 
 if __name__ == "__main__":
