@@ -132,15 +132,12 @@ def match_plans(
     pairs = report_pairs(records)
     if not pairs:
         return []
-    plan_texts = {id(p): item_wording(p.text, p.evidence) for s, _ in pairs for p in s.record.plans}
-    achievements = [
-        (later, index, item)
-        for _, laters in pairs
-        for later in laters
-        for index, item in enumerate(later.record.achievements)
-    ]
-    corpus = sorted(set(plan_texts.values()) | {item_wording(a.text, a.evidence) for _, _, a in achievements})
-    vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit(corpus)
+    wording_row: dict[str, int] = {}
+    for sourced, laters in pairs:
+        for item in [*sourced.record.plans, *(a for later in laters for a in later.record.achievements)]:
+            wording_row.setdefault(item_wording(item.text, item.evidence), len(wording_row))
+    # One vocabulary and one transform for everything compared: the same records give the same scores.
+    vectors = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit_transform(list(wording_row))
     out = []
     for sourced, laters in pairs:
         candidates = [
@@ -148,17 +145,19 @@ def match_plans(
         ]
         wordings = [item_wording(a.text, a.evidence) for _, _, a in candidates]
         plans = sourced.record.plans
-        if candidates:
-            similarity = (
-                vectoriser.transform([plan_texts[id(p)] for p in plans]) @ vectoriser.transform(wordings).T
-            ).toarray()
+        plan_rows = [wording_row[item_wording(p.text, p.evidence)] for p in plans]
+        similarity = (
+            (vectors[plan_rows] @ vectors[[wording_row[w] for w in wordings]].T).toarray()
+            if candidates
+            else None
+        )
         for index, plan in enumerate(plans):
             ref = ItemRef(sourced.doc_id, ListName.PLANS, index)
-            if not candidates:
+            if similarity is None:
                 out.append(PlanMatch(sourced, ref, plan, laters[0], None, None, 0.0, (), None))
                 continue
             scores = [
-                similarity[index][c] + (area_bonus if a.area == plan.area else 0.0)
+                float(similarity[index][c]) + (area_bonus if a.area == plan.area else 0.0)
                 for c, (_, _, a) in enumerate(candidates)
             ]
             best = max(range(len(candidates)), key=lambda c: (scores[c], -c))
@@ -171,7 +170,7 @@ def match_plans(
                     next_source=later,
                     matched_ref=ItemRef(later.doc_id, ListName.ACHIEVEMENTS, a_index),
                     matched=achievement,
-                    similarity=float(scores[best]),
+                    similarity=scores[best],
                     clause_coverage=tuple(bigram_coverage(c, wordings[best]) for c in plan_clauses(plan)),
                     incomplete_cue=next(
                         (cue for cue in INCOMPLETE_CUES if cue in achievement.evidence), None

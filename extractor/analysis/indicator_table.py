@@ -10,6 +10,7 @@ Marks (each with its reason, never silently dropped):
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,23 +57,42 @@ def mark_suspicious(values: Sequence[MetricValue], catalogue: tuple[Indicator, .
         if value.indicator is not None:
             by_indicator[value.indicator].append(value)
     for peers in by_indicator.values():
+        medians = _peer_medians(peers)
         for value in peers:
-            value.suspicious.extend(_reasons(value, peers, chosen))
+            value.suspicious.extend(_reasons(value, medians.get((value.source.doc_id, value.unit)), chosen))
 
 
-def _reasons(value: MetricValue, peers: list[MetricValue], catalogue: tuple[Indicator, ...]) -> list[str]:
+def _peer_medians(peers: list[MetricValue]) -> dict[tuple[str, str], float]:
+    """Per (record, unit): the median of the same indicator's counts in that unit in the
+    other records, where there are at least MIN_PEERS of them."""
+    by_unit: dict[str, list[MetricValue]] = defaultdict(list)
+    for value in peers:
+        if unit_family(value.unit) == "count":
+            by_unit[value.unit].append(value)
+    medians = {}
+    for unit, group in by_unit.items():
+        everything = sorted(v.value for v in group)
+        own: dict[str, list[float]] = defaultdict(list)
+        for value in group:
+            own[value.source.doc_id].append(value.value)
+        for doc_id, mine in own.items():
+            others = list(everything)
+            for number in mine:
+                del others[bisect_left(others, number)]
+            if len(others) >= MIN_PEERS:
+                medians[(doc_id, unit)] = statistics.median(others)
+    return medians
+
+
+def _reasons(value: MetricValue, peer_median: float | None, catalogue: tuple[Indicator, ...]) -> list[str]:
     reasons = []
     if unit_family(value.unit) == "rate" and value.value > 100:
         reasons.append(f"比率超过100%（{value.value:g}%）")
     expected = unit_misfit(value, catalogue)
     if expected is not None:
         reasons.append(f"单位“{value.unit}”与指标不符（应为{expected}）")
-    if unit_family(value.unit) == "count":
-        others = [p.value for p in peers if p.source.doc_id != value.source.doc_id and p.unit == value.unit]
-        if len(others) >= MIN_PEERS:
-            median = statistics.median(others)
-            if median > 0 and value.value > OUTLIER_FACTOR * median:
-                reasons.append(f"超过同类报告中位数（{median:g}）的{OUTLIER_FACTOR:g}倍")
+    if peer_median is not None and peer_median > 0 and value.value > OUTLIER_FACTOR * peer_median:
+        reasons.append(f"超过同类报告中位数（{peer_median:g}）的{OUTLIER_FACTOR:g}倍")
     return reasons
 
 

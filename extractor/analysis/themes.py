@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -44,11 +46,11 @@ class Theme:
     area: Area
     problems: list[ProblemEntry] = field(default_factory=list)
 
-    @property
+    @cached_property
     def report_count(self) -> int:
         return len({p.source.doc_id for p in self.problems})
 
-    @property
+    @cached_property
     def regions(self) -> list[str]:
         return sorted({p.source.region for p in self.problems})
 
@@ -71,26 +73,38 @@ def problem_entries(records: Sequence[SourcedRecord]) -> list[ProblemEntry]:
     ]
 
 
+@dataclass(frozen=True)
+class _Clusters:
+    """Cluster number per wording, plus each wording's TF-IDF row (identical wordings share one)."""
+
+    labels: list[int]
+    rows: list[int]
+    vectors: Any
+
+
 def cluster_labels(wordings: Sequence[str], *, distance_threshold: float) -> list[int]:
     """A cluster number per wording (identical wordings share one); deterministic."""
+    return _cluster(wordings, distance_threshold=distance_threshold).labels
+
+
+def _cluster(wordings: Sequence[str], *, distance_threshold: float) -> _Clusters:
     keys = [normalise_name(w) for w in wordings]
     unique = sorted(set(keys))
-    if len(unique) <= 1:
-        return [0] * len(keys)
+    row_of = {key: row for row, key in enumerate(unique)}
+    rows = [row_of[key] for key in keys]
     vectors = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit_transform(unique)
+    if len(unique) <= 1:
+        return _Clusters([0] * len(keys), rows, vectors)
     similarity = (vectors @ vectors.T).toarray()
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
     model = AgglomerativeClustering(
         n_clusters=None, metric="precomputed", linkage="average", distance_threshold=distance_threshold
     )
-    labels = model.fit_predict(distance)
-    by_key = dict(zip(unique, labels, strict=True))
+    by_row = model.fit_predict(distance)
     # Number clusters by first appearance so the numbering does not depend on sklearn internals.
     renumber: dict[int, int] = {}
-    out = []
-    for key in keys:
-        out.append(renumber.setdefault(int(by_key[key]), len(renumber)))
-    return out
+    labels = [renumber.setdefault(int(by_row[row]), len(renumber)) for row in rows]
+    return _Clusters(labels, rows, vectors)
 
 
 def find_themes(
@@ -100,19 +114,20 @@ def find_themes(
     entries = problem_entries(records)
     if not entries:
         return []
-    wordings = [item_wording(e.text, e.evidence) for e in entries]
-    labels = cluster_labels(wordings, distance_threshold=distance_threshold)
+    clusters = _cluster(
+        [item_wording(e.text, e.evidence) for e in entries], distance_threshold=distance_threshold
+    )
     members: dict[int, list[int]] = defaultdict(list)
-    for position, label in enumerate(labels):
+    for position, label in enumerate(clusters.labels):
         members[label].append(position)
-    entries = _mark_recurring(entries, labels)
+    entries = _mark_recurring(entries, clusters.labels)
     themes = []
     for label, positions in members.items():
         group = [entries[p] for p in positions]
         themes.append(
             Theme(
                 number=label,
-                representative=_representative([wordings[p] for p in positions], group),
+                representative=entries[_central(positions, clusters)].text,
                 area=Counter(e.area for e in group).most_common(1)[0][0],
                 problems=group,
             )
@@ -123,17 +138,13 @@ def find_themes(
     return themes
 
 
-def _representative(wordings: list[str], group: list[ProblemEntry]) -> str:
-    """The summary of the member most like the others (character bigram Dice, on average)."""
-    from extractor.core.normalise import bigram_dice
-
-    if len(group) <= 2:
-        return min(group, key=lambda e: len(e.text)).text
-    best = max(
-        range(len(group)),
-        key=lambda i: (sum(bigram_dice(wordings[i], w) for w in wordings), -i),
-    )
-    return group[best].text
+def _central(positions: list[int], clusters: _Clusters) -> int:
+    """The member whose wording is nearest the theme's centroid (first such on a tie)."""
+    rows = [clusters.rows[p] for p in positions]
+    group = clusters.vectors[rows]
+    centroid = np.asarray(group.mean(axis=0)).ravel()
+    closeness = group @ centroid
+    return positions[int(np.argmax(closeness))]
 
 
 def _mark_recurring(entries: list[ProblemEntry], labels: list[int]) -> list[ProblemEntry]:
