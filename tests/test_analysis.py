@@ -39,6 +39,12 @@ def test_a_name_two_indicators_fit_equally_is_listed_not_guessed() -> None:
     assert {c.indicator for c in candidates[:2]} == {"行政复议案件受理数", "行政复议案件办结数"}
 
 
+def test_stage_and_outcome_words_must_agree() -> None:
+    assert map_metric("撤回行政复议申请", "件", Area.RECONSIDERATION)[0] is None
+    assert map_metric("办结行政复议申请", "件", Area.RECONSIDERATION)[0] == "行政复议案件办结数"
+    assert map_metric("刑满释放人员重新犯罪率", "%", Area.CORRECTIONS)[0] is None
+
+
 def test_a_rate_never_maps_to_a_count_indicator_and_back() -> None:
     assert map_metric("调解成功率", "件", Area.DISPUTES)[0] != "调解成功率"
     assert map_metric("调解纠纷", "%", Area.DISPUTES)[0] != "人民调解案件数"
@@ -66,7 +72,14 @@ def test_values_that_look_wrong_are_marked_with_the_reason() -> None:
             _record("c", "丙县", [("办理法律援助案件", 280, "件")], area),
             _record("d", "丁县", [("办理法律援助案件", 31000, "件")], area),
             _record(
-                "e", "戊县", [("村（社区）法律顾问覆盖率", 104, "%"), ("办理法律援助案件", 290, "人")], area
+                "e",
+                "戊县",
+                [
+                    ("村（社区）法律顾问覆盖率", 104, "%"),
+                    ("办理法律援助案件", 290, "起"),
+                    ("办理法律援助案件", 90, "人"),
+                ],
+                area,
             ),
         ]
     )
@@ -75,8 +88,11 @@ def test_values_that_look_wrong_are_marked_with_the_reason() -> None:
     by_doc = {(v.ref.doc_id, v.unit): v for v in values}
     assert any("中位数" in r for r in by_doc[("d", "件")].suspicious)
     assert any("超过100%" in r for r in by_doc[("e", "%")].suspicious)
-    assert by_doc[("e", "人")].indicator == "法律援助案件数"
-    assert any("单位" in r for r in by_doc[("e", "人")].suspicious)
+    # 起 counts cases too, but the indicator is written in 件 / 宗: mapped and marked.
+    assert by_doc[("e", "起")].indicator == "法律援助案件数"
+    assert any("单位" in r for r in by_doc[("e", "起")].suspicious)
+    # 人 counts people, never cases: not mapped at all.
+    assert by_doc[("e", "人")].indicator is None
     assert not by_doc[("a", "件")].suspicious
     summary = next(s for s in summarise(values, records) if s.indicator.name == "法律援助案件数")
     # The outlier and the misfit unit are marked, and kept out of the median and range.

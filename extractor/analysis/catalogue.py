@@ -16,6 +16,15 @@ CATALOGUE_PATH = Path(__file__).with_name("indicator_catalogue.json")
 #: Units that measure a share; every other unit is a count, an amount or a change.
 RATE_UNITS = frozenset({"%", "％", "‰"})
 MONEY_UNITS = frozenset({"元", "万元", "亿元"})
+#: What a count counts, by its measure word: a count of events never fills a count of people.
+#: A unit not listed here is its own kind.
+COUNT_KINDS: dict[str, str] = {
+    **dict.fromkeys(("人", "名", "位"), "people"),
+    **dict.fromkeys(("人次",), "person-times"),
+    **dict.fromkeys(("场", "次", "期", "轮", "场次", "批次"), "events"),
+    **dict.fromkeys(("件", "宗", "起", "份", "卷", "项", "条", "册", "本", "批"), "items"),
+    **dict.fromkeys(("个", "家", "所", "处", "座"), "places"),
+}
 
 
 class Indicator(BaseModel):
@@ -44,6 +53,12 @@ def unit_family(unit: str) -> str:
     if "百分点" in unit:
         return "change"
     return "count"
+
+
+def unit_kind(unit: str) -> str:
+    """The unit's family, refined for counts by what is counted (`COUNT_KINDS`)."""
+    family = unit_family(unit)
+    return COUNT_KINDS.get(unit.strip(), f"count:{unit.strip()}") if family == "count" else family
 
 
 @lru_cache(maxsize=4)

@@ -17,11 +17,25 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from extractor.analysis.catalogue import Indicator, load_catalogue, unit_family
+from extractor.analysis.catalogue import Indicator, load_catalogue, unit_kind
 from extractor.analysis.records import ItemRef, SourcedRecord, normalise_name
 from extractor.core.normalise import bigram_coverage
 from extractor.core.schema import Area, ListName
 
+#: Words that say which stage of a case is counted, or that the count is of an opposite outcome.
+#: A metric naming one of them only maps to an indicator whose names say the same (撤回行政复议申请
+#: is not 行政复议申请数; 办结率 is not 纠错率; 重新犯罪率 is not 帮教率).
+QUALIFIER_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("收到",),
+    ("受理", "新收"),
+    ("办结", "审结", "结案", "已结"),
+    ("撤回",),
+    ("驳回", "不予受理"),
+    ("解除", "期满"),
+    ("重新犯罪",),
+    ("纠错", "撤销"),
+    ("培训", "轮训"),
+)
 _QUOTES = re.compile(r"[“”\"‘’'「」『』《》〈〉()（）\[\]【】]")
 #: How many best-scoring names get the (slower) bigram comparison.
 _SHORTLIST = 6
@@ -122,12 +136,15 @@ def _around_factor(catalogue_name: str, metric_name: str, floor: float) -> float
 def _map_cached(
     name: str, unit: str, area: Area, catalogue: tuple[Indicator, ...], settings: MappingSettings
 ) -> tuple[str | None, float, tuple[Candidate, ...], str]:
-    family = unit_family(unit)
+    kind = unit_kind(unit)
+    qualifiers = _qualifiers(name)
     candidates = []
     for index, score in name_scores(name, catalogue).items():
         indicator = catalogue[index]
-        if unit_family(indicator.unit) != family:
-            continue  # a rate is never a count: not a candidate at all
+        if kind not in {unit_kind(u) for u in indicator.units}:
+            continue  # a rate is never a count, a count of events never one of people
+        if not qualifiers <= _qualifiers("".join(indicator.names)):
+            continue
         unit_fits = unit.strip() in indicator.units
         total = score + (settings.area_bonus if indicator.area == area else 0.0)
         total -= 0.0 if unit_fits else settings.unit_penalty
@@ -140,6 +157,11 @@ def _map_cached(
     if len(shortlist) > 1 and best.score - shortlist[1].score < settings.margin:
         return None, best.score, shortlist, "多个指标难以区分"
     return best.indicator, best.score, shortlist, ""
+
+
+def _qualifiers(name: str) -> frozenset[int]:
+    key = _key(name)
+    return frozenset(i for i, group in enumerate(QUALIFIER_GROUPS) if any(word in key for word in group))
 
 
 def map_metric(
