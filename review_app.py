@@ -564,6 +564,11 @@ def main() -> None:
     st.title("法治政府建设年度报告 · 人工审核")
     try:
         store = get_store(os.environ.get(DB_URL_ENV, "").strip())
+        if st.sidebar.radio("页面", ["审核", "分析"], horizontal=True, key="app_page") == "分析":
+            from extractor.analysis.page import render_analysis_page  # scikit-learn: only when asked for
+
+            render_analysis_page(store=store, key_prefix="an_")
+            return
         reviewer = reviewer_panel(key_prefix="rv_top_")
         flash_panel()
         doc_key = st.session_state.get("rv_open")

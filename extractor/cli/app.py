@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "gold": "extractor.cli.gold_cmd",
     "eval": "extractor.cli.eval_cmd",
     "db": "extractor.cli.db_cmd",
+    "analyse": "extractor.cli.analyse_cmd",
 }
 
 
