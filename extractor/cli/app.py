@@ -21,6 +21,7 @@ def register_commands() -> None:
         export_cmd,
         extract_cmd,
         gold_cmd,
+        queue_cmd,  # enqueue / worker / status: imports procrastinate only when run
     )
 
 
