@@ -178,9 +178,17 @@ def serve(
     """Run jobs until stopped (SIGINT / SIGTERM: running jobs finish first), or, with
     `until_empty`, until the queue has nothing left to start."""
     ensure_queue_schema(state.store)
+    _warm_up()
     app = make_app(state.store, tries=state.tries)
     set_worker_state(state)
     asyncio.run(_serve(app, state, concurrency=concurrency, lease_s=lease_s, until_empty=until_empty))
+
+
+def _warm_up() -> None:
+    """Import the model client before taking jobs: seconds of CPU a worker's first model job
+    would otherwise pay while it holds a job (and that several new workers pay at once)."""
+    with contextlib.suppress(ImportError):
+        import extractor.extract.llm  # noqa: F401
 
 
 async def _serve(
