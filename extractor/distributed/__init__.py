@@ -16,7 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from extractor.distributed.jobs import QueuedFile, RunStatus, run_status
 from extractor.load import iter_report_files
@@ -38,20 +38,25 @@ class EnqueueResult:
         return [f for f in self.files if f.status == "queued"]
 
 
+def model_settings_of(settings: LLMSettings) -> dict[str, Any]:
+    """The settings that change a model's answers, as a job carries them (never the key)."""
+    return {
+        "model": settings.model,
+        "mode": settings.mode.value,
+        "temperature": settings.temperature,
+        "max_output_tokens": settings.max_output_tokens,
+        "max_retries": settings.max_retries,
+        "base_url": settings.base_url,
+    }
+
+
 def setup_key_for(backend: str, settings: LLMSettings | None = None) -> str:
     """What makes two extractions of the same bytes the same: the backend and, for the model,
-    every setting that changes its answers (never the key)."""
-    parts: list[object] = [backend]
+    every setting that changes its answers."""
+    parts: dict[str, Any] = {"backend": backend}
     if backend == "llm" and settings is not None:
-        parts += [
-            settings.model,
-            settings.mode.value,
-            settings.temperature,
-            settings.max_output_tokens,
-            settings.max_retries,
-            settings.base_url,
-        ]
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+        parts.update(model_settings_of(settings))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def enqueue_paths(
@@ -68,5 +73,6 @@ def enqueue_paths(
     from extractor.distributed.jobs import register_files
 
     queued = register_files(store, run_id, files, setup_key=setup_key_for(backend, settings))
-    asyncio.run(defer_jobs(store, [f.job_id for f in queued if f.status == "queued"]))
+    carried = model_settings_of(settings) if backend == "llm" and settings is not None else None
+    asyncio.run(defer_jobs(store, [f.job_id for f in queued if f.status == "queued"], model_settings=carried))
     return EnqueueResult(run_id, queued)

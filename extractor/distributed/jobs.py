@@ -186,6 +186,7 @@ def finish_job(store: Store, job_id: int, doc: SourceDocument, record: Record) -
         # The error stays: why an earlier try of this job was lost or failed.
         row.status, row.updated_at = "done", utc_now()
         row.document_id, row.version = document.id, version
+        _close_run_if_finished(session, row.run_id)
         return version
 
     return _write(store, "cannot finish job", work)
@@ -199,8 +200,27 @@ def fail_attempt(store: Store, job_id: int, error: str, *, final: bool) -> None:
         if row is None or row.status == "done":
             return
         row.status, row.error, row.updated_at = ("failed" if final else "queued"), error, utc_now()
+        if final:
+            _close_run_if_finished(session, row.run_id)
 
     _write(store, "cannot record job failure", work)
+
+
+def _close_run_if_finished(session: Session, run_id: int) -> None:
+    """Mark the run finished (its counts as stats) once none of its jobs is left to run."""
+    session.flush()
+    # Locked before counting: of two workers finishing a run's last jobs at once, the second
+    # waits here and then sees the first one's job done, so one of them closes the run. FOR
+    # NO KEY UPDATE: the version just inserted holds a key-share lock on this row (its foreign
+    # key), which a plain FOR UPDATE would wait on, deadlocking two finishing workers.
+    run = session.get(RunRow, run_id, with_for_update={"key_share": True})
+    counts = Counter(session.scalars(select(QueueJobRow.status).where(QueueJobRow.run_id == run_id)))
+    if counts["queued"] or counts["running"]:
+        return
+    if run is not None:
+        run.status = "failed" if counts["failed"] and not counts["done"] else "ok"
+        run.stats = {"files": sum(counts.values()), "extracted": counts["done"], "failed": counts["failed"]}
+        run.finished_at = utc_now()
 
 
 def run_status(store: Store, run_ids: list[int] | None = None) -> list[RunStatus]:

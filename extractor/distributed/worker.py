@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extractor.core.document import SourceDocument
-from extractor.core.errors import ConfigError, ExtractorError, ModelError
+from extractor.core.errors import ConfigError, ExtractorError, ModelError, StoreError
 from extractor.distributed import jobs
 from extractor.load import load_document
 from extractor.pipeline.run import LLMResources, run_extraction
@@ -96,19 +98,24 @@ class WorkerState:
     store: Store
     tries: int = DEFAULT_TRIES
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    llm_overrides: dict[str, Any] = field(default_factory=dict)
-    _llm: LLMResources | None = None
+    _llm: dict[str, LLMResources] = field(default_factory=dict)
+    _llm_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def llm(self, model: str | None) -> LLMResources:
-        """The model resources (settings from this machine's environment or config file; the
-        run's model), built once; the answer cache and call log live in the shared database."""
-        if self._llm is None or self._llm.settings.model != model:
-            from extractor.extract.llm import CallLog, LLMCache, resolve_llm_settings
+    def llm(self, model_settings: dict[str, Any]) -> LLMResources:
+        """The model resources for a run's model settings (what the job carries: model, mode,
+        endpoint…, never a key); the key and anything else from this machine's environment or
+        config file. Built once per settings; the answer cache and call log are the database's."""
+        wanted = json.dumps(model_settings, sort_keys=True, default=str)
+        with self._llm_lock:
+            if wanted not in self._llm:
+                from extractor.extract.llm import CallLog, LLMCache, resolve_llm_settings
 
-            settings = resolve_llm_settings(**{**self.llm_overrides, "model": model})
-            engine = self.store.engine
-            self._llm = LLMResources(settings=settings, cache=LLMCache(engine), call_log=CallLog(engine))
-        return self._llm
+                settings = resolve_llm_settings(**model_settings)
+                engine = self.store.engine
+                self._llm[wanted] = LLMResources(
+                    settings=settings, cache=LLMCache(engine), call_log=CallLog(engine)
+                )
+            return self._llm[wanted]
 
 
 _STATE: WorkerState | None = None
@@ -119,15 +126,17 @@ def set_worker_state(state: WorkerState | None) -> None:
     _STATE = state
 
 
-def _extract_file_task(context: Any, job_id: int) -> str:
+def _extract_file_task(context: Any, job_id: int, model_settings: dict[str, Any] | None = None) -> str:
     state = _STATE
     if state is None:
         raise ConfigError("the worker state is not set up (run jobs with `extractor worker`)")
     final = context.job.attempts + 1 >= state.tries
-    return run_job(state, job_id, final=final)
+    return run_job(state, job_id, final=final, model_settings=model_settings)
 
 
-def run_job(state: WorkerState, job_id: int, *, final: bool) -> str:
+def run_job(
+    state: WorkerState, job_id: int, *, final: bool, model_settings: dict[str, Any] | None = None
+) -> str:
     """Run one queued job; returns what happened. A document that cannot be extracted (not
     a report, unreadable) fails at once with its reason; any other error is kept and raised,
     so procrastinate tries again (`final`: this was the last try, the job is failed)."""
@@ -136,14 +145,14 @@ def run_job(state: WorkerState, job_id: int, *, final: bool) -> str:
         return "already done"
     try:
         doc = _load(claimed)
-        llm = state.llm(claimed.model) if claimed.backend == "llm" else None
+        llm = state.llm(model_settings or {"model": claimed.model}) if claimed.backend == "llm" else None
         if llm is not None:
             llm = LLMResources(
                 settings=llm.settings, cache=llm.cache, call_log=llm.call_log, run_id=str(claimed.run_id)
             )
         extraction = run_extraction(doc, backend=claimed.backend, llm=llm)
         version = jobs.finish_job(state.store, job_id, doc, extraction.record)
-    except (ModelError, ConfigError) as error:
+    except (ModelError, ConfigError, StoreError) as error:  # the model's or the database's: try again
         jobs.fail_attempt(state.store, job_id, str(error), final=final)
         raise
     except ExtractorError as error:
@@ -231,27 +240,34 @@ async def _reap_stalled_jobs(app: procrastinate.App, state: WorkerState, *, leas
                     f"worker lost mid-job (no heartbeat for {lease_s:g} s) on try {used} of {state.tries}"
                 )
                 final = used >= state.tries
+                # The reason first: a worker may take the retried job at once, and its row
+                # must then say running, not be set back to queued behind it.
+                await asyncio.to_thread(jobs.fail_attempt, state.store, job_id, reason, final=final)
                 if final and job.id is not None:
                     await app.job_manager.finish_job_by_id_async(
                         job.id, status=Status.FAILED, delete_job=False
                     )
                 else:
                     await app.job_manager.retry_job(job)
-                await asyncio.to_thread(jobs.fail_attempt, state.store, job_id, reason, final=final)
                 logger.warning("job %s (queued file job %s): %s", job.id, job_id, reason)
         except Exception:  # the next round tries again; a reaper must not stop the worker
             logger.exception("stalled-job check failed")
 
 
-async def defer_jobs(store: Store, job_ids: list[int]) -> None:
-    """Queue one procrastinate job per queued-file job (a queueing lock per job: never twice)."""
+async def defer_jobs(
+    store: Store, job_ids: list[int], *, model_settings: dict[str, Any] | None = None
+) -> None:
+    """Queue one procrastinate job per queued-file job (a queueing lock per job: never twice);
+    each carries the run's model settings (see `WorkerState.llm`)."""
     ensure_queue_schema(store)
     app = make_app(store)
     async with app.open_async():
         task = app.tasks[TASK_NAME]
         for job_id in job_ids:
             with contextlib.suppress(_already_enqueued()):
-                await task.configure(queueing_lock=f"extractor-job-{job_id}").defer_async(job_id=job_id)
+                await task.configure(queueing_lock=f"extractor-job-{job_id}").defer_async(
+                    job_id=job_id, model_settings=model_settings
+                )
 
 
 def _already_enqueued() -> type[Exception]:
