@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from extractor.core.paths import PROMPTS_DIR
 from extractor.distributed.jobs import QueuedFile, RunStatus, run_status
 from extractor.load import iter_report_files
 from extractor.store import Store
@@ -25,7 +26,15 @@ from extractor.store import Store
 if TYPE_CHECKING:
     from extractor.extract.llm import LLMSettings
 
-__all__ = ["EnqueueResult", "QueuedFile", "RunStatus", "enqueue_paths", "run_status", "setup_key_for"]
+__all__ = [
+    "EnqueueResult",
+    "QueuedFile",
+    "RunStatus",
+    "enqueue_paths",
+    "model_settings_of",
+    "run_status",
+    "setup_key_for",
+]
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,17 @@ def setup_key_for(backend: str, settings: LLMSettings | None = None) -> str:
     parts: dict[str, Any] = {"backend": backend}
     if backend == "llm" and settings is not None:
         parts.update(model_settings_of(settings))
+        # The prompt templates as the enqueuing checkout has them (few-shot examples are
+        # chosen per document from the gold files, which a re-run may change: not keyed).
+        parts["prompts"] = _folder_digest(PROMPTS_DIR)
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def enqueue_paths(
