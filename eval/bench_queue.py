@@ -15,7 +15,7 @@ per worker, as it would be).
    seen in any 60 s window (or, for a shorter run, the run's rate scaled to a minute), which
    must not exceed the budget.
 
-    python eval/bench_queue.py [--scans 4] [--pages 2] [--reports 8] [--latency 0.3] [--skip-ocr]
+    python eval/bench_queue.py [--scans 4] [--pages 2] [--reports 16] [--latency 0.3] [--skip-ocr]
 
 The machine may be shared: the load average before each part is printed with the figures.
 """
@@ -97,8 +97,12 @@ def timed_run(
                 interval=0.1,
             )
             elapsed = time.perf_counter() - started
-            failed = [(r.name, r.error) for r in job_rows(store, run.run_id) if r.status != "done"]
+            rows = job_rows(store, run.run_id)
+            failed = [(r.name, r.error) for r in rows if r.status != "done"]
             assert done and not failed, f"jobs not done: {failed[:3]}"
+            retried = [(Path(r.name).name, r.attempts, r.error) for r in rows if r.attempts > 1]
+            if retried:
+                print(f"  (jobs tried more than once: {retried})")
             return elapsed
         finally:
             stop(procs)
@@ -153,7 +157,7 @@ def bench_model(base_url: str, folder: Path, *, reports: int, latency: float, ti
         four = timed_run(
             base_url, files, workers=4, backend="llm", worker_args=roomy, extra_env=env, log_dir=folder
         )
-        print(f"  4 workers: {four:.1f} s ({load()})")
+        print(f"  4 workers: {four:.1f} s, {len(server.requests) - calls} requests ({load()})")
         speedup = one / four
         print(f"  speed-up:  {speedup:.2f}x under a budget of 100000 requests/min (bar >= {MODEL_BAR}x)")
         before = len(server.requests)
@@ -174,8 +178,12 @@ def bench_model(base_url: str, folder: Path, *, reports: int, latency: float, ti
         f"  4 workers, budget {tight_rpm:g} requests/min: {tight:.1f} s, {len(arrivals)} requests over {span:.1f} s; "
         f"most in any 60 s window: {in_minute}; rate {per_minute:.1f} requests/min"
     )
-    within = in_minute <= tight_rpm and per_minute <= tight_rpm
-    print(f"  requests per minute within the budget: {within}")
+    # The budget holds for any minute; a run shorter than a minute says less (its rate).
+    within = in_minute <= tight_rpm if span >= 60 else per_minute <= tight_rpm
+    print(
+        f"  requests per minute within the budget: {within}"
+        + ("" if span >= 60 else " (run under a minute: rate)")
+    )
     return speedup >= MODEL_BAR and within
 
 
@@ -183,9 +191,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=4)
     parser.add_argument("--pages", type=int, default=2)
-    parser.add_argument("--reports", type=int, default=8)
+    parser.add_argument("--reports", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.3)
-    parser.add_argument("--tight-rpm", type=float, default=120)
+    parser.add_argument("--tight-rpm", type=float, default=60)
     parser.add_argument("--skip-ocr", action="store_true")
     parser.add_argument("--skip-model", action="store_true")
     args = parser.parse_args()
