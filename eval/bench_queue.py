@@ -141,8 +141,13 @@ def bench_ocr(base_url: str, folder: Path, *, scans: int, pages: int) -> bool:
 
 def bench_model(base_url: str, folder: Path, *, reports: int, latency: float, tight_rpm: float) -> bool:
     files = write_reports(folder / "reports", reports)
+    # Copies of one seed share most sections: with the answer cache on, one worker would
+    # answer them from the cache and several in parallel would not; off, both do the same work.
+    config = folder / "no-cache.toml"
+    config.write_text("[llm]\ncache = false\n", encoding="utf-8")
     with ScriptedServer(latency=latency) as server:
         env = {
+            "EXTRACTOR_CONFIG": str(config),
             "OPENAI_API_KEY": "sk-bench-not-a-real-key",
             "OPENAI_BASE_URL": server.base_url,
             "EXTRACTOR_MODEL": "scripted",

@@ -1,16 +1,17 @@
 """A model provider's budget (requests and tokens per minute) shared by every worker process.
 
-The budget is one row of `rate_limits`, a virtual schedule (GCRA): `next_request_at` is the
-earliest time the next request may be sent, `next_token_at` the time by which the tokens
-already granted have been paid for. A worker reserves its slot in a short transaction under
-the row's lock (SELECT … FOR UPDATE) and sleeps outside it, so workers on any number of
-machines send at most one request per `60 / requests_per_minute` seconds between them: in
-any minute, no more requests than the budget. Tokens are paid the same way, with the tokens a
-request may use (prompt characters plus its answer limit, the count providers reserve);
-within any minute they stay under the budget by at most one request's tokens.
+The budget is one row of `rate_limits`: `next_request_at` is the earliest time the next
+request may be sent, `next_token_at` the time by which the tokens already granted have been
+paid for. A worker takes a slot in a short transaction under the row's lock (SELECT … FOR
+UPDATE) only when it is due, and sends at once; otherwise it sleeps until it is due and tries
+again. So workers on any number of machines send at most one request per
+`60 / requests_per_minute` seconds between them: in any minute, no more requests than the
+budget. Tokens are paid the same way, with the tokens a request may use (prompt characters
+plus its answer limit, the count providers reserve); within any minute they stay under the
+budget by at most one request's tokens.
 
 Time comes from the database (`clock_timestamp()` on PostgreSQL), so the machines' clocks
-need not agree. A worker killed after reserving a slot only leaves that slot unused.
+need not agree. A worker killed while waiting holds nothing.
 """
 
 from __future__ import annotations
@@ -64,35 +65,45 @@ class SharedRateLimit:
         self.waited_s = 0.0
 
     def acquire(self, tokens: int = 0) -> float:
-        """Wait until a request of `tokens` tokens fits the budget; returns the seconds waited."""
+        """Wait until a request of `tokens` tokens fits the budget; returns the seconds waited.
+
+        The slot is taken at the moment the request may go, not booked ahead and slept on: a
+        thread woken late then only sends late, never closer to the next one than the budget.
+        """
         if not self.budget.limited:
             return 0.0
-        try:
-            with self._lock:
-                delay = self._reserve(max(tokens, 0))
-        except SQLAlchemyError as e:
-            raise store_error("cannot take from the shared model budget", e, self.engine.url) from e
-        if delay > 0:
+        waited = 0.0
+        while True:
+            try:
+                with self._lock:
+                    delay = self._take(max(tokens, 0))
+            except SQLAlchemyError as e:
+                raise store_error("cannot take from the shared model budget", e, self.engine.url) from e
+            if delay <= 0:
+                self.waited_s += waited
+                return waited
             time.sleep(delay)
-            self.waited_s += delay
-        return delay
+            waited += delay
 
     def __call__(self, tokens: int) -> None:
         self.acquire(tokens)
 
-    def _reserve(self, tokens: int) -> float:
+    def _take(self, tokens: int) -> float:
+        """Take the budget's next slot if it is due (returns 0), else the seconds until it is."""
         self._ensure_row()
         with Session(self._writer) as session, session.begin():
             row = session.get(RateLimitRow, self.name, with_for_update=True)
             assert row is not None  # made by _ensure_row; rows are never deleted
             now = self._now(session)
-            start = max(now, _aware(row.next_request_at), _aware(row.next_token_at))
+            due = max(_aware(row.next_request_at), _aware(row.next_token_at))
+            if now < due:
+                return (due - now).total_seconds()
             rpm, tpm = self.budget.requests_per_minute, self.budget.tokens_per_minute
             if rpm is not None:
-                row.next_request_at = start + dt.timedelta(seconds=60.0 / rpm)
+                row.next_request_at = now + dt.timedelta(seconds=60.0 / rpm)
             if tpm is not None:
-                row.next_token_at = start + dt.timedelta(seconds=60.0 * tokens / tpm)
-            return (start - now).total_seconds()
+                row.next_token_at = now + dt.timedelta(seconds=60.0 * tokens / tpm)
+            return 0.0
 
     def _ensure_row(self) -> None:
         with Session(self.engine) as session:
