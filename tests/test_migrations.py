@@ -390,8 +390,8 @@ _NEXT_REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "{head}"
+revision = "9999_runs_note"
+down_revision = "{down}"
 branch_labels = None
 depends_on = None
 
@@ -409,16 +409,16 @@ def downgrade() -> None:
 
 @pytest.fixture
 def with_next_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The shipped migrations plus a made-up 0002 that adds `runs.note`; yields its id."""
+    """The shipped migrations plus a made-up next revision (after the shipped head) that adds
+    `runs.note`; yields its id."""
     shipped = migrate.MIGRATIONS_DIR
     copy = tmp_path / "migrations"
     shutil.copytree(shipped, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    # Chained on whatever this code ships last, so the test outlives new revisions.
-    next_revision = _NEXT_REVISION.replace("{head}", head_revision())
-    (copy / "versions" / "0002_runs_note.py").write_text(next_revision, encoding="utf-8")
+    next_revision = _NEXT_REVISION.replace("{down}", head_revision())
+    (copy / "versions" / "9999_runs_note.py").write_text(next_revision, encoding="utf-8")
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", copy)
     migrate._scripts.cache_clear()
-    yield "0002"
+    yield "9999_runs_note"
     monkeypatch.undo()
     migrate._scripts.cache_clear()
 
@@ -428,7 +428,7 @@ def test_an_existing_database_gains_a_later_revision_on_open(
 ) -> None:
     with Store(release_url):
         pass
-    # The release database was adopted at 0001; this code ships 0002 as well.
+    # The release database was adopted at 0001; this code ships later revisions as well.
     assert revision_in(release_url) == with_next_revision
     with sqlite3.connect(release_url.removeprefix("sqlite:///")) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
@@ -447,8 +447,8 @@ def test_a_database_at_an_older_revision_is_upgraded_and_logged(
     with caplog.at_level(logging.INFO, logger="extractor.store.migrate"), Store(url):
         pass
     lines = [r.getMessage() for r in caplog.records if r.name == "extractor.store.migrate"]
-    assert len(lines) == 1 and lines[0].endswith("schema upgraded from 0001 to 0002")
+    assert len(lines) == 1 and lines[0].endswith(f"schema upgraded from 0001 to {with_next_revision}")
     with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"review_drafts", "review_locks", "runs"} <= tables
-    assert revision_in(url) == "0002"
+    assert {"review_drafts", "review_locks", "queue_jobs", "runs"} <= tables
+    assert revision_in(url) == with_next_revision

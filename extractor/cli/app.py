@@ -31,6 +31,10 @@ COMMANDS: dict[str, str] = {
     "eval": "extractor.cli.eval_cmd",
     "db": "extractor.cli.db_cmd",
     "analyse": "extractor.cli.analyse_cmd",
+    # enqueue / worker / status: procrastinate is imported only when one of them runs.
+    "enqueue": "extractor.cli.queue_cmd",
+    "worker": "extractor.cli.queue_cmd",
+    "status": "extractor.cli.queue_cmd",
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -208,3 +209,61 @@ class LLMCallRow(Base):
     cost_usd: Mapped[float | None] = mapped_column(Float)
     duration_ms: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# -- distributed extraction: job outcomes, queued files, shared rate limits ------------------
+# (logic: extractor.distributed; the job queue itself is procrastinate's own tables)
+
+
+class QueuedFileRow(Base):
+    """A file handed to `extractor enqueue`, by the sha256 of its bytes (stored once): the
+    worker that takes its job loads it (OCR included), so no machine but a worker reads scans."""
+
+    __tablename__ = "queued_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class QueueJobRow(Base):
+    """One file's extraction in one run: its state, attempts, last error and the version it made.
+
+    The unique (run, file) pair is the exactly-once backstop: a file is queued once per run,
+    and the worker that finishes it marks this row done in the same transaction that saves the
+    record version, under this row's lock, so a retried job finds it done and writes nothing.
+    """
+
+    __tablename__ = "queue_jobs"
+    __table_args__ = (
+        UniqueConstraint("run_id", "file_sha256", name="uq_queue_jobs_run_file"),
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="ck_queue_jobs_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="RESTRICT"), index=True)
+    file_sha256: Mapped[str] = mapped_column(ForeignKey("queued_files.sha256", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(Text)
+    # What makes two extractions the same: backend, model and model settings (see extractor.distributed).
+    setup_key: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RateLimitRow(Base):
+    """A model budget shared by every worker: the earliest time the next request, and the
+    next token, may be sent (a virtual schedule; see extractor.distributed.ratelimit)."""
+
+    __tablename__ = "rate_limits"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_request_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    next_token_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,7 +264,7 @@ class LLMClient:
         hooks = Hooks()
         hooks.on("completion:response", _strip_think_hook)
         hooks.on("completion:response", on_response)
-        hooks.on("completion:kwargs", lambda *args, **kwargs: _count(result))
+        hooks.on("completion:kwargs", lambda *args, **kwargs: _before_request(result, kwargs))
         extra: dict[str, Any] = {"model": self.settings.model}
         if self.settings.temperature is not None:
             extra["temperature"] = self.settings.temperature
@@ -350,8 +351,25 @@ def _placeholder(index: int) -> str:
     return f"extractor_message_{index}"
 
 
-def _count(result: CallResult) -> None:
+#: Called before every HTTP request to the model with the tokens it may use (prompt
+#: characters, a CJK character being about a token, plus its answer limit): a model budget
+#: shared by worker processes (extractor.distributed.ratelimit) makes the request wait here.
+RequestGate = Callable[[int], None]
+_request_gate: RequestGate | None = None
+
+
+def set_request_gate(gate: RequestGate | None) -> None:
+    """Install (None: remove) the process-wide gate every model request passes."""
+    global _request_gate
+    _request_gate = gate
+
+
+def _before_request(result: CallResult, request: dict[str, Any]) -> None:
     result.attempts += 1
+    gate = _request_gate
+    if gate is not None:
+        prompt = sum(len(str(m.get("content") or "")) for m in request.get("messages") or [])
+        gate(prompt + int(request.get("max_tokens") or 0))
 
 
 def _message(role: str, content: str) -> ChatCompletionMessageParam:

@@ -1,0 +1,276 @@
+"""The procrastinate app, the extraction task, and the worker loop with its stalled-job reaper.
+
+procrastinate keeps the queue in PostgreSQL: a job is one queued file of one run
+(`extract_file(job_id)`), deferred with a queueing lock so it is never queued twice. A worker
+takes jobs (`concurrency` at once, on threads), and sends a heartbeat every `lease / 3`
+seconds. A worker killed outright (SIGKILL, machine lost) stops its heartbeat: after `lease`
+seconds every other worker's reaper sees its jobs as stalled and hands them back to the queue,
+counting the lost try, until `tries` are used up; then the job is failed with that reason.
+A job that raises is retried by procrastinate's RetryStrategy up to the same `tries`.
+
+What the job does happens exactly once whatever the retries: see extractor.distributed.jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from extractor.core.document import SourceDocument
+from extractor.core.errors import ConfigError, ExtractorError, ModelError, StoreError
+from extractor.distributed import jobs
+from extractor.load import load_document
+from extractor.pipeline.run import LLMResources, run_extraction
+from extractor.store import Store
+
+if TYPE_CHECKING:
+    import procrastinate
+
+logger = logging.getLogger(__name__)
+
+#: The procrastinate queue and task names (stable: queued jobs name them).
+QUEUE = "extractor"
+TASK_NAME = "extractor.extract_file"
+#: Tries per job (a worker lost mid-job counts as one) before it is failed with its error.
+DEFAULT_TRIES = 3
+#: Seconds without a heartbeat after which a worker's jobs go back to the queue.
+DEFAULT_LEASE_S = 30.0
+
+
+def conninfo_for(store: Store) -> str:
+    """The libpq connection string of the store's PostgreSQL (procrastinate uses psycopg directly)."""
+    if store.engine.dialect.name != "postgresql":
+        raise ConfigError(
+            "the job queue needs PostgreSQL: set EXTRACTOR_DB_URL (or --db) to a postgresql:// URL",
+            source=str(store),
+        )
+    return store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_app(store: Store, *, tries: int = DEFAULT_TRIES) -> procrastinate.App:
+    """A procrastinate app on the store's database, with the extraction task registered."""
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_for(store)))
+    app.task(
+        name=TASK_NAME,
+        queue=QUEUE,
+        pass_context=True,
+        # procrastinate counts retries after the first try.
+        retry=procrastinate.RetryStrategy(max_attempts=max(tries - 1, 0), wait=2),
+    )(_extract_file_task)
+    return app
+
+
+def ensure_queue_schema(store: Store) -> None:
+    """Apply procrastinate's schema to the store's database if it is not there (idempotent,
+    serialised across processes by an advisory lock)."""
+    import psycopg
+    from procrastinate.schema import SchemaManager
+
+    with psycopg.connect(conninfo_for(store), autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(hashtext('extractor.distributed.schema'))")
+        try:
+            row = connection.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+            if row is not None and not row[0]:
+                connection.execute(SchemaManager.get_schema())
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(hashtext('extractor.distributed.schema'))")
+
+
+# -- the task ------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerState:
+    """What a worker process shares between its jobs: the store, model resources, limits."""
+
+    store: Store
+    tries: int = DEFAULT_TRIES
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    _llm: dict[str, LLMResources] = field(default_factory=dict)
+    _llm_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def llm(self, model_settings: dict[str, Any]) -> LLMResources:
+        """The model resources for a run's model settings (what the job carries: model, mode,
+        endpoint…, never a key); the key and anything else from this machine's environment or
+        config file. Built once per settings; the answer cache and call log are the database's."""
+        wanted = json.dumps(model_settings, sort_keys=True, default=str)
+        with self._llm_lock:
+            if wanted not in self._llm:
+                from extractor.extract.llm import CallLog, LLMCache, resolve_llm_settings
+
+                settings = resolve_llm_settings(**model_settings)
+                engine = self.store.engine
+                self._llm[wanted] = LLMResources(
+                    settings=settings, cache=LLMCache(engine), call_log=CallLog(engine)
+                )
+            return self._llm[wanted]
+
+
+_STATE: WorkerState | None = None
+
+
+def set_worker_state(state: WorkerState | None) -> None:
+    global _STATE
+    _STATE = state
+
+
+def _extract_file_task(context: Any, job_id: int, model_settings: dict[str, Any] | None = None) -> str:
+    state = _STATE
+    if state is None:
+        raise ConfigError("the worker state is not set up (run jobs with `extractor worker`)")
+    final = context.job.attempts + 1 >= state.tries
+    return run_job(state, job_id, final=final, model_settings=model_settings)
+
+
+def run_job(
+    state: WorkerState, job_id: int, *, final: bool, model_settings: dict[str, Any] | None = None
+) -> str:
+    """Run one queued job; returns what happened. A document that cannot be extracted (not
+    a report, unreadable) fails at once with its reason; any other error is kept and raised,
+    so procrastinate tries again (`final`: this was the last try, the job is failed)."""
+    claimed = jobs.start_attempt(state.store, job_id, worker=state.name)
+    if claimed.already_done:
+        return "already done"
+    try:
+        doc = _load(claimed)
+        llm = state.llm(model_settings or {"model": claimed.model}) if claimed.backend == "llm" else None
+        if llm is not None:
+            llm = LLMResources(
+                settings=llm.settings, cache=llm.cache, call_log=llm.call_log, run_id=str(claimed.run_id)
+            )
+        extraction = run_extraction(doc, backend=claimed.backend, llm=llm)
+        version = jobs.finish_job(state.store, job_id, doc, extraction.record)
+    except (ModelError, ConfigError, StoreError) as error:  # the model's or the database's: try again
+        jobs.fail_attempt(state.store, job_id, str(error), final=final)
+        raise
+    except ExtractorError as error:
+        jobs.fail_attempt(state.store, job_id, str(error), final=True)
+        return f"failed: {error}"
+    except Exception as error:
+        jobs.fail_attempt(state.store, job_id, f"{type(error).__name__}: {error}"[:500], final=final)
+        raise
+    return "already done" if version is None else f"version {version}"
+
+
+def _load(claimed: jobs.ClaimedJob) -> SourceDocument:
+    """The queued file loaded as the loader would load it where it was (OCR included)."""
+    original = Path(claimed.name)
+    with tempfile.TemporaryDirectory(prefix="extractor-job-") as folder:
+        copy = Path(folder) / original.name
+        copy.write_bytes(claimed.content)
+        doc = load_document(copy, doc_id=original.stem)
+    return doc.model_copy(update={"path": str(original)})
+
+
+# -- the worker loop -------------------------------------------------------------------------
+
+
+def serve(
+    state: WorkerState,
+    *,
+    concurrency: int = 1,
+    lease_s: float = DEFAULT_LEASE_S,
+    until_empty: bool = False,
+) -> None:
+    """Run jobs until stopped (SIGINT / SIGTERM: running jobs finish first), or, with
+    `until_empty`, until the queue has nothing left to start."""
+    ensure_queue_schema(state.store)
+    _warm_up()
+    app = make_app(state.store, tries=state.tries)
+    set_worker_state(state)
+    asyncio.run(_serve(app, state, concurrency=concurrency, lease_s=lease_s, until_empty=until_empty))
+
+
+def _warm_up() -> None:
+    """Import the model client before taking jobs: seconds of CPU a worker's first model job
+    would otherwise pay while it holds a job (and that several new workers pay at once)."""
+    with contextlib.suppress(ImportError):
+        import extractor.extract.llm  # noqa: F401
+
+
+async def _serve(
+    app: procrastinate.App, state: WorkerState, *, concurrency: int, lease_s: float, until_empty: bool
+) -> None:
+    # Sync tasks run on the loop's default executor: give it a thread per job slot.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 1))
+    async with app.open_async():
+        reaper = asyncio.create_task(_reap_stalled_jobs(app, state, lease_s=lease_s))
+        try:
+            await app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=concurrency,
+                name=state.name,
+                wait=not until_empty,
+                update_heartbeat_interval=max(lease_s / 3, 0.5),
+                stalled_worker_timeout=lease_s,
+                fetch_job_polling_interval=1.0,
+            )
+        finally:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
+
+
+async def _reap_stalled_jobs(app: procrastinate.App, state: WorkerState, *, lease_s: float) -> None:
+    """Every `lease / 2` s: hand the jobs of workers silent for `lease` s back to the queue
+    (or fail them, their tries used up), keeping the reason on the job's row."""
+    from procrastinate.jobs import Status
+
+    while True:
+        await asyncio.sleep(max(lease_s / 2, 0.5))
+        try:
+            stalled = await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=lease_s)
+            for job in stalled:
+                queued_job = job.task_kwargs.get("job_id")
+                job_id = queued_job if isinstance(queued_job, int) else -1
+                used = job.attempts + 1
+                reason = (
+                    f"worker lost mid-job (no heartbeat for {lease_s:g} s) on try {used} of {state.tries}"
+                )
+                final = used >= state.tries
+                # The reason first: a worker may take the retried job at once, and its row
+                # must then say running, not be set back to queued behind it.
+                await asyncio.to_thread(jobs.fail_attempt, state.store, job_id, reason, final=final)
+                if final and job.id is not None:
+                    await app.job_manager.finish_job_by_id_async(
+                        job.id, status=Status.FAILED, delete_job=False
+                    )
+                else:
+                    await app.job_manager.retry_job(job)
+                logger.warning("job %s (queued file job %s): %s", job.id, job_id, reason)
+        except Exception:  # the next round tries again; a reaper must not stop the worker
+            logger.exception("stalled-job check failed")
+
+
+async def defer_jobs(
+    store: Store, job_ids: list[int], *, model_settings: dict[str, Any] | None = None
+) -> None:
+    """Queue one procrastinate job per queued-file job (a queueing lock per job: never twice);
+    each carries the run's model settings (see `WorkerState.llm`)."""
+    ensure_queue_schema(store)
+    app = make_app(store)
+    async with app.open_async():
+        task = app.tasks[TASK_NAME]
+        for job_id in job_ids:
+            with contextlib.suppress(_already_enqueued()):
+                await task.configure(queueing_lock=f"extractor-job-{job_id}").defer_async(
+                    job_id=job_id, model_settings=model_settings
+                )
+
+
+def _already_enqueued() -> type[Exception]:
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    return AlreadyEnqueued

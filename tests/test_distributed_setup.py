@@ -1,0 +1,24 @@
+"""What makes two queued extractions the same (no database needed)."""
+
+from __future__ import annotations
+
+import json
+
+from extractor.distributed import model_settings_of, setup_key_for
+from extractor.extract.llm import LLMSettings
+
+
+def test_the_setup_key_changes_with_what_changes_the_answers_and_never_holds_the_key() -> None:
+    base = LLMSettings(model="m1", api_key="sk-secret-setup-key-0123")
+    same = LLMSettings(model="m1", api_key="sk-another-key-4567", concurrency=16, timeout=5)
+    assert setup_key_for("llm", base) == setup_key_for("llm", same)  # key, pacing: not the answer
+    for other in (
+        LLMSettings(model="m2", api_key="x" * 8),
+        LLMSettings(model="m1", api_key="x" * 8, mode="json"),
+        LLMSettings(model="m1", api_key="x" * 8, temperature=0.7),
+        LLMSettings(model="m1", api_key="x" * 8, base_url="http://127.0.0.1:9/v1"),
+    ):
+        assert setup_key_for("llm", other) != setup_key_for("llm", base)
+    assert setup_key_for("rules") != setup_key_for("llm", base)
+    carried = json.dumps(model_settings_of(base))
+    assert "sk-secret" not in carried and json.loads(carried)["model"] == "m1"
