@@ -30,15 +30,21 @@ from extractor.review.edits import (
 )
 from extractor.review.errors import ReviewInputError
 from extractor.review.gold import promote_stored
-from extractor.review.highlight import legend_html
 from extractor.review.labels import DECISION_LABELS, Decision, flag_reasons
+from extractor.review.navigation import doc_key_for, focus_from_params, queue_button_label, url_params
 from extractor.review.session import ReviewSession, open_session
+from extractor.review.source_pane import Focus, after_decision, apply_actions, pane_data, step
+from extractor.review.source_pane.component import source_pane
 from extractor.store import DB_URL_ENV, RecordVersionInfo, Store
 
 SHORTCUTS = (
-    "快捷键：在「摘要」框中按 Enter 或在多行文本框中按 Ctrl+Enter = 接受当前条目并跳到下一条；"
-    "Alt+A 接受 · Alt+E 修改 · Alt+X 退回 · Alt+N 下一条 · Alt+S 保存（只对当前列表有效）。"
+    "快捷键（光标不在输入框时）：j / k 下一条 / 上一条 · a 接受 · x 退回 · e 编辑摘要 · s 保存 · ? 显示全部；"
+    "点击原文中的高亮即编辑该条；选中原文可添加为遗漏条目。在「摘要」框中按 Enter = 接受并跳到下一条。"
 )
+_TABS_KEY = "rv_tabs"
+_TAB_META, _TAB_AUDIT = "基本信息", "修改记录"
+_LIST_OF_TAB = {label: name for name, label in LIST_LABELS.items()}
+_FOCUS_LIST, _FOCUS_POSITIONS = "rv_focus_list", "rv_focus_positions"
 _SAVE_STATUSES = ["in_review", "approved", "rejected"]
 _META_FIELDS = {
     "issuer": "发布机关",
@@ -81,10 +87,70 @@ def _reopen(store: Store, doc_key: str) -> ReviewSession:
     return session
 
 
-def _focus(list_name: ListName, position: int | None) -> None:
-    st.session_state["rv_focus_list"] = list_name.value
-    if position is not None:
-        st.session_state[f"rv_{list_name.value}_pending_focus"] = position
+def _current_focus(session: ReviewSession) -> Focus:
+    """The item in focus: one place for the pane, the editor, the tab and the URL."""
+    shown_list = _LIST_OF_TAB.get(st.session_state.get(_TABS_KEY, ""))  # the tab wins: it is what is seen
+    return _focus_in(
+        session, shown_list or ListName(st.session_state.get(_FOCUS_LIST, ListName.ACHIEVEMENTS.value))
+    )
+
+
+def _focus_in(session: ReviewSession, list_name: ListName) -> Focus:
+    """The item in focus within `list_name` (remembered per list; else its first item)."""
+    position = st.session_state.get(_FOCUS_POSITIONS, {}).get(list_name.value)
+    if position in session.display_order(list_name):
+        return Focus(list_name, position)
+    return step(session, Focus(list_name, None), 0)
+
+
+def _set_focus(focus: Focus, *, show_tab: bool) -> None:
+    """Move focus; `show_tab` also switches the tab (only before the tabs are drawn: callbacks)."""
+    st.session_state[_FOCUS_LIST] = focus.list_name.value
+    st.session_state.setdefault(_FOCUS_POSITIONS, {})[focus.list_name.value] = focus.position
+    if show_tab:
+        st.session_state[_TABS_KEY] = LIST_LABELS[focus.list_name]
+
+
+def _open_report(doc_key: str | None, focus: Focus | None = None) -> None:
+    st.session_state["rv_open"] = doc_key
+    st.session_state.pop(_FOCUS_POSITIONS, None)
+    _set_focus(focus or Focus(ListName.ACHIEVEMENTS, None), show_tab=True)
+    _forget_item_widgets()
+
+
+def _pane_key(doc_key: str) -> str:
+    return f"rv_pane_{doc_key[:16]}"
+
+
+def _on_pane_actions(doc_key: str) -> None:
+    """The pane's queue changed (a key, a click, a selection): apply what is new."""
+    session = _sessions().get(doc_key)
+    state = st.session_state.get(_pane_key(doc_key))
+    if session is None or state is None:
+        return
+    seen = st.session_state.setdefault("rv_pane_seq", {})
+    outcome = apply_actions(
+        session, state.get("actions"), focus=_current_focus(session), last_seq=seen.get(doc_key, 0)
+    )
+    seen[doc_key] = outcome.last_seq
+    for kind, message in outcome.messages:
+        _flash(kind, message)
+    if outcome.changed:
+        _forget_item_widgets()
+    _set_focus(outcome.focus, show_tab=True)
+
+
+def _on_pick(list_name: ListName, key: str) -> None:
+    _set_focus(Focus(list_name, st.session_state[key]), show_tab=False)
+
+
+def _on_step(session: ReviewSession, focus: Focus, delta: int) -> None:
+    _set_focus(step(session, focus, delta), show_tab=False)
+
+
+def _sync_url(params: dict[str, str]) -> None:
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
 
 
 # -- panels -----------------------------------------------------------------------------
@@ -122,14 +188,12 @@ def queue_panel(*, store: Store, key_prefix: str) -> None:
     if not shown:
         st.caption("没有符合筛选条件的报告。")
         return
-    labels = {r.doc_key: f"{r.doc_id}（{r.status_label}，待核查 {r.flagged_count}）" for r in shown}
-    picked = st.selectbox(
-        "选择报告", options=list(labels), format_func=labels.__getitem__, key=f"{key_prefix}pick"
-    )
-    if st.button("打开报告", type="primary", key=f"{key_prefix}open"):
-        st.session_state["rv_open"] = picked
-        _forget_item_widgets()
-        st.rerun()
+    st.caption("点击一份报告即打开；Tab / Shift+Tab 在报告之间移动，Enter 打开。")
+    for row in shown:
+        st.button(
+            queue_button_label(row), key=f"{key_prefix}open_{row.doc_key[:16]}",
+            on_click=_open_report, args=(row.doc_key,), width="stretch",
+        )  # fmt: skip
 
 
 def output_panel(*, store: Store, key_prefix: str) -> None:
@@ -156,9 +220,7 @@ def output_panel(*, store: Store, key_prefix: str) -> None:
 
 
 def report_header_panel(*, session: ReviewSession, latest_version: int, key_prefix: str) -> None:
-    if st.button("← 返回报告列表", key=f"{key_prefix}back"):
-        st.session_state["rv_open"] = None
-        st.rerun()
+    st.button("← 返回报告列表", key=f"{key_prefix}back", on_click=_open_report, args=(None,))
     stored = session.stored
     st.header(f"{session.doc_id}：{session.meta.issuer or '（未知发布机关）'}")
     unsaved = "，有未保存的修改" if session.has_unsaved_changes() else ""
@@ -221,11 +283,14 @@ def save_panel(*, store: Store, session: ReviewSession, reviewer: str, key_prefi
     st.rerun()
 
 
-def source_panel(*, session: ReviewSession, focus: tuple[ListName, int] | None) -> None:
+def source_panel(*, session: ReviewSession, focus: Focus) -> None:
     st.subheader("报告原文")
-    st.html(legend_html())
-    with st.container(height=760):
-        st.html(session.highlight(focus=focus))  # document text is escaped in highlight_html
+    ack = st.session_state.get("rv_pane_seq", {}).get(session.doc_key, 0)
+    source_pane(
+        data=pane_data(session, focus=focus, ack=ack),  # text and offsets only: the pane makes text nodes
+        key=_pane_key(session.doc_key),
+        on_actions=lambda: _on_pane_actions(session.doc_key),
+    )
 
 
 def meta_panel(*, session: ReviewSession, key_prefix: str) -> None:
@@ -247,36 +312,33 @@ def meta_panel(*, session: ReviewSession, key_prefix: str) -> None:
     st.success("基本信息已更新（保存后生效）。" if changed else "基本信息没有变化。")
 
 
-def items_panel(*, session: ReviewSession, list_name: ListName, focused: bool, key_prefix: str) -> None:
-    entries = session.entries(list_name)
+def items_panel(*, session: ReviewSession, focus: Focus, key_prefix: str) -> None:
+    list_name = focus.list_name
     order = session.display_order(list_name)
-    if not entries:
+    if focus.position is None:
         st.info(f"没有{LIST_LABELS[list_name]}条目。")
     else:
-        st.dataframe(views.overview_rows(session, list_name), hide_index=True, width="stretch")
-        focus_key = f"{key_prefix}focus"
-        pending = st.session_state.pop(f"{key_prefix}pending_focus", None)
-        if pending in order:
-            st.session_state[focus_key] = pending
-        elif st.session_state.get(focus_key) not in order:
-            st.session_state[focus_key] = order[0]
-        position = st.selectbox(
+        with st.expander(f"{LIST_LABELS[list_name]}一览（{len(order)} 条，待核查的排在前面）"):
+            st.dataframe(views.overview_rows(session, list_name), hide_index=True, width="stretch")
+        pick_key = f"{key_prefix}focus"
+        st.session_state[pick_key] = focus.position  # the widget shows the focus, wherever it was set
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        c1.selectbox(
             "当前条目（待核查的排在前面）", order, format_func=lambda i: views.item_label(session, list_name, i),
-            key=focus_key, on_change=_focus, args=(list_name, None),
+            key=pick_key, on_change=_on_pick, args=(list_name, pick_key),
         )  # fmt: skip
-        if st.button("下一条 ↓", key=f"{key_prefix}next", shortcut="Alt+N" if focused else None):
-            _focus(list_name, order[(order.index(position) + 1) % len(order)])
-            st.rerun()
+        c2.button(
+            "下一条 ↓", key=f"{key_prefix}next", shortcut="Alt+N",
+            on_click=_on_step, args=(session, focus, 1),
+        )  # fmt: skip
         item_editor_panel(
-            session=session, list_name=list_name, position=position, focused=focused,
-            key_prefix=f"{key_prefix}item_{position}_",
+            session=session, list_name=list_name, position=focus.position,
+            key_prefix=f"{key_prefix}item_{focus.position}_",
         )  # fmt: skip
     add_item_panel(session=session, list_name=list_name, key_prefix=f"{key_prefix}add_")
 
 
-def item_editor_panel(
-    *, session: ReviewSession, list_name: ListName, position: int, focused: bool, key_prefix: str
-) -> None:
+def item_editor_panel(*, session: ReviewSession, list_name: ListName, position: int, key_prefix: str) -> None:
     entry = session.entry(list_name, position)
     item = entry.item
     st.markdown(f"**第 {position + 1} 条 · {DECISION_LABELS[entry.decision]}**")
@@ -300,13 +362,9 @@ def item_editor_panel(
         if isinstance(item, Achievement):
             rows = _metrics_editor(item=item, key=f"{key_prefix}metrics")
         c1, c2, c3 = st.columns(3)
-        accept = c1.form_submit_button(
-            "接受 ✓", type="primary", key=f"{key_prefix}accept", shortcut="Alt+A" if focused else None
-        )
-        fix = c2.form_submit_button("修改 ✎", key=f"{key_prefix}fix", shortcut="Alt+E" if focused else None)
-        reject = c3.form_submit_button(
-            "退回 ✗", key=f"{key_prefix}reject", shortcut="Alt+X" if focused else None
-        )
+        accept = c1.form_submit_button("接受 ✓", type="primary", key=f"{key_prefix}accept", shortcut="Alt+A")
+        fix = c2.form_submit_button("修改 ✎", key=f"{key_prefix}fix", shortcut="Alt+E")
+        reject = c3.form_submit_button("退回 ✗", key=f"{key_prefix}reject", shortcut="Alt+X")
     if not (accept or fix or reject):
         return
     edit = ItemEdit(area=Area(area), text=text, evidence=evidence, cause=cause, metrics=rows)
@@ -324,13 +382,19 @@ def item_editor_panel(
     for note in notes:
         _flash("warning", note)
     _forget_item_widgets()
-    following = session.next_undecided(list_name, position)
-    _focus(list_name, position if following is None else following)
+    remaining = len(session.entries(list_name))  # rejecting an added item drops it
+    _set_focus(
+        after_decision(session, list_name, min(position, remaining - 1))
+        if remaining
+        else Focus(list_name, None),
+        show_tab=False,
+    )
     st.rerun()
 
 
 def add_item_panel(*, session: ReviewSession, list_name: ListName, key_prefix: str) -> None:
     with st.expander(f"补充遗漏的{LIST_LABELS[list_name]}条目"), st.form(key=f"{key_prefix}form"):
+        st.caption("也可以直接在左侧原文中选中一段文字，点「添加为遗漏条目」。")
         passage = st.text_area("从左侧原文复制一段文字粘贴到这里", key=f"{key_prefix}passage")
         submitted = st.form_submit_button("在原文中定位并添加", key=f"{key_prefix}submit")
     if not submitted:
@@ -344,7 +408,7 @@ def add_item_panel(*, session: ReviewSession, list_name: ListName, key_prefix: s
     _flash("success", f"已添加为{LIST_LABELS[list_name]}第 {position + 1} 条，请核对预填的内容。")
     for note in notes:
         _flash("warning", note)
-    _focus(list_name, position)
+    _set_focus(Focus(list_name, position), show_tab=False)
     st.rerun()
 
 
@@ -384,25 +448,33 @@ def report_page(*, store: Store, doc_key: str, reviewer: str) -> None:
         save_panel(store=store, session=session, reviewer=reviewer, key_prefix="rv_save_")
         st.divider()
         gold_panel(store=store, session=session, key_prefix="rv_gold_")
-    focus_list = ListName(st.session_state.get("rv_focus_list", ListName.ACHIEVEMENTS.value))
-    focus = views.focus_of(session, focus_list, st.session_state.get(f"rv_{focus_list.value}_focus"))
+    # Focus is settled before anything is drawn (callbacks ran first), so the pane, the
+    # editor, the tab and the URL all show the same item in this run.
+    focus = _current_focus(session)
+    _sync_url(url_params(doc_id=session.doc_id, focus=focus))
     left, right = st.columns([5, 6])
     with left:
         source_panel(session=session, focus=focus)
     with right:
         tabs = st.tabs(
-            ["基本信息", *LIST_LABELS.values(), "修改记录"], default=LIST_LABELS[ListName.ACHIEVEMENTS]
-        )
-        with tabs[0]:
-            meta_panel(session=session, key_prefix="rv_meta_")
+            [_TAB_META, *LIST_LABELS.values(), _TAB_AUDIT], key=_TABS_KEY, on_change="rerun",
+            default=LIST_LABELS[focus.list_name],
+        )  # fmt: skip
+        # Only the open tab is drawn (the tabs track their state), which keeps reruns short.
+        if tabs[0].open:
+            with tabs[0]:
+                meta_panel(session=session, key_prefix="rv_meta_")
         for tab, list_name in zip(tabs[1:4], ListName, strict=True):
-            with tab:
-                items_panel(
-                    session=session, list_name=list_name, focused=list_name is focus_list,
-                    key_prefix=f"rv_{list_name.value}_",
-                )  # fmt: skip
-        with tabs[4]:
-            audit_panel(versions=versions)
+            if tab.open:
+                with tab:
+                    items_panel(
+                        session=session,
+                        focus=_focus_in(session, list_name),
+                        key_prefix=f"rv_{list_name.value}_",
+                    )
+        if tabs[4].open:
+            with tabs[4]:
+                audit_panel(versions=versions)
 
 
 # -- widgets with conversion -------------------------------------------------------------------
@@ -428,17 +500,29 @@ def _metrics_editor(*, item: Achievement, key: str) -> list[dict[str, Any]]:
     return edited.to_dict(orient="records")
 
 
+def _open_from_url(store: Store) -> None:
+    """On a session's first run, open the report and item the URL names (a link, a reload)."""
+    if st.session_state.get("rv_url_read"):
+        return
+    st.session_state["rv_url_read"] = True
+    doc_key = doc_key_for(review_queue.queue_rows(store.list_documents()), st.query_params.get("report"))
+    if doc_key is not None:
+        _open_report(doc_key, focus_from_params(st.query_params.to_dict()))
+
+
 def main() -> None:
     st.set_page_config(page_title="法治政府建设报告审核", layout="wide")
     st.title("法治政府建设年度报告 · 人工审核")
     try:
         store = get_store(os.environ.get(DB_URL_ENV, "").strip())
         reviewer = reviewer_panel(key_prefix="rv_top_")
+        _open_from_url(store)
         flash_panel()
         doc_key = st.session_state.get("rv_open")
         if doc_key:
             report_page(store=store, doc_key=doc_key, reviewer=reviewer)
         else:
+            _sync_url({})
             queue_panel(store=store, key_prefix="rv_queue_")
             output_panel(store=store, key_prefix="rv_output_")
     except ExtractorError as e:

@@ -1,0 +1,56 @@
+"""Where the reviewer is, as a URL: query parameters `report`, `list` and `item`.
+
+A report is named by its doc_id (readable, unique per stored report) and an item by its
+1-based number in its list, so a link reads like what the screen shows and reopens the same
+place. Parsing is forgiving: anything unknown falls back to the queue or the list's first item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from extractor.core.schema import ListName
+from extractor.review.queue import QueueRow
+from extractor.review.source_pane.model import Focus
+
+
+def url_params(*, doc_id: str | None, focus: Focus | None) -> dict[str, str]:
+    """The query parameters for a report and the item in focus (empty: the queue)."""
+    if doc_id is None:
+        return {}
+    params = {"report": doc_id}
+    if focus is not None:
+        params["list"] = focus.list_name.value
+        if focus.position is not None:
+            params["item"] = str(focus.position + 1)
+    return params
+
+
+def doc_key_for(rows: Iterable[QueueRow], report: str | None) -> str | None:
+    """The stored report a `report` parameter names (its doc_id, or its sha256), else None."""
+    if not report:
+        return None
+    for row in rows:
+        if report in (row.doc_id, row.doc_key):
+            return row.doc_key
+    return None
+
+
+def focus_from_params(params: Mapping[str, str]) -> Focus | None:
+    """The focus `list` / `item` name (None when `list` is missing or unknown); an item number
+    that is not a positive integer leaves the position to the list's first item."""
+    try:
+        list_name = ListName(params.get("list", ""))
+    except ValueError:
+        return None
+    item = params.get("item", "")
+    position = int(item) - 1 if item.isdigit() and int(item) > 0 else None
+    return Focus(list_name, position)
+
+
+def queue_button_label(row: QueueRow) -> str:
+    """One line that opens a report from the queue: issuer and year first (what a reviewer
+    recognises), then status and how many items need checking; the doc_id last."""
+    year = f"{row.report_year}年度" if row.report_year else "年度未知"
+    flagged = f"待核查 {row.flagged_count} 条" if row.flagged_count else "无待核查条目"
+    return f"{row.issuer or '（未知发布机关）'} · {year} · {row.status_label} · {flagged} · {row.doc_id}"
