@@ -251,7 +251,7 @@ function makePane(root) {
       field.select();
     } else if (event.key === "s") {
       const save = [...document.querySelectorAll("button")].find(
-        (b) => visible(b) && b.textContent.trim() === "保存为新版本",
+        (b) => visible(b) && b.textContent.trim().startsWith("保存为新版本"),
       );
       if (!save) return;
       save.click();
