@@ -34,7 +34,7 @@ from extractor.review.labels import DECISION_LABELS, Decision, flag_reasons
 from extractor.review.navigation import doc_key_for, focus_from_params, queue_button_label, url_params
 from extractor.review.session import ReviewSession, open_session
 from extractor.review.source_pane import Focus, after_decision, apply_actions, pane_data, step
-from extractor.review.source_pane.component import source_pane
+from extractor.review.source_pane.component import pane_holds_text, source_pane
 from extractor.store import DB_URL_ENV, RecordVersionInfo, Store
 
 SHORTCUTS = (
@@ -249,46 +249,58 @@ def conflict_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> 
         st.rerun()
 
 
-def save_panel(*, store: Store, session: ReviewSession, reviewer: str, key_prefix: str) -> None:
+def save_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
     st.subheader("保存")
     decided, total = session.progress()
-    st.progress(decided / total if total else 1.0, text=f"已审核条目 {decided} / {total}")
     suggested = _SAVE_STATUSES.index(session.suggested_status())
-    status = st.radio(
+    st.radio(
         "保存为",
         _SAVE_STATUSES,
         index=suggested,
         format_func=STATUS_LABELS.__getitem__,
         key=f"{key_prefix}status",
     )
-    if st.button("接受其余全部", key=f"{key_prefix}accept_all", disabled=decided == total):
-        count = session.accept_remaining()
-        _flash("success", f"已接受其余 {count} 条。")
-        st.rerun()
-    if not st.button("保存为新版本", type="primary", key=f"{key_prefix}save", shortcut="Alt+S"):
-        return
+    st.button(
+        "接受其余全部", key=f"{key_prefix}accept_all", disabled=decided == total,
+        on_click=_on_accept_all, args=(session,),
+    )  # fmt: skip
+    st.button(
+        "保存为新版本", type="primary", key=f"{key_prefix}save", shortcut="Alt+S",
+        on_click=_on_save, args=(store, session, f"{key_prefix}status"),
+    )  # fmt: skip
+
+
+def _on_accept_all(session: ReviewSession) -> None:
+    count = session.accept_remaining()
+    _flash("success", f"已接受其余 {count} 条。")
+
+
+def _on_save(store: Store, session: ReviewSession, status_key: str) -> None:
+    """Save as a callback: the page is drawn once, after the save, with the new version."""
+    reviewer = str(st.session_state.get("rv_top_reviewer", "")).strip()
     try:
-        info = session.save(store, reviewer=reviewer, status=status)
+        info = session.save(store, reviewer=reviewer, status=st.session_state[status_key])
     except ReviewInputError as e:
-        st.error(e.message)
+        _flash("error", e.message)
         return
     except ReviewConflictError as e:
         explanation = audit.conflict_explanation(store.versions(session.doc_key), session.base_version)
         st.session_state.setdefault("rv_conflict", {})[session.doc_key] = (
             f"保存冲突，本次没有保存任何内容：{explanation}（{e}）"
         )
-        st.rerun()
+        return
     _reopen(store, session.doc_key)
     _flash("success", f"已保存为 v{info.version}（{STATUS_LABELS[info.status]}，审核人：{info.reviewer}）。")
-    st.rerun()
 
 
 def source_panel(*, session: ReviewSession, focus: Focus) -> None:
     st.subheader("报告原文")
     ack = st.session_state.get("rv_pane_seq", {}).get(session.doc_key, 0)
+    key = _pane_key(session.doc_key)
+    with_text = not pane_holds_text(key=key, doc_key=session.doc_key)
     source_pane(
-        data=pane_data(session, focus=focus, ack=ack),  # text and offsets only: the pane makes text nodes
-        key=_pane_key(session.doc_key),
+        data=pane_data(session, focus=focus, ack=ack, with_text=with_text),  # text and offsets only
+        key=key,
         on_actions=lambda: _on_pane_actions(session.doc_key),
     )
 
@@ -318,7 +330,9 @@ def items_panel(*, session: ReviewSession, focus: Focus, key_prefix: str) -> Non
     if focus.position is None:
         st.info(f"没有{LIST_LABELS[list_name]}条目。")
     else:
-        with st.expander(f"{LIST_LABELS[list_name]}一览（{len(order)} 条，待核查的排在前面）"):
+        # The table is drawn on request: 150 rows re-sent and re-drawn on every key press cost
+        # more than everything else on the page.
+        if st.toggle(f"显示{LIST_LABELS[list_name]}一览表（{len(order)} 条）", key=f"{key_prefix}overview"):
             st.dataframe(views.overview_rows(session, list_name), hide_index=True, width="stretch")
         pick_key = f"{key_prefix}focus"
         st.session_state[pick_key] = focus.position  # the widget shows the focus, wherever it was set
@@ -438,20 +452,31 @@ def gold_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None
     st.success(f"已写入金标准：{path}")
 
 
-def report_page(*, store: Store, doc_key: str, reviewer: str) -> None:
+def report_page(*, store: Store, doc_key: str) -> None:
     session = _sessions().get(doc_key) or _reopen(store, doc_key)
     versions = store.versions(doc_key)
     latest = versions[-1].version if versions else session.base_version
     report_header_panel(session=session, latest_version=latest, key_prefix="rv_report_")
     conflict_panel(store=store, session=session, key_prefix="rv_conflict_")
     with st.sidebar:
-        save_panel(store=store, session=session, reviewer=reviewer, key_prefix="rv_save_")
+        save_panel(store=store, session=session, key_prefix="rv_save_")
         st.divider()
         gold_panel(store=store, session=session, key_prefix="rv_gold_")
+    review_area(store=store, doc_key=doc_key)
+
+
+@st.fragment
+def review_area(*, store: Store, doc_key: str) -> None:
+    """The source pane and the editor. A fragment: a key, a click in the pane or a change of
+    item reruns only this part of the page, which is what keeps keys quick."""
+    session = _sessions()[doc_key]
+    flash_panel()  # messages from the pane's actions (a full run shows them at the top first)
     # Focus is settled before anything is drawn (callbacks ran first), so the pane, the
     # editor, the tab and the URL all show the same item in this run.
     focus = _current_focus(session)
     _sync_url(url_params(doc_id=session.doc_id, focus=focus))
+    decided, total = session.progress()
+    st.progress(decided / total if total else 1.0, text=f"已审核条目 {decided} / {total}")
     left, right = st.columns([5, 6])
     with left:
         source_panel(session=session, focus=focus)
@@ -474,15 +499,17 @@ def report_page(*, store: Store, doc_key: str, reviewer: str) -> None:
                     )
         if tabs[4].open:
             with tabs[4]:
-                audit_panel(versions=versions)
+                audit_panel(versions=store.versions(doc_key))
 
 
 # -- widgets with conversion -------------------------------------------------------------------
 
 
 def _metrics_editor(*, item: Achievement, key: str) -> list[dict[str, Any]]:
+    # Text columns as plain objects: pandas' "string" dtype builds Arrow arrays, the slowest
+    # step of a key press's rerun on a busy machine.
     frame = pd.DataFrame(metric_rows(item), columns=list(METRIC_COLUMNS)).astype(
-        {"name": "string", "value": "float64", "unit": "string", "evidence": "string"}
+        {"name": object, "value": "float64", "unit": object, "evidence": object}
     )
     edited = st.data_editor(
         frame,
@@ -515,12 +542,12 @@ def main() -> None:
     st.title("法治政府建设年度报告 · 人工审核")
     try:
         store = get_store(os.environ.get(DB_URL_ENV, "").strip())
-        reviewer = reviewer_panel(key_prefix="rv_top_")
+        reviewer_panel(key_prefix="rv_top_")
         _open_from_url(store)
         flash_panel()
         doc_key = st.session_state.get("rv_open")
         if doc_key:
-            report_page(store=store, doc_key=doc_key, reviewer=reviewer)
+            report_page(store=store, doc_key=doc_key)
         else:
             _sync_url({})
             queue_panel(store=store, key_prefix="rv_queue_")

@@ -28,8 +28,25 @@ def _mount() -> Callable[..., Any]:
     return st.components.v2.component(COMPONENT_NAME, css=css, js=js, isolate_styles=False)
 
 
+def pane_holds_text(*, key: str, doc_key: str) -> bool:
+    """Whether the pane mounted under `key` has said it holds `doc_key`'s text (then
+    `pane_data(..., with_text=False)` suffices)."""
+    state = st.session_state.get(key)
+    return state is not None and state.get("have") == doc_key
+
+
 def source_pane(*, data: dict[str, Any], key: str, on_actions: Callable[[], None]) -> Any:
     """Show the pane for `data` (see `model.pane_data`). `on_actions` runs (before the script,
     as a widget callback) when the reviewer acts in the pane; it reads the queue from
     `st.session_state[key]["actions"]`."""
-    return _mount()(data=data, key=key, default={"actions": []}, on_actions_change=on_actions)
+    return _mount()(
+        data=data,
+        key=key,
+        default={"actions": [], "have": None},
+        on_actions_change=on_actions,
+        on_have_change=_nothing,  # "have" only changes what the next run sends
+    )
+
+
+def _nothing() -> None:
+    pass

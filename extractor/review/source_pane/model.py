@@ -61,21 +61,24 @@ def pane_items(session: ReviewSession) -> list[dict[str, Any]]:
                     "end": min(span.end, len(session.source)) if located and span else None,
                     "state": _STATE_NAMES[entry.decision],
                     "flagged": entry.flagged,
-                    "label": f"{LIST_SHORT_LABELS[name]} 第{position + 1}条",
                 }
             )
     return items
 
 
-def pane_data(session: ReviewSession, *, focus: Focus, ack: int) -> dict[str, Any]:
+def pane_data(session: ReviewSession, *, focus: Focus, ack: int, with_text: bool = True) -> dict[str, Any]:
     """Everything the pane shows, JSON-ready. `ack` is the last action sequence number applied
-    (the pane drops acknowledged actions from its queue)."""
+    (the pane drops acknowledged actions from its queue). Without `with_text` the text is left
+    out (None): the pane has said it holds this report's text, and resending 30,000 characters
+    on every key press is most of a rerun's bytes."""
     return {
         "doc": session.doc_key,
-        "text": session.source,
+        "text": session.source if with_text else None,
+        "length": len(session.source),
         "items": pane_items(session),
         "order": {name.value: session.display_order(name) for name in ListName},
         "lists": {name.value: label for name, label in LIST_LABELS.items()},
+        "short": {name.value: label for name, label in LIST_SHORT_LABELS.items()},
         "focus": focus.item_id,
         "list": focus.list_name.value,
         "ack": ack,

@@ -21,6 +21,13 @@ const HELP = [
   ["选中原文", "添加为遗漏条目"],
 ];
 
+// Each report's text, kept for the page's life: Python sends it once, then only offsets.
+const TEXTS = new Map();
+
+function labelOf(data, item) {
+  return `${data.short[item.list]} 第${item.position + 1}条`;
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -84,7 +91,8 @@ function skeleton(root) {
 
 // The text as text nodes and <mark> elements, one per run of characters covered by the same
 // items; each mark names its items (data-ids) and its owner (the innermost item).
-function buildSource(ui, text, items) {
+function buildSource(ui, data, text) {
+  const items = data.items;
   const located = items.filter((it) => it.start !== null && it.end !== null && it.end > it.start);
   const length = codePointLength(text);
   const units = length === text.length ? null : codeUnitIndex(text);
@@ -109,7 +117,7 @@ function buildSource(ui, text, items) {
     const mark = el("mark", `rv-mark rv-${owner.list}${owner.position % 2 ? " rv-alt" : ""}`, slice(a, b));
     mark.dataset.ids = covering.map((it) => it.id).join(" ");
     mark.dataset.owner = owner.id;
-    mark.title = owner.label;
+    mark.title = labelOf(data, owner);
     if (a === owner.start) mark.classList.add("rv-first");
     if (b === owner.end) mark.classList.add("rv-last");
     for (const it of covering) {
@@ -157,7 +165,7 @@ function makePane(root) {
     for (const mark of ui.source.querySelectorAll("mark.rv-focus")) mark.classList.remove("rv-focus");
     pane.focus = id;
     const item = id ? pane.itemById(id) : null;
-    ui.current.textContent = item ? `当前：${item.label}` : "";
+    ui.current.textContent = item ? `当前：${labelOf(pane.data, item)}` : "";
     const marks = (id && pane.marks.get(id)) || [];
     for (const mark of marks) mark.classList.add("rv-focus");
     if (scroll && marks.length) scrollIntoPane(ui.scroller, marks[0]);
@@ -316,10 +324,19 @@ function update(pane, data, setStateValue) {
   pane.data = data;
   pane.setStateValue = setStateValue;
   pane.queue = pane.queue.filter((action) => action.seq > data.ack);
-  const structureKey = `${data.doc}|${data.text.length}|${data.items.map((it) => `${it.id}@${it.start}-${it.end}`).join(",")}`;
+  if (data.text !== null) TEXTS.set(data.doc, { text: data.text, length: codePointLength(data.text) });
+  const held = TEXTS.get(data.doc);
+  const text = held && held.length === data.length ? held.text : undefined;
+  if (text === undefined) {
+    TEXTS.delete(data.doc);
+    setStateValue("have", null); // Python thought the text was here: ask for it again
+    return;
+  }
+  if (data.text !== null) setStateValue("have", data.doc);
+  const structureKey = `${data.doc}|${data.length}|${data.items.map((it) => `${it.id}@${it.start}-${it.end}`).join(",")}`;
   const rebuilt = structureKey !== pane.structureKey;
   if (rebuilt) {
-    pane.marks = buildSource(ui, data.text, data.items);
+    pane.marks = buildSource(ui, data, text);
     pane.structureKey = structureKey;
     ui.addList.textContent = "";
     for (const [value, label] of Object.entries(data.lists)) {
