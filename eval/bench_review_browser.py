@@ -11,7 +11,9 @@ Playwright at 1366x768, and times, in the page (performance.now(), checked every
 - save: the `s` key until "已保存为 v…" shows and the run has finished (bar <= 0.4 s).
 
 Run: python eval/bench_review_browser.py [--repeat 7]
-Prints the median and worst of each; exits 1 if a median is over its bar.
+Prints the median and worst of each, and the Streamlit server's CPU time for each (from
+/proc: wall time on a shared, loaded machine is mostly waiting for a core, so the load
+average is printed too); exits 1 if a median is over its bar.
 """
 
 from __future__ import annotations
@@ -88,8 +90,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def served(db_url: str, log_path: Path) -> Iterator[str]:
+def served(db_url: str, log_path: Path) -> Iterator[tuple[str, int]]:
     port = _free_port()
     env = {**os.environ, "EXTRACTOR_DB_URL": db_url, "PYTHONPATH": str(REPO)}
     with log_path.open("w") as log:
@@ -110,7 +118,7 @@ def served(db_url: str, log_path: Path) -> Iterator[str]:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise SystemExit(f"streamlit did not start: {log_path.read_text()[-2000:]}") from None
                     time.sleep(0.3)
-            yield f"http://127.0.0.1:{port}/"
+            yield f"http://127.0.0.1:{port}/", server.pid
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -120,7 +128,7 @@ def _elapsed(page, end: str = "__rvT1") -> float:
     return page.evaluate(f"(window.{end} - window.__rvT0) / 1000")
 
 
-def measure(app_url: str, summaries: list[str], repeat: int) -> dict[str, list[float]]:
+def measure(app_url: str, server_pid: int, summaries: list[str], repeat: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     times: dict[str, list[float]] = {
@@ -128,6 +136,9 @@ def measure(app_url: str, summaries: list[str], repeat: int) -> dict[str, list[f
         "accept -> next (pane)": [],
         "accept -> next (editor)": [],
         "save": [],
+        "server CPU: open": [],
+        "server CPU: accept -> next": [],
+        "server CPU: save": [],
     }
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -141,13 +152,15 @@ def measure(app_url: str, summaries: list[str], repeat: int) -> dict[str, list[f
             queue_button.wait_for()
             page.wait_for_function(f"() => {_IDLE}")
             page.evaluate(_ARM_CLICK)
+            cpu = cpu_seconds(server_pid)
             queue_button.click()
             page.wait_for_function(_SUMMARY_SHOWN, arg=[None], polling="raf", timeout=TIMEOUT_MS)
-            opened = _elapsed(page)
+            opened, open_cpu = _elapsed(page), cpu_seconds(server_pid) - cpu
             page.evaluate("document.activeElement && document.activeElement.blur()")
 
             owner = page.evaluate('document.querySelector("mark.rv-focus").dataset.owner')
             page.evaluate(_ARM_KEY)
+            cpu = cpu_seconds(server_pid)
             page.keyboard.press("a")
             page.wait_for_function(_PANE_FOCUS_ON, arg=[owner], polling="raf", timeout=TIMEOUT_MS)
             position = int(
@@ -156,14 +169,20 @@ def measure(app_url: str, summaries: list[str], repeat: int) -> dict[str, list[f
             page.wait_for_function(
                 _SUMMARY_SHOWN, arg=[summaries[position]], polling="raf", timeout=TIMEOUT_MS
             )
-            pane, editor = _elapsed(page, "__rvPane"), _elapsed(page)
+            pane, editor, accept_cpu = (
+                _elapsed(page, "__rvPane"),
+                _elapsed(page),
+                cpu_seconds(server_pid) - cpu,
+            )
 
             page.evaluate(_ARM_KEY)
+            cpu = cpu_seconds(server_pid)
             page.keyboard.press("s")
             page.wait_for_function(_SAVED, arg=[f"已保存为 v{n + 2}"], polling="raf", timeout=TIMEOUT_MS)
-            saved = _elapsed(page)
+            saved, save_cpu = _elapsed(page), cpu_seconds(server_pid) - cpu
             if n:
-                for name, value in zip(times, (opened, pane, editor, saved), strict=True):
+                figures = (opened, pane, editor, saved, open_cpu, accept_cpu, save_cpu)
+                for name, value in zip(times, figures, strict=True):
                     times[name].append(value)
             page.get_by_role("button", name="← 返回报告列表").click()
         browser.close()
@@ -185,8 +204,9 @@ def main() -> int:
                 record,
                 run_id=None,
             )
-        with served(db_url, Path(tmp) / "streamlit.log") as app_url:
-            times = measure(app_url, [item.text for item in record.achievements], args.repeat)
+        print("load average (1, 5, 15 min): " + ", ".join(f"{load:.1f}" for load in os.getloadavg()))
+        with served(db_url, Path(tmp) / "streamlit.log") as (app_url, server_pid):
+            times = measure(app_url, server_pid, [item.text for item in record.achievements], args.repeat)
     ok = True
     for name, values in times.items():
         median = statistics.median(values)
