@@ -31,7 +31,13 @@ from extractor.review.edits import (
 from extractor.review.errors import ReviewInputError
 from extractor.review.gold import promote_stored
 from extractor.review.labels import DECISION_LABELS, Decision, flag_reasons
-from extractor.review.navigation import doc_key_for, focus_from_params, queue_button_label, url_params
+from extractor.review.navigation import (
+    URL_PARAMS,
+    doc_key_for,
+    focus_from_params,
+    queue_button_label,
+    url_params,
+)
 from extractor.review.session import ReviewSession, open_session
 from extractor.review.source_pane import Focus, after_decision, apply_actions, pane_data, step
 from extractor.review.source_pane.component import pane_holds_text, source_pane
@@ -149,8 +155,14 @@ def _on_step(session: ReviewSession, focus: Focus, delta: int) -> None:
 
 
 def _sync_url(params: dict[str, str]) -> None:
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
+    """Make the URL name where the reviewer is; other parameters (not ours) are left alone."""
+    for name in URL_PARAMS:
+        value = params.get(name)
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != value:
+            st.query_params[name] = value
 
 
 # -- panels -----------------------------------------------------------------------------

@@ -257,7 +257,7 @@ def test_source_pane_follows_focus_keys_clicks_and_selection(served_long_report:
             page.set_default_timeout(UI_TIMEOUT_MS)
             expect.set_options(timeout=UI_TIMEOUT_MS)
             # A link names the report and the item: item 30 is far below the pane's first screen.
-            page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=30")
+            page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=30&keep=1")
             settled_on(page, summaries[29])
             focused_in_pane(page, "achievements:29")
 
@@ -265,7 +265,7 @@ def test_source_pane_follows_focus_keys_clicks_and_selection(served_long_report:
             page.locator("body").press("j")
             focused_in_pane(page, "achievements:30")
             settled_on(page, summaries[30])
-            assert "item=31" in page.url
+            assert "item=31" in page.url and "keep=1" in page.url  # parameters not ours stay
 
             # Clicking a highlight (here one scrolled out of view) edits that item.
             page.locator('mark[data-owner="achievements:4"]').first.click()

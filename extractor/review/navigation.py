@@ -13,6 +13,9 @@ from extractor.core.schema import ListName
 from extractor.review.queue import QueueRow
 from extractor.review.source_pane.model import Focus
 
+#: The query parameters this module owns (others in the URL are someone else's).
+URL_PARAMS = ("report", "list", "item")
+
 
 def url_params(*, doc_id: str | None, focus: Focus | None) -> dict[str, str]:
     """The query parameters for a report and the item in focus (empty: the queue)."""
