@@ -11,9 +11,9 @@ Playwright at 1366x768, and times, in the page (performance.now(), checked every
 - save: the `s` key until "已保存为 v…" shows and the run has finished (bar <= 0.4 s).
 
 Run: python eval/bench_review_browser.py [--repeat 7]
-Prints the median and worst of each, and the Streamlit server's CPU time for each (from
-/proc: wall time on a shared, loaded machine is mostly waiting for a core, so the load
-average is printed too); exits 1 if a median is over its bar.
+Prints the median and worst of each, and the CPU time the Streamlit server and the browser
+spent on each (from /proc: on a shared, loaded machine wall time is mostly waiting for a
+core, so the load average is printed too); exits 1 if a median is over its bar.
 """
 
 from __future__ import annotations
@@ -96,6 +96,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants_cpu_seconds(root: int, *, excluding: int) -> float:
+    """CPU time so far of every process under `root` except the subtree of `excluding`:
+    here the browser and Playwright's driver, the server left out."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended while we looked
+
+    def under(pid: int) -> bool:
+        while pid in parents and pid not in (root, excluding, 0, 1):
+            pid = parents[pid]
+        return pid == root
+
+    total = 0.0
+    for pid in parents:
+        if pid not in (root, excluding) and under(pid):
+            try:
+                total += cpu_seconds(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+    return total
+
+
 @contextmanager
 def served(db_url: str, log_path: Path) -> Iterator[tuple[str, int]]:
     port = _free_port()
@@ -105,6 +131,8 @@ def served(db_url: str, log_path: Path) -> Iterator[tuple[str, int]]:
             [
                 sys.executable, "-m", "streamlit", "run", "review_app.py", "--server.headless", "true",
                 "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+                # As a deployed server runs: no watching the source files for changes.
+                "--server.fileWatcherType", "none", "--server.runOnSave", "false",
             ],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -139,7 +167,18 @@ def measure(app_url: str, server_pid: int, summaries: list[str], repeat: int) ->
         "server CPU: open": [],
         "server CPU: accept -> next": [],
         "server CPU: save": [],
+        "browser CPU: open": [],
+        "browser CPU: accept -> next": [],
+        "browser CPU: save": [],
     }
+
+    def cpu() -> tuple[float, float]:
+        return cpu_seconds(server_pid), descendants_cpu_seconds(os.getpid(), excluding=server_pid)
+
+    def used(since: tuple[float, float]) -> tuple[float, float]:
+        now = cpu()
+        return now[0] - since[0], now[1] - since[1]
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768})
@@ -152,15 +191,15 @@ def measure(app_url: str, server_pid: int, summaries: list[str], repeat: int) ->
             queue_button.wait_for()
             page.wait_for_function(f"() => {_IDLE}")
             page.evaluate(_ARM_CLICK)
-            cpu = cpu_seconds(server_pid)
+            start = cpu()
             queue_button.click()
             page.wait_for_function(_SUMMARY_SHOWN, arg=[None], polling="raf", timeout=TIMEOUT_MS)
-            opened, open_cpu = _elapsed(page), cpu_seconds(server_pid) - cpu
+            opened, open_cpu = _elapsed(page), used(start)
             page.evaluate("document.activeElement && document.activeElement.blur()")
 
             owner = page.evaluate('document.querySelector("mark.rv-focus").dataset.owner')
             page.evaluate(_ARM_KEY)
-            cpu = cpu_seconds(server_pid)
+            start = cpu()
             page.keyboard.press("a")
             page.wait_for_function(_PANE_FOCUS_ON, arg=[owner], polling="raf", timeout=TIMEOUT_MS)
             position = int(
@@ -169,19 +208,18 @@ def measure(app_url: str, server_pid: int, summaries: list[str], repeat: int) ->
             page.wait_for_function(
                 _SUMMARY_SHOWN, arg=[summaries[position]], polling="raf", timeout=TIMEOUT_MS
             )
-            pane, editor, accept_cpu = (
-                _elapsed(page, "__rvPane"),
-                _elapsed(page),
-                cpu_seconds(server_pid) - cpu,
-            )
+            pane, editor, accept_cpu = _elapsed(page, "__rvPane"), _elapsed(page), used(start)
 
             page.evaluate(_ARM_KEY)
-            cpu = cpu_seconds(server_pid)
+            start = cpu()
             page.keyboard.press("s")
             page.wait_for_function(_SAVED, arg=[f"已保存为 v{n + 2}"], polling="raf", timeout=TIMEOUT_MS)
-            saved, save_cpu = _elapsed(page), cpu_seconds(server_pid) - cpu
+            saved, save_cpu = _elapsed(page), used(start)
             if n:
-                figures = (opened, pane, editor, saved, open_cpu, accept_cpu, save_cpu)
+                figures = (
+                    opened, pane, editor, saved, open_cpu[0], accept_cpu[0], save_cpu[0],
+                    open_cpu[1], accept_cpu[1], save_cpu[1],
+                )  # fmt: skip
                 for name, value in zip(times, figures, strict=True):
                     times[name].append(value)
             page.get_by_role("button", name="← 返回报告列表").click()
