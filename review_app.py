@@ -29,13 +29,14 @@ from extractor.review.edits import (
     metric_rows,
 )
 from extractor.review.errors import ReviewInputError
+from extractor.review.focus_state import TABS_KEY, FocusState
 from extractor.review.gold import promote_stored
 from extractor.review.labels import DECISION_LABELS, Decision, flag_reasons
 from extractor.review.navigation import (
-    URL_PARAMS,
     doc_key_for,
     focus_from_params,
     queue_button_label,
+    sync_url,
     url_params,
 )
 from extractor.review.session import ReviewSession, open_session
@@ -47,10 +48,7 @@ SHORTCUTS = (
     "快捷键（光标不在输入框时）：j / k 下一条 / 上一条 · a 接受 · x 退回 · e 编辑摘要 · s 保存 · ? 显示全部；"
     "点击原文中的高亮即编辑该条；选中原文可添加为遗漏条目。在「摘要」框中按 Enter = 接受并跳到下一条。"
 )
-_TABS_KEY = "rv_tabs"
 _TAB_META, _TAB_AUDIT = "基本信息", "修改记录"
-_LIST_OF_TAB = {label: name for name, label in LIST_LABELS.items()}
-_FOCUS_LIST, _FOCUS_POSITIONS = "rv_focus_list", "rv_focus_positions"
 _SAVE_STATUSES = ["in_review", "approved", "rejected"]
 _META_FIELDS = {
     "issuer": "发布机关",
@@ -93,34 +91,13 @@ def _reopen(store: Store, doc_key: str) -> ReviewSession:
     return session
 
 
-def _current_focus(session: ReviewSession) -> Focus:
-    """The item in focus: one place for the pane, the editor, the tab and the URL."""
-    shown_list = _LIST_OF_TAB.get(st.session_state.get(_TABS_KEY, ""))  # the tab wins: it is what is seen
-    return _focus_in(
-        session, shown_list or ListName(st.session_state.get(_FOCUS_LIST, ListName.ACHIEVEMENTS.value))
-    )
-
-
-def _focus_in(session: ReviewSession, list_name: ListName) -> Focus:
-    """The item in focus within `list_name` (remembered per list; else its first item)."""
-    position = st.session_state.get(_FOCUS_POSITIONS, {}).get(list_name.value)
-    if position in session.display_order(list_name):
-        return Focus(list_name, position)
-    return step(session, Focus(list_name, None), 0)
-
-
-def _set_focus(focus: Focus, *, show_tab: bool) -> None:
-    """Move focus; `show_tab` also switches the tab (only before the tabs are drawn: callbacks)."""
-    st.session_state[_FOCUS_LIST] = focus.list_name.value
-    st.session_state.setdefault(_FOCUS_POSITIONS, {})[focus.list_name.value] = focus.position
-    if show_tab:
-        st.session_state[_TABS_KEY] = LIST_LABELS[focus.list_name]
+def _focus() -> FocusState:
+    return FocusState(st.session_state)
 
 
 def _open_report(doc_key: str | None, focus: Focus | None = None) -> None:
     st.session_state["rv_open"] = doc_key
-    st.session_state.pop(_FOCUS_POSITIONS, None)
-    _set_focus(focus or Focus(ListName.ACHIEVEMENTS, None), show_tab=True)
+    _focus().reset(focus)
     _forget_item_widgets()
 
 
@@ -136,33 +113,22 @@ def _on_pane_actions(doc_key: str) -> None:
         return
     seen = st.session_state.setdefault("rv_pane_seq", {})
     outcome = apply_actions(
-        session, state.get("actions"), focus=_current_focus(session), last_seq=seen.get(doc_key, 0)
+        session, state.get("actions"), focus=_focus().current(session), last_seq=seen.get(doc_key, 0)
     )
     seen[doc_key] = outcome.last_seq
     for kind, message in outcome.messages:
         _flash(kind, message)
     if outcome.changed:
         _forget_item_widgets()
-    _set_focus(outcome.focus, show_tab=True)
+    _focus().set(outcome.focus, show_tab=True)
 
 
 def _on_pick(list_name: ListName, key: str) -> None:
-    _set_focus(Focus(list_name, st.session_state[key]), show_tab=False)
+    _focus().set(Focus(list_name, st.session_state[key]), show_tab=False)
 
 
 def _on_step(session: ReviewSession, focus: Focus, delta: int) -> None:
-    _set_focus(step(session, focus, delta), show_tab=False)
-
-
-def _sync_url(params: dict[str, str]) -> None:
-    """Make the URL name where the reviewer is; other parameters (not ours) are left alone."""
-    for name in URL_PARAMS:
-        value = params.get(name)
-        if value is None:
-            if name in st.query_params:
-                del st.query_params[name]
-        elif st.query_params.get(name) != value:
-            st.query_params[name] = value
+    _focus().set(step(session, focus, delta), show_tab=False)
 
 
 # -- panels -----------------------------------------------------------------------------
@@ -348,7 +314,7 @@ def items_panel(*, session: ReviewSession, focus: Focus, key_prefix: str) -> Non
             st.dataframe(views.overview_rows(session, list_name), hide_index=True, width="stretch")
         pick_key = f"{key_prefix}focus"
         st.session_state[pick_key] = focus.position  # the widget shows the focus, wherever it was set
-        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         c1.selectbox(
             "当前条目（待核查的排在前面）", order, format_func=lambda i: views.item_label(session, list_name, i),
             key=pick_key, on_change=_on_pick, args=(list_name, pick_key),
@@ -409,7 +375,7 @@ def item_editor_panel(*, session: ReviewSession, list_name: ListName, position: 
         _flash("warning", note)
     _forget_item_widgets()
     remaining = len(session.entries(list_name))  # rejecting an added item drops it
-    _set_focus(
+    _focus().set(
         after_decision(session, list_name, min(position, remaining - 1))
         if remaining
         else Focus(list_name, None),
@@ -434,7 +400,7 @@ def add_item_panel(*, session: ReviewSession, list_name: ListName, key_prefix: s
     _flash("success", f"已添加为{LIST_LABELS[list_name]}第 {position + 1} 条，请核对预填的内容。")
     for note in notes:
         _flash("warning", note)
-    _set_focus(Focus(list_name, position), show_tab=False)
+    _focus().set(Focus(list_name, position), show_tab=False)
     st.rerun()
 
 
@@ -485,8 +451,8 @@ def review_area(*, store: Store, doc_key: str) -> None:
     flash_panel()  # messages from the pane's actions (a full run shows them at the top first)
     # Focus is settled before anything is drawn (callbacks ran first), so the pane, the
     # editor, the tab and the URL all show the same item in this run.
-    focus = _current_focus(session)
-    _sync_url(url_params(doc_id=session.doc_id, focus=focus))
+    focus = _focus().current(session)
+    sync_url(st.query_params, url_params(doc_id=session.doc_id, focus=focus))
     decided, total = session.progress()
     st.progress(decided / total if total else 1.0, text=f"已审核条目 {decided} / {total}")
     left, right = st.columns([5, 6])
@@ -494,7 +460,7 @@ def review_area(*, store: Store, doc_key: str) -> None:
         source_panel(session=session, focus=focus)
     with right:
         tabs = st.tabs(
-            [_TAB_META, *LIST_LABELS.values(), _TAB_AUDIT], key=_TABS_KEY, on_change="rerun",
+            [_TAB_META, *LIST_LABELS.values(), _TAB_AUDIT], key=TABS_KEY, on_change="rerun",
             default=LIST_LABELS[focus.list_name],
         )  # fmt: skip
         # Only the open tab is drawn (the tabs track their state), which keeps reruns short.
@@ -506,7 +472,7 @@ def review_area(*, store: Store, doc_key: str) -> None:
                 with tab:
                     items_panel(
                         session=session,
-                        focus=_focus_in(session, list_name),
+                        focus=_focus().within(session, list_name),
                         key_prefix=f"rv_{list_name.value}_",
                     )
         if tabs[4].open:
@@ -561,7 +527,7 @@ def main() -> None:
         if doc_key:
             report_page(store=store, doc_key=doc_key)
         else:
-            _sync_url({})
+            sync_url(st.query_params, {})
             queue_panel(store=store, key_prefix="rv_queue_")
             output_panel(store=store, key_prefix="rv_output_")
     except ExtractorError as e:

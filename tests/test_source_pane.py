@@ -11,7 +11,14 @@ from review_fixtures import DOC_ID, TEXT, fill_store
 
 from extractor.core.schema import ListName
 from extractor.review import Decision, ReviewInputError, ReviewSession, open_session
-from extractor.review.navigation import doc_key_for, focus_from_params, queue_button_label, url_params
+from extractor.review.focus_state import TABS_KEY, FocusState
+from extractor.review.navigation import (
+    doc_key_for,
+    focus_from_params,
+    queue_button_label,
+    sync_url,
+    url_params,
+)
 from extractor.review.queue import queue_rows
 from extractor.review.source_pane import Focus, apply_actions, pane_data, step
 from extractor.store import Store
@@ -136,3 +143,26 @@ def test_url_names_report_list_and_item_and_reads_back(store: Store) -> None:
     assert focus_from_params({"list": "plans", "item": "x"}) == Focus(PL, None)
     assert focus_from_params({"list": "nonsense"}) is None
     assert queue_button_label(rows[0]).startswith("蓝山县司法局 · 2024年度 · 待审核 · 待核查 1 条")
+
+
+def test_focus_is_remembered_per_list_and_follows_the_open_tab(session: ReviewSession) -> None:
+    state: dict[str, object] = {}
+    focus = FocusState(state)
+    assert focus.current(session) == Focus(A, 1)  # the flagged item first
+    focus.set(Focus(A, 0), show_tab=False)
+    focus.set(Focus(P, 0), show_tab=True)
+    assert state[TABS_KEY] == "存在不足" and focus.current(session) == Focus(P, 0)
+    state[TABS_KEY] = "主要成效"  # the reviewer clicks the tab: its list's item comes back
+    assert focus.current(session) == Focus(A, 0)
+    state[TABS_KEY] = "修改记录"  # not a list: the last list focused stays
+    assert focus.current(session) == Focus(P, 0)
+    focus.reset()
+    assert focus.current(session) == Focus(A, 1) and state[TABS_KEY] == "主要成效"
+
+
+def test_the_url_is_updated_only_in_its_own_parameters() -> None:
+    query = {"report": "old", "item": "4", "reviewer_key": "token"}
+    sync_url(query, url_params(doc_id=DOC_ID, focus=Focus(PL, None)))
+    assert query == {"report": DOC_ID, "list": "plans", "reviewer_key": "token"}
+    sync_url(query, {})
+    assert query == {"reviewer_key": "token"}

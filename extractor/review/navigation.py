@@ -7,7 +7,7 @@ place. Parsing is forgiving: anything unknown falls back to the queue or the lis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 
 from extractor.core.schema import ListName
 from extractor.review.queue import QueueRow
@@ -27,6 +27,19 @@ def url_params(*, doc_id: str | None, focus: Focus | None) -> dict[str, str]:
         if focus.position is not None:
             params["item"] = str(focus.position + 1)
     return params
+
+
+def sync_url(query: MutableMapping[str, str], params: Mapping[str, str]) -> None:
+    """Make `query` (the page's query parameters) name what `params` names, touching only
+    the parameters this module owns and only those that differ (each write is a message
+    to the browser)."""
+    for name in URL_PARAMS:
+        value = params.get(name)
+        if value is None:
+            if name in query:
+                del query[name]
+        elif query.get(name) != value:
+            query[name] = value
 
 
 def doc_key_for(rows: Iterable[QueueRow], report: str | None) -> str | None:
