@@ -205,7 +205,7 @@ def _time_apptest(db_url: str, repeat: int) -> list[float]:
     for _ in range(repeat + 1):  # the first run imports everything: not counted
         at = AppTest.from_file(str(app), default_timeout=120)
         at.run()
-        at.button(key="rv_queue_open").click()
+        next(b for b in at.button if str(b.key).startswith("rv_queue_open_")).click()
         start = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - start)

@@ -84,3 +84,46 @@ def fill_store(db_path: Path) -> str:
         doc = SourceDocument(doc_id=DOC_ID, path=f"/reports/{DOC_ID}.txt", text=TEXT)
         store.save_extraction(doc, sample_record(), run_id=None)
     return url
+
+
+LONG_DOC_ID = "long-report"
+#: A sentence that is in no item and appears twice in the long report (a selection of the
+#: second one must be located there, not at the first).
+REPEATED_SENTENCE = "全年开展专项执法检查12次。"
+
+
+def long_report(paragraphs: int = 40) -> tuple[str, Record]:
+    """A report taller than the source pane: one achievement per paragraph, each with a
+    distinct summary, and REPEATED_SENTENCE (in no item) near the start and near the end."""
+    lines = ["某市2024年法治政府建设年度报告", REPEATED_SENTENCE, "一、主要成效"]
+    achievements = []
+    for n in range(1, paragraphs + 1):
+        paragraph = f"（{n}）第{n}项工作。全年办理第{n}类行政执法案件{100 + n}件，组织第{n}批执法人员培训，依法规范执法行为，提升执法质量。"
+        lines.append(paragraph)
+        achievements.append(
+            Achievement(area=Area.OTHER, text=f"第{n}项工作办理案件{100 + n}件", evidence=paragraph)
+        )
+        if n == paragraphs - 5:
+            lines.append(REPEATED_SENTENCE)
+    lines.append("某市司法局")
+    text = "\n".join(lines) + "\n"
+    record = Record(
+        doc_id=LONG_DOC_ID,
+        meta=Meta(issuer="某市司法局", region="某市", report_year=2024),
+        achievements=achievements,
+        provenance=Provenance(backend="rules"),
+    )
+    return text, ground_record(record, text)
+
+
+def fill_long_store(db_path: Path) -> str:
+    """A SQLite store at `db_path` holding `long_report()`; returns its URL."""
+    url = f"sqlite:///{db_path}"
+    text, record = long_report()
+    with Store(url) as store:
+        store.save_extraction(
+            SourceDocument(doc_id=LONG_DOC_ID, path=f"/reports/{LONG_DOC_ID}.txt", text=text),
+            record,
+            run_id=None,
+        )
+    return url

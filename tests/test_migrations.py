@@ -277,9 +277,10 @@ def test_the_review_app_opens_the_upgraded_release_database(
         assert shown == sorted(row.title for row in load_queue(store))
     assert len(shown) == len(raw.tables["documents"])
     assert not set(shown) & {d["doc_id"] for d in raw.tables["documents"]}
-    at.selectbox(key="rv_queue_pick").set_value(raw.document("lanshan-2024")["sha256"])
-    at.button(key="rv_queue_open").click().run()
+    at.button(key=f"rv_queue_open_{raw.document('lanshan-2024')['sha256'][:16]}").click().run()
     assert not at.exception and not at.error, at.exception or at.error
+    at.session_state["rv_tabs"] = "修改记录"
+    at.run()
     expected = [e.summary() for e in audit_entries(raw.version_infos("lanshan-2024"))]
     assert [e.label for e in at.expander if e.label in expected] == expected
     assert "打开的版本：v3（李四）" in " ".join(c.value for c in at.caption)

@@ -37,7 +37,7 @@ def started(reviewer: str = "张三") -> AppTest:
 
 
 def open_report(at: AppTest) -> AppTest:
-    at.button(key="rv_queue_open").click().run()
+    next(b for b in at.button if str(b.key).startswith("rv_queue_open_")).click().run()
     assert not at.exception, at.exception
     return at
 
@@ -68,9 +68,9 @@ def test_queue_lists_the_report_with_status_flags_and_progress(db_url: str) -> N
 def test_report_page_shows_escaped_source_and_flagged_items_first(db_url: str) -> None:
     at = open_report(started())
     assert [tab.label for tab in at.tabs] == ["基本信息", "主要成效", "存在不足", "下步计划", "修改记录"]
-    source = next(h.value for h in at.html if "rv-source" in h.value)
-    assert "<script" not in source and "<img" not in source and "&lt;script&gt;" in source
-    assert source.count("<mark") == 4
+    # The source pane is a custom component fed text and offsets (tests/test_source_pane.py and
+    # the browser test check what it shows); the page holds no HTML built from the report.
+    assert not any("alert(" in h.value for h in at.html)
     # The flagged achievement (second in the record) is the one opened, with its reason.
     assert at.selectbox(key="rv_achievements_focus").value == 1
     assert any("规则与模型判断的领域不一致" in w for w in messages(at, "warning"))
@@ -102,6 +102,8 @@ def test_change_area_edit_metrics_accept_save_and_see_the_audit_entry(db_url: st
     saved = current.record.achievements[1]
     assert saved.area is Area.LEGAL_EDUCATION and saved.flags == []
     assert [(m.name, m.value) for m in saved.metrics] == [("普法活动", 120), ("发放资料", 40000)]
+    at.session_state["rv_tabs"] = "修改记录"
+    at.run()
     audit = [e.label for e in at.expander if e.label.startswith("v2")]
     assert audit and "张三" in audit[0] and "审核中" in audit[0]
     assert any("主要成效第2条 · 领域" in h.value and "<ins>" in h.value for h in at.html)
@@ -161,6 +163,8 @@ def test_a_reload_brings_back_the_unsaved_decisions_and_the_name(db_url: str) ->
     at.run()
     at.text_input(key="rv_top_reviewer").input("张三")
     open_report(at)
+    at.session_state["rv_tabs"] = "存在不足"  # only the open tab is drawn
+    at.run()
     at.button(key="rv_problems_item_0_reject").click().run()
     assert any("未保存的修改" in c for c in messages(at, "caption"))
     # F5: a new script session with the same URL.
@@ -168,6 +172,8 @@ def test_a_reload_brings_back_the_unsaved_decisions_and_the_name(db_url: str) ->
     reloaded.query_params["reviewer_key"] = "browser-1"
     reloaded.run()
     open_report(reloaded)
+    reloaded.session_state["rv_tabs"] = "存在不足"
+    reloaded.run()
     assert any("已恢复您" in i for i in messages(reloaded, "info"))
     assert reloaded.text_input(key="rv_top_reviewer").value == "张三"
     assert any("已退回" in i for i in messages(reloaded, "info"))  # the rejected item
@@ -186,7 +192,10 @@ def test_accept_all_makes_approved_the_status_to_save(db_url: str) -> None:
 
 def test_reject_leaves_the_item_out_of_the_saved_record(db_url: str) -> None:
     at = open_report(started())
+    at.session_state["rv_tabs"] = "存在不足"  # only the open tab is drawn
+    at.run()
     at.button(key="rv_problems_item_0_reject").click().run()
+    assert at.session_state["rv_tabs"] == "存在不足"  # a message appearing keeps the tab
     assert any("已退回" in i for i in messages(at, "info"))
     at.button(key="rv_save_save").click().run()
     with Store(db_url) as store:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_fixtures import DOC_ID, fill_store
+from review_fixtures import DOC_ID, LONG_DOC_ID, REPEATED_SENTENCE, fill_long_store, fill_store, long_report
 
 from extractor.store import Store
 
@@ -57,7 +57,17 @@ def _free_port() -> int:
 def served_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(app URL, database URL): the review app serving a store with one extracted report."""
     _require_chromium()
-    db_url = fill_store(tmp_path / "review.db")
+    yield from _serve(tmp_path, fill_store(tmp_path / "review.db"))
+
+
+@pytest.fixture
+def served_long_report(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(app URL, database URL): the review app serving a report taller than the source pane."""
+    _require_chromium()
+    yield from _serve(tmp_path, fill_long_store(tmp_path / "review.db"))
+
+
+def _serve(tmp_path: Path, db_url: str) -> Iterator[tuple[str, str]]:
     port = _free_port()
     env = {**os.environ, "EXTRACTOR_DB_URL": db_url, "EXTRACTOR_GOLD_DIR": str(tmp_path / "gold")}
     log = (tmp_path / "streamlit.log").open("w")
@@ -134,7 +144,7 @@ def test_accept_items_and_save_in_the_browser(served_app: tuple[str, str]) -> No
             page.goto(app_url)
             page.get_by_label("审核人").fill("王五")
             page.get_by_label("审核人").press("Enter")
-            page.get_by_role("button", name="打开报告").click()
+            page.get_by_role("button", name=re.compile("蓝山县司法局")).click()  # one click opens
             expect(page.get_by_text("报告原文")).to_be_visible()
             page.get_by_role("tab", name="主要成效").click()
             # The report's markup is shown as text, not run.
@@ -172,3 +182,140 @@ def test_accept_items_and_save_in_the_browser(served_app: tuple[str, str]) -> No
     )
     assert current.record.achievements[1].flags == []  # the accepted flagged item is resolved
     assert [v.version for v in versions] == [1, 2] and versions[1].base_version == 1
+
+
+_FOCUS_INSIDE_PANE = """
+() => {
+  const marks = [...document.querySelectorAll("mark.rv-focus")];
+  const pane = document.querySelector(".rv-scroll");
+  if (!marks.length || !pane) return null;
+  const box = pane.getBoundingClientRect();
+  const first = marks[0].getBoundingClientRect();
+  const last = marks[marks.length - 1].getBoundingClientRect();
+  return {
+    owner: marks[0].dataset.owner,
+    outline: getComputedStyle(marks[0]).outlineStyle,
+    inside: first.top >= box.top && last.bottom <= box.bottom && first.left >= box.left && last.right <= box.right,
+  };
+}
+"""
+
+_SELECT_TEXT = """
+([sentence, occurrence]) => {
+  const source = document.querySelector(".rv-source");
+  const walker = document.createTreeWalker(source, NodeFilter.SHOW_TEXT);
+  let seen = 0;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(sentence);
+    if (at < 0) continue;
+    if (seen++ < occurrence) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + sentence.length);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    source.dispatchEvent(new MouseEvent("mouseup", { bubbles: true }));
+    return true;
+  }
+  return false;
+}
+"""
+
+
+_EVIDENCE_SHOWN = """
+([wanted]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const fields = [...document.querySelectorAll('textarea[aria-label="证据（须为原文）"]')]
+    .filter((field) => field.offsetParent !== null);
+  return app.getAttribute("data-test-script-state") === "notRunning"
+    && fields.length === 1 && fields[0].value === wanted;
+}
+"""
+
+
+def focused_in_pane(page, item_id: str) -> None:
+    """Wait until `item_id` is the outlined item and lies wholly inside the source pane's box."""
+    page.wait_for_function(
+        f"(() => {{ const f = ({_FOCUS_INSIDE_PANE})(); return f && f.owner === {item_id!r} && f.inside; }})",
+        timeout=UI_TIMEOUT_MS,
+    )
+    state = page.evaluate(_FOCUS_INSIDE_PANE)
+    assert state["outline"] == "solid", state
+
+
+def test_source_pane_follows_focus_keys_clicks_and_selection(served_long_report: tuple[str, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    app_url, db_url = served_long_report
+    text, record = long_report()
+    summaries = [item.text for item in record.achievements]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            # A link names the report and the item: item 30 is far below the pane's first screen.
+            page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=30&keep=1")
+            settled_on(page, summaries[29])
+            focused_in_pane(page, "achievements:29")
+
+            # j moves on: the pane outlines and scrolls at once, the editor follows.
+            page.locator("body").press("j")
+            focused_in_pane(page, "achievements:30")
+            settled_on(page, summaries[30])
+            assert "item=31" in page.url and "keep=1" in page.url  # parameters not ours stay
+
+            # Clicking a highlight (here one scrolled out of view) edits that item.
+            page.locator('mark[data-owner="achievements:4"]').first.click()
+            settled_on(page, summaries[4])
+            focused_in_pane(page, "achievements:4")
+
+            # a accepts and moves to the next undecided item; x rejects it.
+            page.locator("body").press("a")
+            focused_in_pane(page, "achievements:5")
+            settled_on(page, summaries[5])
+            expect(page.get_by_text("已审核条目 1 / 40")).to_be_visible()
+            page.locator("body").press("x")
+            focused_in_pane(page, "achievements:6")
+            settled_on(page, summaries[6])
+            expect(page.get_by_text("已审核条目 2 / 40")).to_be_visible()
+            expect(page.locator('mark[data-owner="achievements:5"]').first).to_have_attribute(
+                "data-state", "rejected"
+            )
+            expect(page.locator('mark[data-owner="achievements:4"]').first).to_have_attribute(
+                "data-state", "accepted"
+            )
+
+            # e puts the cursor in the focused item's summary; ? shows the keys.
+            page.locator("body").press("e")
+            expect(page.get_by_label("摘要").filter(visible=True)).to_be_focused()
+            page.evaluate("document.activeElement.blur()")  # keys act when no field has the cursor
+            page.locator("body").press("?")
+            expect(page.get_by_role("dialog", name="快捷键")).to_be_visible()
+            page.locator("body").press("Escape")
+
+            # Selecting the second occurrence of a sentence adds an item located right there.
+            assert page.evaluate(_SELECT_TEXT, [REPEATED_SENTENCE, 1])
+            page.get_by_role("button", name="添加为遗漏条目").click()
+            expect(page.get_by_text("已添加为主要成效第 41 条")).to_be_visible()
+            page.wait_for_function(_EVIDENCE_SHOWN, arg=[REPEATED_SENTENCE], timeout=UI_TIMEOUT_MS)
+            focused_in_pane(page, "achievements:40")
+
+            # s saves (with the reviewer's name).
+            page.get_by_label("审核人").fill("王五")
+            page.get_by_label("审核人").press("Enter")
+            idle(page)
+            page.evaluate("document.activeElement.blur()")  # keys act when no field has the cursor
+            page.locator("body").press("s")
+            expect(page.get_by_text("已保存为 v2")).to_be_visible()
+        finally:
+            browser.close()
+
+    with Store(db_url) as store:
+        saved = store.current_record(LONG_DOC_ID).record
+    second = text.index(REPEATED_SENTENCE, text.index(REPEATED_SENTENCE) + 1)
+    added = saved.achievements[-1]
+    assert (added.span.start, added.span.end) == (second, second + len(REPEATED_SENTENCE))
+    assert len(saved.achievements) == 40  # 40 - 1 rejected + 1 added

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 
 from extractor.check.align import SourceIndex
 from extractor.core.labels import LIST_LABELS
-from extractor.core.schema import Item, ListName, Meta, Record, Span
+from extractor.core.schema import AlignmentStatus, Item, ListName, Meta, Record, Span
 from extractor.review import decisions as decision_store
 from extractor.review.decisions import ItemDecision
 from extractor.review.edits import EditResult, ItemEdit, apply_edit, content_of, item_from_located, resolved
 from extractor.review.errors import ReviewInputError
 from extractor.review.highlight import HighlightSpan, highlight_html
 from extractor.review.labels import Decision
-from extractor.review.locate import locate_passage, located_note, shorten
+from extractor.review.locate import LocatedPassage, locate_passage, located_note, shorten
 from extractor.store import RecordVersionInfo, Store, StoredRecord
 from extractor.store.diff import record_diff
 from extractor.store.grounding import GROUNDING_FLAGS, recheck_item
@@ -269,9 +269,33 @@ class ReviewSession:
         """Add a missed item for `passage`, located in the report (exact, then fuzzy) and
         pre-filled by the rules; returns its position and notes. Raises
         PassageNotFoundError (Chinese message) if the passage is not in the report."""
-        name = ListName(list_name)
         located = locate_passage(self.index, passage)
-        notes = [n for n in [located_note(located)] if n]
+        return self._add_located(ListName(list_name), located, [n for n in [located_note(located)] if n])
+
+    def add_item_at(self, list_name: ListName, start: int, end: int) -> tuple[int, list[str]]:
+        """Add a missed item whose evidence is the report's text at [start, end) (offsets in
+        characters, as selected in the source pane), trimmed of surrounding whitespace;
+        returns its position and notes. Raises ReviewInputError for an empty or
+        out-of-range selection."""
+        if not 0 <= start < end <= len(self.source):
+            raise ReviewInputError(f"选中的位置 {start}–{end} 不在报告原文范围内。")
+        selected = self.source[start:end]
+        start += len(selected) - len(selected.lstrip())
+        end -= len(selected) - len(selected.rstrip())
+        if end <= start:
+            raise ReviewInputError("选中的只是空白，请选中一段原文。")
+        located = LocatedPassage(
+            span=Span(start=start, end=end),
+            status=AlignmentStatus.EXACT,
+            score=100.0,
+            evidence=self.source[start:end],
+            replaced=False,
+        )
+        return self._add_located(ListName(list_name), located, [])
+
+    def _add_located(
+        self, name: ListName, located: LocatedPassage, notes: list[str]
+    ) -> tuple[int, list[str]]:
         for other in ListName:
             for i, e in enumerate(self.entries(other)):
                 if (

@@ -1,0 +1,205 @@
+"""The review screen's page-level panels: name, queue, downloads, report header (locks, restored
+draft), save conflicts, save, audit and gold. One function per panel, keyword-only arguments,
+widget keys prefixed by the panel; the editor's panels are in `app_items`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from extractor.core.errors import GoldError
+from extractor.core.labels import STATUS_LABELS
+from extractor.core.paths import default_gold_dir
+from extractor.review import app_state, audit, downloads
+from extractor.review import queue as review_queue
+from extractor.review.decisions import decisions_by_version
+from extractor.review.errors import ReviewInputError
+from extractor.review.gold import promote_stored
+from extractor.review.navigation import queue_button_label
+from extractor.review.session import ReviewSession
+from extractor.store import RecordVersionInfo, Store
+from extractor.store.queries import beijing_text
+
+SHORTCUTS = (
+    "快捷键（光标不在输入框时）：j / k 下一条 / 上一条 · a 接受 · x 退回 · e 编辑摘要 · s 保存 · ? 显示全部；"
+    "点击原文中的高亮即编辑该条；选中原文可添加为遗漏条目。在「摘要」框中按 Enter = 接受并跳到下一条。"
+)
+SAVE_STATUSES = ["in_review", "approved", "rejected"]
+_KEEP_LABELS = {"mine": "保留我的", "theirs": "保留对方的"}
+
+
+def reviewer_panel(*, key_prefix: str) -> str:
+    pending = st.session_state.pop("rv_pending_reviewer", None)
+    if pending:
+        st.session_state[f"{key_prefix}reviewer"] = pending
+    name = st.text_input("审核人", key=f"{key_prefix}reviewer", placeholder="请输入您的姓名（保存时必填）")
+    return name.strip()
+
+
+def flash_panel() -> None:
+    for kind, message in st.session_state.pop("rv_flash", []):
+        getattr(st, kind)(message)
+
+
+def queue_panel(*, store: Store, key_prefix: str) -> None:
+    st.header("待审核报告")
+    rows = review_queue.load_queue(store)
+    done = review_queue.progress(rows)
+    st.progress(done.fraction, text=f"已审核 {done} 份报告")
+    if not rows:
+        st.info("库中还没有报告。请先运行抽取，例如 `extractor extract eval/docs`。")
+        return
+    c1, c2, c3 = st.columns([3, 1, 1])
+    statuses = c1.multiselect(
+        "状态", options=list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key=f"{key_prefix}status"
+    )
+    flagged_only = c2.checkbox("只看有待核查条目的", key=f"{key_prefix}flagged")
+    flagged_first = c3.checkbox("待核查优先", value=True, key=f"{key_prefix}flagged_first")
+    shown = review_queue.sort_rows(
+        review_queue.filter_rows(rows, statuses=statuses, flagged_only=flagged_only),
+        flagged_first=flagged_first,
+    )
+    st.dataframe(review_queue.table_rows(shown), hide_index=True, width="stretch")
+    if not shown:
+        st.caption("没有符合筛选条件的报告。")
+        return
+    st.caption("点击一份报告即打开；Tab / Shift+Tab 在报告之间移动，Enter 打开。")
+    for row in shown:
+        st.button(
+            queue_button_label(row), key=f"{key_prefix}open_{row.doc_key[:16]}",
+            on_click=app_state.open_report, args=(row.doc_key,), width="stretch",
+        )  # fmt: skip
+
+
+def output_panel(*, store: Store, key_prefix: str) -> None:
+    st.subheader("下载审核结果")
+    approved_only = st.checkbox("只包括「已通过」的报告", value=True, key=f"{key_prefix}approved_only")
+    records = downloads.reviewed_records(store, approved_only=approved_only)
+    if not records:
+        st.caption("还没有可下载的审核记录。")
+        return
+    columns = st.columns(len(downloads.FORMATS))
+    for column, (fmt, mime) in zip(columns, downloads.FORMATS.items(), strict=True):
+        try:
+            data = downloads.export_bytes(records, fmt=fmt)
+        except ReviewInputError as e:
+            column.warning(e.message)
+            continue
+        column.download_button(
+            f"下载 {fmt.upper()}（{len(records)} 份）",
+            data=data,
+            file_name=downloads.download_name(fmt),
+            mime=mime,
+            key=f"{key_prefix}{fmt}",
+        )
+
+
+def report_header_panel(
+    *, store: Store, session: ReviewSession, latest_version: int, key_prefix: str
+) -> None:
+    st.button(
+        "← 返回报告列表", key=f"{key_prefix}back", on_click=app_state.on_back, args=(store, session.doc_key)
+    )
+    stored = session.stored
+    st.header(f"{session.doc_id}：{session.meta.issuer or '（未知发布机关）'}")
+    unsaved = "，有未保存的修改" if session.has_unsaved_changes() else ""
+    st.caption(
+        f"状态：{STATUS_LABELS.get(stored.status, stored.status)} · 打开的版本：v{session.base_version}"
+        f"{f'（{stored.reviewer}）' if stored.reviewer else ''}{unsaved}"
+    )
+    if latest_version > stored.latest_version:
+        st.warning(
+            f"您打开这份报告后，已有人保存了 v{latest_version}；保存时会与之按条目合并，"
+            "只有双方改了同一处时才需要您选择（见「修改记录」）。"
+        )
+    owner = app_state.draft_owner()
+    others = [lock for lock in store.active_locks(session.doc_key) if lock.holder != owner]
+    if others:
+        names = "；".join(
+            f"{lock.reviewer or '未署名审核人'}（自 {beijing_text(lock.opened_at)}）" for lock in others
+        )
+        st.info(f"同事也打开了这份报告：{names}。")
+    if session.restored_at is not None:
+        st.info(f"已恢复您 {beijing_text(session.restored_at)} 未保存的修改。")
+        st.button(
+            "放弃未保存的修改", key=f"{key_prefix}discard",
+            on_click=app_state.on_discard, args=(store, session.doc_key),
+        )  # fmt: skip
+    st.caption(SHORTCUTS)
+
+
+def conflict_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
+    message = st.session_state.get("rv_conflict", {}).get(session.doc_key)
+    if not message:
+        return
+    st.error(message)
+    conflicts = st.session_state.get("rv_merge_conflicts", {}).get(session.doc_key)
+    if conflicts:
+        keep_keys = {c.path: f"{key_prefix}keep_{c.path}" for c in conflicts}
+        for c in conflicts:
+            st.radio(
+                c.label, ["mine", "theirs"], format_func=_KEEP_LABELS.__getitem__,
+                key=keep_keys[c.path], horizontal=True,
+            )  # fmt: skip
+        st.button(
+            "按所选保存", type="primary", key=f"{key_prefix}resolve",
+            on_click=app_state.on_resolve, args=(store, session, "rv_save_status", keep_keys),
+        )  # fmt: skip
+    pending = audit.change_lines_between(session.stored.record, session.record())
+    if pending:
+        with st.expander("您未保存的修改（载入最新版本后需要重新录入）"):
+            st.dataframe([line.as_row() for line in pending], hide_index=True)
+    st.button(
+        "载入最新版本（放弃本页未保存的修改）", key=f"{key_prefix}reload",
+        on_click=app_state.on_reload_latest, args=(store, session.doc_key),
+    )  # fmt: skip
+
+
+def save_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
+    st.subheader("保存")
+    decided, total = session.progress()
+    status_key = f"{key_prefix}status"
+    st.radio(
+        "保存为",
+        SAVE_STATUSES,
+        index=SAVE_STATUSES.index(session.suggested_status()),
+        format_func=STATUS_LABELS.__getitem__,
+        key=status_key,
+    )
+    st.button(
+        "接受其余全部", key=f"{key_prefix}accept_all", disabled=decided == total,
+        on_click=app_state.on_accept_all, args=(session, status_key),
+    )  # fmt: skip
+    st.button(
+        "保存为新版本", type="primary", key=f"{key_prefix}save", shortcut="Alt+S",
+        on_click=app_state.on_save, args=(store, session, status_key),
+    )  # fmt: skip
+
+
+def audit_panel(*, store: Store, session: ReviewSession, versions: list[RecordVersionInfo]) -> None:
+    decisions = decisions_by_version(store, document_id=session.stored.document.id)
+    for entry in audit.audit_entries(versions, decisions=decisions):
+        with st.expander(entry.summary()):
+            for line in entry.overrides:
+                st.warning(f"强行通过：{line}")
+            if entry.changes:
+                st.html(audit.changes_html(entry.changes))  # values escaped in changes_html
+            else:
+                st.caption("首个版本。" if entry.first else "与所依据的版本相比没有字段变化。")
+
+
+def gold_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
+    st.subheader("设为金标准")
+    st.caption("把最近保存且「已通过」的记录写入 eval/gold/，须先通过金标准校验；未保存的修改不包括在内。")
+    overwrite = st.checkbox("覆盖已有金标准", key=f"{key_prefix}overwrite")
+    if not st.button("设为金标准", key=f"{key_prefix}promote"):
+        return
+    stored = store.current_record(session.doc_key)
+    try:
+        if stored is None:
+            raise GoldError("这份报告还没有保存的记录", source=session.doc_id)
+        path = promote_stored(stored, session.source, gold_dir=default_gold_dir(), overwrite=overwrite)
+    except GoldError as e:
+        st.error(str(e))
+        return
+    st.success(f"已写入金标准：{path}")
