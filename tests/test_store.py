@@ -163,6 +163,31 @@ def test_rerun_on_the_same_file_adds_no_version(store: Store) -> None:
     assert len(store.versions("lanshan-2024")) == 1
 
 
+def test_a_batch_saves_as_one_document_at_a_time_would(store: Store) -> None:
+    # A known document with a changed record, a new one, and one content under two paths.
+    store.save_extraction(make_doc(), make_record(), run_id=None)
+    other_text = TEXT + "附件。"
+    batch = [
+        (make_doc(), edited(make_record())),
+        (
+            make_doc(text=other_text, doc_id="v2", path="/a/v2.txt"),
+            make_record("v2", source_path="/a/v2.txt"),
+        ),
+        (
+            make_doc(text=other_text, doc_id="v2-copy", path="/b/v2.txt"),
+            make_record("v2", source_path="/b/v2.txt"),
+        ),
+    ]
+    saved = store.save_extractions(batch, run_id=store.start_run(backend="rules"))
+
+    assert [(info.doc_id, info.version) for info in saved] == [("lanshan-2024", 2), ("v2", 1), ("v2", 1)]
+    assert all(info.created_at is not None for info in saved)
+    assert [v.version for v in store.versions("lanshan-2024")] == [1, 2]
+    assert len(store.versions("v2")) == 1
+    documents = {d.doc_id: d.path for d in store.list_documents()}
+    assert documents == {"lanshan-2024": "/reports/lanshan-2024.txt", "v2": "/b/v2.txt"}
+
+
 def test_changed_or_differently_produced_extraction_is_a_new_version(store: Store) -> None:
     extract(store)
     changed = make_record()

@@ -21,6 +21,18 @@ def test_mapping_keeps_every_offset() -> None:
     assert to_simplified("縣人民政府關於法治政府建設") == "县人民政府关于法治政府建设"
 
 
+def test_a_single_traditional_character_anywhere_is_mapped() -> None:
+    # The simplified-script fast path must not miss a lone traditional character, in the
+    # Basic Multilingual Plane or outside it (OpenCC maps a few astral ones too).
+    from extractor.core.script import _table
+
+    astral = next(chr(cp) for cp in _table() if cp > 0xFFFF)
+    for traditional in ("縣", astral):
+        text = "全年受理案件120件" + traditional + "。"
+        assert to_simplified(text) == "全年受理案件120件" + _table()[ord(traditional)] + "。"
+    assert to_simplified("全年受理案件120件。") == "全年受理案件120件。"
+
+
 def test_metrics_in_traditional_keep_the_reports_characters() -> None:
     found = {(m.value, m.unit) for m in find_metrics(TRADITIONAL)}
     assert {(2000, "件"), (420000, "元"), (326, "個")} <= found

@@ -138,7 +138,12 @@ def assign(weights: np.ndarray) -> list[Pair]:
     bonus = float(min(weights.shape) + 1)
     scores = np.where(eligible, weights + bonus, 0.0)
     rows, cols = linear_sum_assignment(scores, maximize=True)
+    # Filtered and read out as whole arrays: indexing a matrix one pair at a time costs more
+    # than the assignment itself on the small matrices of one report.
+    kept = eligible[rows, cols]
+    rows, cols = rows[kept], cols[kept]
     pairs = [
-        Pair(int(i), int(j), float(weights[i, j])) for i, j in zip(rows, cols, strict=True) if eligible[i, j]
+        Pair(i, j, w)
+        for i, j, w in zip(rows.tolist(), cols.tolist(), weights[rows, cols].tolist(), strict=True)
     ]
     return sorted(pairs, key=lambda p: p.gold)

@@ -226,12 +226,11 @@ class Store:
         # Held for the whole batch: the session's identity map keeps rows only while they are
         # referenced, and each document's save looks the run up again.
         run = None if run_id is None else session.get(RunRow, run_id)
-        saved: list[RecordVersionInfo | StoreError] = []
-        for doc, record in extractions:
-            if isolated:
-                saved.append(self._save_isolated(session, doc, record, run_id=run_id))
-            else:
-                saved.append(writes.save_extraction(session, doc, record, run_id=run_id))
+        saved: list[RecordVersionInfo | StoreError]
+        if isolated:
+            saved = [self._save_isolated(session, doc, record, run_id=run_id) for doc, record in extractions]
+        else:
+            saved = [*writes.save_extractions(session, extractions, run_id=run_id)]
         if run is not None:
             runs.beat(run)
         return saved

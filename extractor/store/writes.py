@@ -38,15 +38,7 @@ def _document_row(session: Session, doc: SourceDocument) -> tuple[DocumentRow, b
     row = session.scalars(stmt).first()
     created = row is None
     if row is None:
-        row = DocumentRow(
-            sha256=doc.sha256,
-            doc_id=doc.doc_id,
-            path=doc.path,
-            format=doc.format,
-            ocr=doc.ocr,
-            char_count=len(doc.text),
-            text=doc.text,
-        )
+        row = _new_document_row(doc)
         session.add(row)
     else:
         row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
@@ -54,11 +46,92 @@ def _document_row(session: Session, doc: SourceDocument) -> tuple[DocumentRow, b
     return row, created
 
 
+#: Content hashes per SELECT when a batch looks its documents up (bound parameters are limited).
+_LOOKUP_CHUNK = 500
+
+
 def save_extraction(
     session: Session, doc: SourceDocument, record: Record, *, run_id: int | None
 ) -> RecordVersionInfo:
     """See `Store.save_extraction`."""
     document, created = _document_row(session, doc)
+    version = _extraction_version(session, document, created, doc, record, run_id=run_id)
+    if isinstance(version, RecordVersionInfo):
+        return version
+    session.flush()
+    return q.to_version_info(version, document)
+
+
+def save_extractions(
+    session: Session, extractions: Sequence[tuple[SourceDocument, Record]], *, run_id: int | None
+) -> list[RecordVersionInfo]:
+    """`save_extraction` for each of a batch, in order, with the same rows as a result; the
+    documents are looked up with one SELECT, the new ones inserted together, and the new
+    versions written in one flush (the database sees a few statements, not several per
+    document)."""
+    rows = _document_rows(session, [doc for doc, _ in extractions])
+    pending = [
+        (_extraction_version(session, document, created, doc, record, run_id=run_id), document)
+        for (doc, record), (document, created) in zip(extractions, rows, strict=True)
+    ]
+    session.flush()
+    return [
+        version if isinstance(version, RecordVersionInfo) else q.to_version_info(version, document)
+        for version, document in pending
+    ]
+
+
+def _document_rows(session: Session, docs: Sequence[SourceDocument]) -> list[tuple[DocumentRow, bool]]:
+    """`_document_row` for each of `docs`, in order: a content repeated in the batch is
+    created once (the first time) and found after that, as one at a time would."""
+    hashes = list(dict.fromkeys(doc.sha256 for doc in docs))
+    found: dict[str, DocumentRow] = {}
+    for start in range(0, len(hashes), _LOOKUP_CHUNK):
+        chunk = hashes[start : start + _LOOKUP_CHUNK]
+        stmt = select(DocumentRow).where(DocumentRow.sha256.in_(chunk)).with_for_update()
+        found.update((row.sha256, row) for row in session.scalars(stmt))
+    new: dict[str, DocumentRow] = {}
+    for doc in docs:
+        if doc.sha256 not in found and doc.sha256 not in new:
+            new[doc.sha256] = _new_document_row(doc)
+    session.add_all(new.values())
+    session.flush()
+    rows: list[tuple[DocumentRow, bool]] = []
+    for doc in docs:
+        created = new.pop(doc.sha256, None)
+        if created is not None:
+            found[doc.sha256] = created
+            rows.append((created, True))
+            continue
+        row = found[doc.sha256]
+        row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
+        rows.append((row, False))
+    return rows
+
+
+def _new_document_row(doc: SourceDocument) -> DocumentRow:
+    return DocumentRow(
+        sha256=doc.sha256,
+        doc_id=doc.doc_id,
+        path=doc.path,
+        format=doc.format,
+        ocr=doc.ocr,
+        char_count=len(doc.text),
+        text=doc.text,
+    )
+
+
+def _extraction_version(
+    session: Session,
+    document: DocumentRow,
+    created: bool,
+    doc: SourceDocument,
+    record: Record,
+    *,
+    run_id: int | None,
+) -> RecordVersionInfo | RecordVersionRow:
+    """The version `record` would add to `document` (added to the session, not flushed), or
+    the existing version with the same content and setup."""
     run = None if run_id is None else session.get(RunRow, run_id)
     if run_id is not None and run is None:
         raise StoreError(f"no run with id {run_id}", source=doc.path)
@@ -107,8 +180,7 @@ def save_extraction(
         diff_json=_diff_json(diff),
     )
     session.add(row)
-    session.flush()
-    return q.to_version_info(row, document)
+    return row
 
 
 def save_review(
