@@ -565,7 +565,7 @@ def main() -> None:
     try:
         store = get_store(os.environ.get(DB_URL_ENV, "").strip())
         if st.sidebar.radio("页面", ["审核", "分析"], horizontal=True, key="app_page") == "分析":
-            from extractor.analysis.page import render_analysis_page  # scipy: only when asked for
+            from extractor.analysis.page import render_analysis_page  # scikit-learn: only when asked for
 
             render_analysis_page(store=store, key_prefix="an_")
             return
