@@ -53,3 +53,11 @@ def test_average_clusters_are_scikit_learns_agglomerative_clusters(threshold: fl
 def test_empty_and_single_texts() -> None:
     assert char_tfidf(["一"]).shape == (1, 1)
     assert average_clusters(np.zeros((1, 1)), distance_threshold=0.9) == [0]
+
+
+def test_page_names_ten_regions_per_theme_and_counts_the_rest() -> None:
+    from extractor.analysis.charts import region_list
+
+    regions = [f"{n:03d}县" for n in range(12)]
+    assert region_list(regions[:10]) == "、".join(regions[:10])
+    assert region_list(regions) == "、".join(regions[:10]) + "等12个地区"
