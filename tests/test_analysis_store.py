@@ -102,3 +102,17 @@ def test_bad_options_are_one_line_errors(filled: str, tmp_path: Path) -> None:
     assert bad_status.exit_code == 1 and "approved or all" in bad_status.output
     bad_suffix = runner.invoke(app, ["analyse", "--db", filled, "--out", str(tmp_path / "a.csv")])
     assert bad_suffix.exit_code == 1 and "a.csv" in bad_suffix.output
+
+
+def test_data_version_changes_when_a_record_is_saved_so_the_page_cache_is_not_stale(filled: str) -> None:
+    with Store(filled) as store:
+        before = store.data_version()
+        assert before == store.data_version()  # nothing saved: the cached analysis stays
+        current = store.current_record("baisha-2024")
+        assert current is not None
+        store.save_review(
+            "baisha-2024", current.record, base_version=current.version, reviewer="测试", status="approved"
+        )
+        after = store.data_version()
+        assert after != before and after[0] == before[0] and after[1] == before[1] + 1
+        assert "baisha-2024" in {r.doc_id for r in load_records(store)}

@@ -20,6 +20,15 @@ from extractor.core.labels import STATUS_LABELS
 LINK = "链接"
 #: Long texts are cut in chart labels and tooltips (the tables keep them whole).
 _LABEL_CHARS = 24
+#: Regions named per theme on the page (the workbook names them all): a theme stated by
+#: hundreds of reports would otherwise repeat a list of hundreds of names in every row.
+_SHOWN_REGIONS = 10
+
+
+def region_list(regions: list[str]) -> str:
+    """The first regions, and how many there are when not all are named."""
+    shown = "、".join(regions[:_SHOWN_REGIONS])
+    return shown if len(regions) <= _SHOWN_REGIONS else f"{shown}等{len(regions)}个地区"
 
 
 def indicator_frame(summary: IndicatorSummary) -> pd.DataFrame:
@@ -106,7 +115,7 @@ def theme_frame(themes: list[Theme]) -> pd.DataFrame:
                 "主题代表表述": t.representative,
                 "领域": t.area.value,
                 "涉及报告数": t.report_count,
-                "涉及地区": "、".join(t.regions),
+                "涉及地区": region_list(t.regions),
                 "地区": p.source.region,
                 "年度": p.source.year,
                 "问题表述": p.text,
@@ -144,7 +153,7 @@ def theme_chart(themes: list[Theme], *, top: int = 15) -> alt.Chart:
                 "涉及报告数": t.report_count,
                 "反复出现": len(t.recurring),
                 "领域": t.area.value,
-                "涉及地区": "、".join(t.regions),
+                "涉及地区": region_list(t.regions),
                 LINK: report_link(t.problems[0].ref),
             }
             for t in themes[:top]

@@ -21,9 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from extractor.analysis.records import ItemRef, SourcedRecord, item_wording
+from extractor.analysis.tfidf import char_tfidf
 from extractor.core.normalise import bigram_coverage
 from extractor.core.schema import Achievement, ListName, Plan
 
@@ -137,7 +136,7 @@ def match_plans(
         for item in [*sourced.record.plans, *(a for later in laters for a in later.record.achievements)]:
             wording_row.setdefault(item_wording(item.text, item.evidence), len(wording_row))
     # One vocabulary and one transform for everything compared: the same records give the same scores.
-    vectors = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit_transform(list(wording_row))
+    vectors = char_tfidf(list(wording_row))
     out = []
     for sourced, laters in pairs:
         candidates = [

@@ -6,9 +6,13 @@ without Streamlit). Every chart mark and table row links to the report page at i
 
 from __future__ import annotations
 
+from functools import cached_property
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from extractor.analysis import Analysis, analyse, load_records, select_records
+from extractor.analysis import Analysis, SourcedRecord, analyse, load_records, select_records
 from extractor.analysis.charts import (
     LINK,
     follow_frame,
@@ -25,6 +29,59 @@ from extractor.store import Store
 
 _ALL_AREAS = "全部领域"
 _LINK_COLUMN = st.column_config.LinkColumn("打开", display_text="查看原文")
+#: Analyses kept per server (each selection of status, region, year and area is one).
+_CACHED_ANALYSES = 16
+
+
+# Cached per store and data version: a save adds a record version, which changes the key, so
+# nobody sees a stale analysis. cache_resource, not cache_data: the results are only read, and
+# cache_data would unpickle a copy of 1,000 records on every rerun. `_store` is not hashed.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _records(
+    url: str, data_version: tuple[int, int, int], status: StatusFilter, _store: Store
+) -> list[SourcedRecord]:
+    return load_records(_store, status=status)
+
+
+class _View:
+    """An analysis and the frames and charts built from it, each built once (the view is
+    cached with the analysis, so a rerun only sends them)."""
+
+    def __init__(self, result: Analysis) -> None:
+        self.result = result
+        self._indicator: dict[str, tuple[alt.Chart, pd.DataFrame]] = {}
+
+    def indicator(self, name: str) -> tuple[alt.Chart, pd.DataFrame]:
+        if name not in self._indicator:
+            summary = next(s for s in self.result.summaries if s.indicator.name == name)
+            self._indicator[name] = (indicator_chart(summary), indicator_frame(summary))
+        return self._indicator[name]
+
+    @cached_property
+    def unmapped(self) -> pd.DataFrame:
+        return unmapped_frame(self.result.values)
+
+    @cached_property
+    def themes(self) -> tuple[alt.Chart, pd.DataFrame]:
+        return theme_chart(self.result.themes), theme_frame(self.result.themes)
+
+    @cached_property
+    def follow(self) -> tuple[alt.Chart, pd.DataFrame]:
+        return rate_chart(self.result.rates, self.result.follow), follow_frame(self.result.follow)
+
+
+@st.cache_resource(max_entries=_CACHED_ANALYSES, show_spinner="正在分析…")
+def _analysis(
+    url: str,
+    data_version: tuple[int, int, int],
+    status: StatusFilter,
+    regions: tuple[str, ...],
+    years: tuple[int, ...],
+    area: Area | None,
+    _store: Store,
+) -> _View:
+    available = _records(url, data_version, status, _store)
+    return _View(analyse(select_records(available, regions=regions, years=years), status=status, area=area))
 
 
 def render_analysis_page(*, store: Store, key_prefix: str = "an_") -> None:
@@ -37,29 +94,31 @@ def render_analysis_page(*, store: Store, key_prefix: str = "an_") -> None:
         format_func=STATUS_FILTER_LABELS.__getitem__,
         key=f"{key_prefix}status",
     )
-    available = load_records(store, status=status)
+    data_version = store.data_version()
+    available = _records(str(store.url), data_version, status, store)
     regions = cols[1].multiselect("地区", sorted({r.region for r in available}), key=f"{key_prefix}regions")
     years = cols[2].multiselect(
         "年度", sorted({r.year for r in available if r.year is not None}), key=f"{key_prefix}years"
     )
     area_label = cols[3].selectbox("领域", [_ALL_AREAS, *[a.value for a in Area]], key=f"{key_prefix}area")
     area = None if area_label == _ALL_AREAS else Area(area_label)
-    records = select_records(available, regions=regions, years=years)
-    result = analyse(records, status=status, area=area)
+    view = _analysis(str(store.url), data_version, status, tuple(regions), tuple(years), area, store)
+    result = view.result
     st.info(result.caption)
-    if not records:
+    if not result.records:
         st.warning("所选范围内没有记录。审核通过的记录才计入默认统计；可改选“全部当前记录”。")
         return
     indicator_tab, theme_tab, follow_tab = st.tabs(["指标", "问题主题", "计划落实"])
     with indicator_tab:
-        _indicators(result, key_prefix=key_prefix)
+        _indicators(view, key_prefix=key_prefix)
     with theme_tab:
-        _themes(result)
+        _themes(view)
     with follow_tab:
-        _follow(result)
+        _follow(view)
 
 
-def _indicators(result: Analysis, *, key_prefix: str) -> None:
+def _indicators(view: _View, *, key_prefix: str) -> None:
+    result = view.result
     if not result.summaries:
         st.write("所选范围内没有可归类的指标数值。")
     else:
@@ -74,28 +133,31 @@ def _indicators(result: Analysis, *, key_prefix: str) -> None:
         low, high = summary.low, summary.high
         cols[2].metric("范围", "—" if low is None else f"{low:g}–{high:g}{summary.indicator.unit}")
         cols[3].metric("疑点", summary.suspicious_count)
-        st.altair_chart(indicator_chart(summary), width="stretch")
-        st.dataframe(indicator_frame(summary), hide_index=True, column_config={LINK: _LINK_COLUMN})
-    unmapped = unmapped_frame(result.values)
+        chart, frame = view.indicator(chosen)
+        st.altair_chart(chart, width="stretch")
+        st.dataframe(frame, hide_index=True, column_config={LINK: _LINK_COLUMN})
+    unmapped = view.unmapped
     with st.expander(f"未归类的指标数值（{len(unmapped)}，其中难以区分 {len(result.ambiguous)}）"):
         st.dataframe(unmapped, hide_index=True, column_config={LINK: _LINK_COLUMN})
 
 
-def _themes(result: Analysis) -> None:
-    if not result.themes:
+def _themes(view: _View) -> None:
+    if not view.result.themes:
         st.write("所选范围内没有问题条目。")
         return
-    st.altair_chart(theme_chart(result.themes), width="stretch")
-    st.dataframe(theme_frame(result.themes), hide_index=True, column_config={LINK: _LINK_COLUMN})
+    chart, frame = view.themes
+    st.altair_chart(chart, width="stretch")
+    st.dataframe(frame, hide_index=True, column_config={LINK: _LINK_COLUMN})
 
 
-def _follow(result: Analysis) -> None:
-    if not result.follow:
+def _follow(view: _View) -> None:
+    if not view.result.follow:
         st.write("没有可比对的计划：需要同一发布机关相邻两年的报告（请同时选择两个年度）。")
         return
-    st.altair_chart(rate_chart(result.rates, result.follow), width="stretch")
+    chart, frame = view.follow
+    st.altair_chart(chart, width="stretch")
     st.dataframe(
-        follow_frame(result.follow),
+        frame,
         hide_index=True,
         column_config={
             LINK: _LINK_COLUMN,

@@ -16,10 +16,9 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from extractor.analysis.records import ItemRef, SourcedRecord, item_wording, normalise_name
+from extractor.analysis.tfidf import average_clusters, char_tfidf
 from extractor.core.schema import Area, ListName
 
 #: Cosine distance at which two groups stop merging (calibrated on the hand-labelled themes).
@@ -92,16 +91,13 @@ def _cluster(wordings: Sequence[str], *, distance_threshold: float) -> _Clusters
     unique = sorted(set(keys))
     row_of = {key: row for row, key in enumerate(unique)}
     rows = [row_of[key] for key in keys]
-    vectors = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit_transform(unique)
+    vectors = char_tfidf(unique)
     if len(unique) <= 1:
         return _Clusters([0] * len(keys), rows, vectors)
     similarity = (vectors @ vectors.T).toarray()
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
-    model = AgglomerativeClustering(
-        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=distance_threshold
-    )
-    by_row = model.fit_predict(distance)
-    # Number clusters by first appearance so the numbering does not depend on sklearn internals.
+    by_row = average_clusters(distance, distance_threshold=distance_threshold)
+    # Number clusters by first appearance so the numbering does not depend on scipy internals.
     renumber: dict[int, int] = {}
     labels = [renumber.setdefault(int(by_row[row]), len(renumber)) for row in rows]
     return _Clusters(labels, rows, vectors)

@@ -35,7 +35,7 @@ def analyse_command(
     ] = None,
 ) -> None:
     """Write 指标 / 问题主题 / 计划落实 (and summaries) for the stored records to an .xlsx file."""
-    # Imported here: scikit-learn and openpyxl are only needed when this command runs.
+    # Imported here: scipy and xlsxwriter are only needed when this command runs.
     from extractor.analysis import analyse, load_records, select_records
     from extractor.analysis.records import STATUS_FILTERS
     from extractor.analysis.workbook import write_workbook

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -304,6 +304,20 @@ class Store:
             return out
 
         return self._read("cannot read records", work)
+
+    def data_version(self) -> tuple[int, int, int]:
+        """(documents, record versions, newest record version id): changes whenever a record
+        is saved (versions are only ever added). One cheap query, for caching what is
+        computed from the current records."""
+
+        def work(session: Session) -> tuple[int, int, int]:
+            documents = session.scalar(select(func.count(DocumentRow.id))) or 0
+            count, newest = session.execute(
+                select(func.count(RecordVersionRow.id), func.max(RecordVersionRow.id))
+            ).one()
+            return documents, count or 0, newest or 0
+
+        return self._read("cannot read the data version", work)
 
     def list_documents(self) -> list[DocumentSummary]:
         """One summary per stored document, ordered by doc_id (the review queue)."""
