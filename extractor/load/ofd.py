@@ -112,20 +112,22 @@ def _ocr_page_images(package: Package, page_location: str, media: dict[str, str]
         if entry is not None:
             placed.append((_boundary(element), entry))
     lines: list[LayoutLine] = []
-    for (x, y, width, height), entry in sorted(placed, key=lambda item: (item[0][1], item[0][0])):
+    for (x, y, width, _height), entry in sorted(placed, key=lambda item: (item[0][1], item[0][0])):
         try:
             image = Image.open(io.BytesIO(package.read(entry)))
             image.load()
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
             continue  # a picture format Pillow cannot read (e.g. JBIG2) holds no readable text here
-        across, down = width / max(image.width, 1), height / max(image.height, 1)
+        # One scale for both axes, the image's own proportions: line heights (the character
+        # cell) stay in step with line widths even when the image is stretched to its box.
+        scale = width / max(image.width, 1)
         lines.extend(
             LayoutLine(
                 line.text.strip(),
-                left=x + line.left * across,
-                right=x + line.right * across,
-                bottom=-(y + line.bottom * down),
-                top=-(y + line.top * down),
+                left=x + line.left * scale,
+                right=x + line.right * scale,
+                bottom=-(y + line.bottom * scale),
+                top=-(y + line.top * scale),
             )
             for line in recognise_lines(image)
             if line.text.strip()
