@@ -96,6 +96,22 @@ def render_text_pages(
     return pages
 
 
+def page_paragraphs(page_text: str, text: str) -> list[str]:
+    """The paragraphs of `text` as a page from `render_text_pages` (its first lines, or
+    `top_of_page`'s) shows them: every line wrapped from one paragraph joined again, the
+    last one cut where the page ends."""
+    lines = page_text.splitlines()
+    paragraphs: list[str] = []
+    for paragraph in seed_paragraphs(text):
+        if not lines:
+            break
+        shown = ""
+        while lines and len(shown) < len(paragraph):
+            shown += lines.pop(0)
+        paragraphs.append(shown)
+    return paragraphs
+
+
 def write_image_pdf(path: Path, pages: Sequence[Image.Image]) -> Path:
     """An image-only PDF (no text layer), one page per image: a scanned report."""
     first, *rest = pages

@@ -12,6 +12,7 @@ import pytest
 from fixtures_load import (
     find_cjk_font,
     gov_page_html,
+    page_paragraphs,
     render_text_pages,
     seed_paragraphs,
     write_docx,
@@ -200,24 +201,31 @@ def test_text_pdf_contains_every_seed_sentence(tmp_path: Path, seed_texts: dict[
 
 
 @pytest.fixture(scope="module")
-def scanned_pdf(tmp_path_factory: pytest.TempPathFactory, seed_texts: dict[str, str]) -> tuple[Path, str]:
+def scanned_pdf(
+    tmp_path_factory: pytest.TempPathFactory, seed_texts: dict[str, str]
+) -> tuple[Path, str, str]:
     if CJK_FONT is None:
         pytest.skip("no CJK font to render scanned pages (apt-get install fonts-noto-cjk)")
     [page] = render_text_pages(seed_texts["hubin-2024"], CJK_FONT, max_pages=1)
     path = write_image_pdf(tmp_path_factory.mktemp("scan") / "hubin-scan.pdf", [page])
-    return path, page.info["source_text"]
+    return path, page.info["source_text"], seed_texts["hubin-2024"]
 
 
 @needs_cjk_font
-def test_scanned_pdf_is_read_by_ocr(scanned_pdf: tuple[Path, str]) -> None:
-    path, source_text = scanned_pdf
+def test_scanned_pdf_is_read_by_ocr(scanned_pdf: tuple[Path, str, str]) -> None:
+    path, source_text, seed_text = scanned_pdf
     doc = load_document(path)
     assert doc.ocr is True
     assert any("OCR" in warning for warning in doc.warnings)
     similarity = fuzz.ratio(matching_key(doc.text), matching_key(source_text))
     assert similarity >= 80, f"OCR text only {similarity:.1f}% similar to the page"
-    # One output line per printed line: boxes are ordered into lines, not run together.
-    assert abs(len(doc.text.splitlines()) - len(source_text.splitlines())) <= 2
+    # One output line per paragraph: wrapped lines joined, each paragraph ended where the
+    # page shows it ends (a short last line), as for a text layer.
+    expected = page_paragraphs(source_text, seed_text)
+    paragraphs = [line for line in doc.text.splitlines() if line.strip()]
+    assert len(paragraphs) == len(expected) < len(source_text.splitlines())
+    for got, want in zip(paragraphs, expected, strict=True):
+        assert fuzz.ratio(matching_key(got), matching_key(want)) >= 90, (got, want)
 
 
 @needs_cjk_font

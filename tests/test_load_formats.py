@@ -25,7 +25,7 @@ from fixtures_formats import (
     write_text_ofd,
     write_tiff,
 )
-from fixtures_load import find_cjk_font, render_text_pages, seed_paragraphs, write_docx
+from fixtures_load import find_cjk_font, page_paragraphs, render_text_pages, seed_paragraphs, write_docx
 from rapidfuzz import fuzz
 
 from extractor.core.errors import LoadError
@@ -314,6 +314,9 @@ def test_an_ofd_of_scanned_pages_goes_to_ocr(tmp_path: Path) -> None:
     assert doc.ocr
     assert "OCR" in doc.warnings[0]
     assert fuzz.ratio(matching_key(doc.text), matching_key(pages[0].info["source_text"])) > 90
+    # Its paragraphs rebuilt from where the OCR lines sit on the page, as for a scanned PDF.
+    expected = page_paragraphs(pages[0].info["source_text"], seed_text("hubin-2024"))
+    assert len(text_lines(doc.text)) == len(expected) < len(pages[0].info["source_text"].splitlines())
 
 
 def test_a_file_that_is_not_ofd_is_named_in_one_line(tmp_path: Path) -> None:
@@ -352,6 +355,9 @@ def test_a_page_photo_is_read_by_ocr(tmp_path: Path, suffix: str) -> None:
     page.save(path)
     doc = load_document(path)
     assert fuzz.ratio(matching_key(doc.text), matching_key(page.info["source_text"])) > 90
+    # Read as paragraphs: wrapped lines joined, each ending where the page shows it ends.
+    expected = page_paragraphs(page.info["source_text"], seed_text("mayang-2022h1"))
+    assert len(text_lines(doc.text)) == len(expected) < len(page.info["source_text"].splitlines())
 
 
 def test_a_file_that_is_not_an_image_is_named_in_one_line(tmp_path: Path) -> None:

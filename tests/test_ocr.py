@@ -20,7 +20,7 @@ from extractor.cli.app import app, register_commands
 from extractor.core.errors import LoadError
 from extractor.core.normalise import matching_key
 from extractor.load import load_document
-from extractor.load.ocr import ocr_engine, recognise_image
+from extractor.load.ocr import OcrBox, ocr_engine, recognise_image, recognise_lines
 from extractor.load.ocr_run import BLANK_STOP_PAGES, OcrSettings, ocr_session
 from extractor.load.pdf import _render_for_ocr
 
@@ -187,11 +187,11 @@ def test_cli_ocr_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "no text layer and OCR found no text" in read.output and read.exit_code == 1
 
 
-def recognise_or_die(image: Image.Image, *, rotated: bool) -> str:
+def recognise_or_die(image: Image.Image, *, rotated: bool) -> list[OcrBox]:
     """Stands in for the engine in worker processes: a black page kills its worker."""
     if image.convert("L").getpixel((0, 0)) == 0:
         os._exit(1)
-    return recognise_image(image, rotated=rotated)
+    return recognise_lines(image, rotated=rotated)
 
 
 def test_a_dead_worker_fails_its_file_and_the_batch_goes_on(
@@ -199,7 +199,7 @@ def test_a_dead_worker_fails_its_file_and_the_batch_goes_on(
 ) -> None:
     from extractor.load import ocr_run
 
-    monkeypatch.setattr(ocr_run, "recognise_image", recognise_or_die)
+    monkeypatch.setattr(ocr_run, "recognise_lines", recognise_or_die)
     killer = write_image_pdf(tmp_path / "killer.pdf", [Image.new("L", (400, 400), 0)])
     fine = write_image_pdf(tmp_path / "fine.pdf", [text_image(LINES[0], height=300)])
     with ocr_session(OcrSettings(workers=2)):

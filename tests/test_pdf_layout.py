@@ -18,7 +18,8 @@ from official_layout import COPIES_TO, PRINTED_BY, official_document_pdf
 from extractor.core.schema import Record
 from extractor.evaluation.scoring import score_document
 from extractor.load import load_document
-from extractor.load.pdf_layout import Line, rebuild_paragraphs
+from extractor.load.ocr import OcrBox, boxes_to_lines
+from extractor.load.pdf_layout import OCR, Line, ocr_page_lines, rebuild_paragraphs
 from extractor.pipeline.run import extract_document
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,3 +122,45 @@ def test_running_headers_and_page_numbers_leave_only_at_the_page_edges() -> None
     assert text is not None
     assert "某某县人民政府办公室" not in text and not PAGE_NUMBER.search(text)
     assert text.count("\n\n3\n\n") == 4
+
+
+def test_a_full_line_ending_a_sentence_before_an_item_number_ends_the_paragraph() -> None:
+    page = _page(
+        ("第一项工作写满了一整行，到此句号。", MARGIN_L, MARGIN_R),
+        ("（二）第二项工作另起一段，写满一整行", MARGIN_L, MARGIN_R),
+        ("继续写完。", MARGIN_L, 300.0),
+        ("完成审查事项共计一百件，占比达到", MARGIN_L, MARGIN_R),
+        ("2.5%。", MARGIN_L, 200.0),  # a decimal after a wrap is no item number
+    )
+    text = rebuild_paragraphs([page])
+    assert text is not None
+    assert text.split("\n\n") == [
+        "第一项工作写满了一整行，到此句号。",
+        "（二）第二项工作另起一段，写满一整行继续写完。",
+        "完成审查事项共计一百件，占比达到2.5%。",
+    ]
+
+
+def test_a_scanned_page_is_rebuilt_from_the_ocr_boxes() -> None:
+    """OCR boxes (pixels, y downwards) fitted to the ink: heights vary with the characters,
+    a line may come as several boxes; the paragraphs are rebuilt as for a text layer."""
+    boxes = [
+        OcrBox(100, 100, 600, 131, "某县2024年法治政府建设报告"),
+        OcrBox(100, 150, 1130, 185, "一年来，我县坚持以习近平法治思想为指导，全面推进"),
+        OcrBox(98, 198, 640, 237, "法治政府建设，取得明显成效：一是"),  # taller: descenders
+        OcrBox(650, 200, 1125, 235, "完善制度，二是严格执法，"),
+        OcrBox(100, 250, 700, 283, "三是加强监督。"),
+        OcrBox(100, 300, 1128, 335, "一、存在的不足和原因：执法人员力量不足，专业"),
+        OcrBox(100, 350, 480, 385, "人才缺乏。"),
+    ]
+    lines = ocr_page_lines(boxes_to_lines(boxes))
+    assert rebuild_paragraphs([lines], tolerances=OCR) == "\n\n".join(
+        [
+            "某县2024年法治政府建设报告",
+            "一年来，我县坚持以习近平法治思想为指导，全面推进法治政府建设，取得明显成效："
+            "一是完善制度，二是严格执法，三是加强监督。",
+            "一、存在的不足和原因：执法人员力量不足，专业人才缺乏。",
+        ]
+    )
+    # Held to a text layer's equal box heights, the taller line would end the paragraph.
+    assert "全面推进\n\n法治政府建设" in (rebuild_paragraphs([lines]) or "")

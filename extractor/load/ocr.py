@@ -186,10 +186,26 @@ def recognise_image(image: Image.Image, *, rotated: bool | None = None) -> str:
     return boxes_to_text(recognise_boxes(image, rotated=rotated))
 
 
+def recognise_lines(image: Image.Image, *, rotated: bool | None = None) -> list[OcrBox]:
+    """OCR one page image into its visual lines with their rectangles, top to bottom
+    (`boxes_to_lines`); `rotated` as for `recognise_image`."""
+    return boxes_to_lines(recognise_boxes(image, rotated=rotated))
+
+
 def boxes_to_text(boxes: Sequence[OcrBox]) -> str:
     """Arrange boxes into reading order: lines by y (top to bottom), boxes by x within a line.
 
     Guarantees: every non-empty box text appears exactly once; lines are joined with \\n.
+    """
+    return "\n".join(line.text for line in boxes_to_lines(boxes))
+
+
+def boxes_to_lines(boxes: Sequence[OcrBox]) -> list[OcrBox]:
+    """The visual lines of a page, top to bottom: each the union of its boxes' rectangles,
+    its text theirs left to right (a space where a gap separates two fields).
+
+    The lines keep their geometry so a caller can tell a wrapped line (reaching the right
+    margin) from a paragraph's last one (`extractor.load.pdf_layout.rebuild_paragraphs`).
     """
     lines: list[list[OcrBox]] = []
     for box in sorted((b for b in boxes if b.text.strip()), key=lambda b: (b.top, b.left)):
@@ -197,7 +213,7 @@ def boxes_to_text(boxes: Sequence[OcrBox]) -> str:
             lines[-1].append(box)
         else:
             lines.append([box])
-    return "\n".join(_join_line(sorted(line, key=lambda b: b.left)) for line in lines)
+    return [_merge_line(sorted(line, key=lambda b: b.left)) for line in lines]
 
 
 def _on_line(box: OcrBox, line: list[OcrBox]) -> bool:
@@ -207,10 +223,16 @@ def _on_line(box: OcrBox, line: list[OcrBox]) -> bool:
     return overlap >= _SAME_LINE_OVERLAP * min(box.height, bottom - top)
 
 
-def _join_line(line: list[OcrBox]) -> str:
+def _merge_line(line: list[OcrBox]) -> OcrBox:
     parts = [line[0].text]
     for previous, box in itertools.pairwise(line):
         gap = box.left - previous.right
         parts.append(" " if gap > _WORD_GAP_IN_HEIGHTS * box.height else "")
         parts.append(box.text)
-    return "".join(parts)
+    return OcrBox(
+        left=min(b.left for b in line),
+        top=min(b.top for b in line),
+        right=max(b.right for b in line),
+        bottom=max(b.bottom for b in line),
+        text="".join(parts),
+    )

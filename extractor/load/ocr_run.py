@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from extractor.core.errors import ConfigError, LoadError
-from extractor.load.ocr import ocr_engine, recognise_image
+from extractor.load.ocr import OcrBox, ocr_engine, recognise_lines
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -140,12 +140,18 @@ def ocr_session(
 
 @dataclass(frozen=True, slots=True)
 class ScanText:
-    """OCR text of the scanned pages read, in order; `unread` pages were skipped by the
+    """OCR lines (`extractor.load.ocr.boxes_to_lines`: text and rectangle in the rendered
+    image's pixels) of the scanned pages read, in order; `unread` pages were skipped by the
     early stop (a run of blank pages), and `warnings` says so."""
 
-    texts: list[str]
+    lines: list[list[OcrBox]]
     unread: list[int]
     warnings: tuple[str, ...] = ()
+
+    @property
+    def texts(self) -> list[str]:
+        """Each page read as text, one visual line a line."""
+        return ["\n".join(line.text for line in page) for page in self.lines]
 
 
 def ocr_pages(render: Callable[[int], Image.Image], pages: Sequence[int], *, source: str) -> ScanText:
@@ -166,11 +172,11 @@ def ocr_pages(render: Callable[[int], Image.Image], pages: Sequence[int], *, sou
             source=source,
         )
     started = time.monotonic()
-    texts: list[str] = []
+    texts: list[list[OcrBox]] = []
     results = _recognised(render, pages, settings, session, source=source)
     try:
-        for text in results:
-            texts.append(text)
+        for lines in results:
+            texts.append(lines)
             if progress is not None:
                 progress.page_done(source, len(texts), len(pages))
             elapsed = time.monotonic() - started
@@ -181,7 +187,7 @@ def ocr_pages(render: Callable[[int], Image.Image], pages: Sequence[int], *, sou
                     f"{settings.time_limit_s:g} s (raise it with --ocr-time-limit or {TIME_LIMIT_ENV})",
                     source=source,
                 )
-            if len(texts) == BLANK_STOP_PAGES < len(pages) and not any(t.strip() for t in texts):
+            if len(texts) == BLANK_STOP_PAGES < len(pages) and not any(texts):
                 unread = list(pages[len(texts) :])
                 return ScanText(
                     texts,
@@ -205,22 +211,22 @@ def _recognised(
     session: _Session | None,
     *,
     source: str,
-) -> Generator[str, None, None]:
-    """Each page's text, in page order: in this process, or through the session's workers."""
+) -> Generator[list[OcrBox], None, None]:
+    """Each page's lines, in page order: in this process, or through the session's workers."""
     if session is None or settings.workers <= 1:
         for number in pages:
-            yield recognise_image(render(number), rotated=settings.rotated)
+            yield recognise_lines(render(number), rotated=settings.rotated)
         return
     pool = session.worker_pool()
     # Keep every worker busy with one page queued behind it, never the whole file in memory.
     window = 2 * settings.workers
-    pending: deque[Future[str]] = deque()
+    pending: deque[Future[list[OcrBox]]] = deque()
     upcoming = list(reversed(pages))
     try:
         while True:
             while len(pending) < window and upcoming:
                 image = render(upcoming.pop())
-                pending.append(pool.submit(recognise_image, image, rotated=settings.rotated))
+                pending.append(pool.submit(recognise_lines, image, rotated=settings.rotated))
             if not pending:
                 return
             yield pending.popleft().result()

@@ -5,7 +5,8 @@ which gives every text run with its position on the page. Runs become lines by b
 page numbers and running headers/footers are left out as for PDF; then the page geometry
 undoes the typesetting's line wraps (`reflow`), so a paragraph is one line as in the .txt
 and .docx paths. A page with no text but with images (a scan packaged as OFD) has its
-images OCRed, top to bottom.
+images OCRed, top to bottom; an OFD of scans only has its paragraphs rebuilt from where the
+OCR lines sit on the page, as a scanned PDF's are (`pdf_layout.rebuild_paragraphs`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from PIL import Image, UnidentifiedImageError
 
 from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
-from extractor.load.ocr import recognise_image
+from extractor.load.ocr import recognise_lines
 from extractor.load.ofd_layout import Line, page_lines, reflow
+from extractor.load.pdf_layout import OCR, rebuild_paragraphs
+from extractor.load.pdf_layout import Line as LayoutLine
 
 NO_TEXT_REASON = "no text layer and OCR found no text"
 
@@ -29,8 +32,8 @@ NO_TEXT_REASON = "no text layer and OCR found no text"
 def load_ofd(data: bytes, *, source: str) -> Extracted:
     """Read an OFD report.
 
-    Guarantees: page texts in page order joined with \\n, each in reading order by position;
-    an image-only page is OCRed (`ocr` True, a warning names the pages). Raises LoadError
+    Guarantees: page texts in page order, each in reading order by position, one paragraph
+    a line; an image-only page is OCRed (`ocr` True, a warning names the pages). Raises LoadError
     for a file that is not a readable OFD package, or one where neither the text layer nor
     OCR yields text.
     """
@@ -38,18 +41,24 @@ def load_ofd(data: bytes, *, source: str) -> Extracted:
         with ofdkit.open(data) as document, Package(data) as package:
             media = _media_files(package)
             pages: list[list[Line]] = []
+            scans: list[list[LayoutLine]] = []
             ocr_pages: list[int] = []
             for page in document.pages:
                 lines = page_lines(page.runs)
                 if not lines and page.location is not None:
                     scanned = _ocr_page_images(package, page.location, media)
-                    if scanned.strip():
+                    if scanned:
                         ocr_pages.append(page.index + 1)
-                        lines = [Line(text, ocr=True) for text in scanned.splitlines()]
+                        lines = [Line(line.text, ocr=True) for line in scanned]
+                        scans.append(scanned)
                 pages.append(lines)
     except ofdkit.OFDError as e:
         raise LoadError(f"not a readable OFD file ({e})", source=source) from e
-    text = tidy_extracted_text(reflow(pages))
+    # Scans only: their lines' geometry rebuilds the paragraphs; with a text layer beside
+    # them, the OCR lines stay one a line among the text layer's paragraphs.
+    only_scans = len(scans) == sum(1 for lines in pages if lines)
+    laid_out = rebuild_paragraphs(scans, tolerances=OCR) if scans and only_scans else None
+    text = tidy_extracted_text(laid_out or reflow(pages))
     if not text.strip():
         raise LoadError(NO_TEXT_REASON, source=source)
     warnings: tuple[str, ...] = ()
@@ -91,31 +100,46 @@ def _media_files(package: Package) -> dict[str, str]:
     return media
 
 
-def _ocr_page_images(package: Package, page_location: str, media: dict[str, str]) -> str:
-    """OCR text of the page's images, top to bottom then left to right."""
+def _ocr_page_images(package: Package, page_location: str, media: dict[str, str]) -> list[LayoutLine]:
+    """OCR lines of the page's images, top to bottom, each placed on the page (millimetres
+    from the left, y growing upwards as `pdf_layout` reads lines) by its image's Boundary."""
     root = package.read_xml(page_location)
-    placed: list[tuple[float, float, str]] = []
+    placed: list[tuple[tuple[float, float, float, float], str]] = []
     for element in root.iter():
         if _local(element.tag) != "ImageObject":
             continue
         entry = media.get((element.get("ResourceID") or "").strip())
         if entry is not None:
-            x, y = _origin(element)
-            placed.append((y, x, entry))
-    texts = []
-    for _, _, entry in sorted(placed):
+            placed.append((_boundary(element), entry))
+    lines: list[LayoutLine] = []
+    for (x, y, width, _height), entry in sorted(placed, key=lambda item: (item[0][1], item[0][0])):
         try:
             image = Image.open(io.BytesIO(package.read(entry)))
             image.load()
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
             continue  # a picture format Pillow cannot read (e.g. JBIG2) holds no readable text here
-        texts.append(recognise_image(image))
-    return "\n".join(text for text in texts if text.strip())
+        # One scale for both axes, the image's own proportions: line heights (the character
+        # cell) stay in step with line widths even when the image is stretched to its box.
+        scale = width / max(image.width, 1)
+        lines.extend(
+            LayoutLine(
+                line.text.strip(),
+                left=x + line.left * scale,
+                right=x + line.right * scale,
+                bottom=-(y + line.bottom * scale),
+                top=-(y + line.top * scale),
+            )
+            for line in recognise_lines(image)
+            if line.text.strip()
+        )
+    return lines
 
 
-def _origin(element: ET.Element) -> tuple[float, float]:
+def _boundary(element: ET.Element) -> tuple[float, float, float, float]:
+    """The object's Boundary (x, y, width, height in millimetres); zeros where unreadable."""
     try:
-        x, y, *_ = (float(part) for part in (element.get("Boundary") or "0 0").split())
+        parts = [float(part) for part in (element.get("Boundary") or "").split()]
     except ValueError:
-        return 0.0, 0.0
-    return x, y
+        parts = []
+    x, y, width, height = (*parts, 0.0, 0.0, 0.0, 0.0)[:4]
+    return x, y, width, height

@@ -12,7 +12,14 @@ from extractor.load.common import Extracted, tidy_extracted_text
 from extractor.load.ocr import PAGE_MAX_SIDE_PX
 from extractor.load.ocr_run import ocr_pages
 from extractor.load.pdf_furniture import without_page_furniture
-from extractor.load.pdf_layout import Line, page_lines, rebuild_paragraphs
+from extractor.load.pdf_layout import (
+    OCR,
+    TEXT_LAYER,
+    Line,
+    ocr_page_lines,
+    page_lines,
+    rebuild_paragraphs,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -47,6 +54,7 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
         page_texts: list[str] = []
         scanned: list[int] = []  # page numbers (1-based) with no text layer but drawn content
         layouts: list[list[Line]] = []
+        sizes: dict[int, tuple[float, float]] = {}  # page number: (points per pixel, height in points)
         for index in range(len(pdf)):
             page = pdf[index]
             try:
@@ -57,20 +65,22 @@ def load_pdf(data: bytes, *, source: str) -> Extracted:
             finally:
                 page.close()
             page_texts.append(text)
-        scan = ocr_pages(lambda number: _render_page_for_ocr(pdf, number), scanned, source=source)
+        scan = ocr_pages(lambda number: _render_page_for_ocr(pdf, number, sizes), scanned, source=source)
     except pdfium.PdfiumError as e:
         raise LoadError(f"not a readable PDF (damaged page): {e}", source=source) from e
     finally:
         pdf.close()
-    for number, page_text in zip(scanned, scan.texts, strict=False):
+    for number, page_text, ocr_lines in zip(scanned, scan.texts, scan.lines, strict=False):
         page_texts[number - 1] = page_text
+        points_per_pixel, height = sizes[number]
+        layouts[number - 1] = ocr_page_lines(ocr_lines, points_per_pixel=points_per_pixel, page_height=height)
     read_by_ocr = [
         number for number, page_text in zip(scanned, scan.texts, strict=False) if page_text.strip()
     ]
 
-    # Paragraphs rebuilt from the lines' positions; a PDF with OCRed pages has no positions
-    # for those, so it keeps the text layer as PDFium joins it.
-    laid_out = None if scanned else rebuild_paragraphs(layouts)
+    # Paragraphs rebuilt from the lines' positions, OCRed pages' lines placed on the page
+    # like the text layer's.
+    laid_out = rebuild_paragraphs(layouts, tolerances=OCR if read_by_ocr else TEXT_LAYER)
     text = tidy_extracted_text(laid_out or "\n".join(without_page_furniture(page_texts)))
     if not text.strip():
         stopped = f" ({scan.warnings[0]})" if scan.warnings else ""
@@ -99,10 +109,17 @@ def _has_drawn_content(page: pdfium.PdfPage) -> bool:
     return next(iter(page.get_objects()), None) is not None
 
 
-def _render_page_for_ocr(pdf: pdfium.PdfDocument, number: int) -> Image.Image:
+def _render_page_for_ocr(
+    pdf: pdfium.PdfDocument, number: int, sizes: dict[int, tuple[float, float]]
+) -> Image.Image:
+    """Page `number` rendered for OCR; `sizes[number]` records the scale (points per pixel)
+    and page height that place the OCR lines back on the page."""
     page = pdf[number - 1]
     try:
-        return _render_for_ocr(page)
+        image = _render_for_ocr(page)
+        width_pt, height_pt = page.get_size()
+        sizes[number] = (width_pt / max(image.width, 1), height_pt)
+        return image
     finally:
         page.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
@@ -20,18 +21,47 @@ from statistics import median
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from extractor.load.ocr import OcrBox
 from extractor.load.pdf_furniture import edge_key, is_page_number, running_keys
 
-#: Share of a character cell by which a line may fall short of the right margin and still
-#: count as running to it (justified text reaches it exactly; ragged text comes within a cell).
-_FULL_SLACK_CELLS = 1.2
+
+@dataclass(frozen=True, slots=True)
+class Tolerances:
+    """How far lines of one paragraph may differ, in character cells (line heights)."""
+
+    #: By how much a line may fall short of the right margin and still run to it.
+    full_slack: float
+    #: By how much two lines' heights may differ and still be one type size.
+    size_slack: float
+
+
+#: A text layer's boxes are the font's cells: justified text reaches the margin exactly,
+#: ragged text comes within a cell, and every line of one size is exactly as tall.
+TEXT_LAYER = Tolerances(full_slack=1.2, size_slack=0.1)
+#: OCR boxes are fitted to the ink (and the detector's margin around it): a line ending on
+#: 。 or ， stops over half a cell before its last cell does, and lines of one type size
+#: measure up to a third of a cell apart, more now and then (a title a size or two larger,
+#: 22pt over 16pt, still stands apart).
+OCR = Tolerances(full_slack=1.6, size_slack=0.5)
 #: A line starting this many cells right of the left margin is indented (公文 indent: 2 cells).
 _INDENT_CELLS = 1.5
 #: A gap between lines this many times the usual line pitch separates blocks.
 _BLOCK_GAP = 1.6
+#: A text block narrower than this many cells shows no margin to wrap at (a few short
+#: lines, e.g. one title a page): its lines are kept as they are.
+_MIN_COLUMN_CELLS = 15
 #: Lines at each end of a page (by height on the page) looked at for page furniture.
 _EDGE_LINES = 2
 _ASCII_WORD = re.compile(r"[A-Za-z]")
+# A paragraph's last line can run to the margin by chance. Two cues from the text say it
+# did: it ends a sentence and the next line opens with an item number (（二） 二、 2. （2）);
+# or it is a numbered heading (no sentence in it) and the next line opens an item or an
+# enumeration (一是). A number inside a sentence (第（二）项) follows no sentence end.
+_ITEM_NUMBER = r"(?:[（(](?:[一二三四五六七八九十]{1,3}|\d{1,2})[）)]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．](?!\d))"
+_OPENS_ITEM = re.compile(_ITEM_NUMBER)
+_OPENS_ENUMERATION = re.compile(rf"{_ITEM_NUMBER}|[一二三四五六七八九十]{{1,3}}是")
+_ENDS_SENTENCE = re.compile(r"[。！？；：!?;:]$")
+_HOLDS_SENTENCE_END = re.compile(r"[。！？；!?;]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +103,25 @@ def page_lines(page: pdfium.PdfPage) -> list[Line]:
         return lines
     finally:
         textpage.close()
+
+
+def ocr_page_lines(
+    lines: Sequence[OcrBox], *, points_per_pixel: float = 1.0, page_height: float = 0.0
+) -> list[Line]:
+    """OCR's visual lines of one page image (`extractor.load.ocr.boxes_to_lines`: pixels,
+    y growing downwards) as layout lines in the page's units (y growing upwards), so a scanned
+    page's paragraphs are rebuilt by the same rules as a text layer's."""
+    return [
+        Line(
+            line.text.strip(),
+            left=line.left * points_per_pixel,
+            right=line.right * points_per_pixel,
+            bottom=page_height - line.bottom * points_per_pixel,
+            top=page_height - line.top * points_per_pixel,
+        )
+        for line in lines
+        if line.text.strip()
+    ]
 
 
 def _close_line(lines: list[Line], chars: list[str], boxes: list[tuple[float, float, float, float]]) -> None:
@@ -120,6 +169,8 @@ def _frame(pages: list[list[Line]]) -> _Frame | None:
     widest = max(line.right for line in lines) - left
     wide = [line.right for line in lines if line.right - left >= 0.6 * widest]
     right = _mode(wide)
+    if right - left < _MIN_COLUMN_CELLS * cell:
+        return None
     gaps = [
         above.bottom - below.bottom
         for page in pages
@@ -158,7 +209,7 @@ def _edge_indexes(page: list[Line]) -> list[int]:
     return sorted(set(by_height[:_EDGE_LINES] + by_height[-_EDGE_LINES:]))
 
 
-def rebuild_paragraphs(pages: list[list[Line]]) -> str | None:
+def rebuild_paragraphs(pages: list[list[Line]], *, tolerances: Tolerances = TEXT_LAYER) -> str | None:
     """The text of the pages as paragraphs, one a line, furniture left out; None when the
     pages hold too few lines to read a layout from (the caller keeps the plain text layer).
 
@@ -174,7 +225,9 @@ def rebuild_paragraphs(pages: list[list[Line]]) -> str | None:
     for page in pages:
         for at, line in enumerate(page):
             same_page = at > 0
-            if previous is not None and _continues(previous, line, frame, same_page=same_page):
+            if previous is not None and _continues(
+                previous, line, frame, same_page=same_page, tolerances=tolerances
+            ):
                 paragraphs[-1] = _join(paragraphs[-1], line.text)
             else:
                 paragraphs.append(line.text)
@@ -182,17 +235,32 @@ def rebuild_paragraphs(pages: list[list[Line]]) -> str | None:
     return "\n\n".join(paragraphs)
 
 
-def _continues(previous: Line, line: Line, frame: _Frame, *, same_page: bool) -> bool:
-    runs_to_margin = previous.right >= frame.right - _FULL_SLACK_CELLS * frame.cell or (
+def _continues(previous: Line, line: Line, frame: _Frame, *, same_page: bool, tolerances: Tolerances) -> bool:
+    runs_to_margin = previous.right >= frame.right - tolerances.full_slack * frame.cell or (
         frame.full_chars is not None and _cells_used(previous, frame) >= frame.full_chars
     )
     starts_at_margin = line.left < frame.left + _INDENT_CELLS * frame.cell
-    same_size = abs(line.height - previous.height) <= 0.1 * frame.cell
+    same_size = abs(line.height - previous.height) <= tolerances.size_slack * frame.cell
+    opens_item = _opens_item(previous.text, line.text)
     if same_page:
         close_below = 0 < previous.bottom - line.bottom <= _BLOCK_GAP * frame.pitch
     else:  # over a page break, the text goes on where the body starts (not a 版记 at the foot)
         close_below = line.top >= frame.top - _BLOCK_GAP * frame.pitch
-    return runs_to_margin and starts_at_margin and same_size and close_below and previous.left < frame.right
+    return (
+        runs_to_margin
+        and starts_at_margin
+        and same_size
+        and close_below
+        and not opens_item
+        and previous.left < frame.right
+    )
+
+
+def _opens_item(previous: str, line: str) -> bool:
+    if _ENDS_SENTENCE.search(previous) and _OPENS_ITEM.match(line):
+        return True
+    heading = _OPENS_ITEM.match(previous) is not None and not _HOLDS_SENTENCE_END.search(previous)
+    return heading and _OPENS_ENUMERATION.match(line) is not None
 
 
 def _cells_used(line: Line, frame: _Frame) -> int:
