@@ -210,7 +210,8 @@ def _warm_up() -> None:
     its first job: measured on the 300 ms scripted server, the first model job of a cold
     worker cost ten times the CPU of the next (the OpenAI client loads some 500 modules when
     the first client is built; the segmenter and script tables load on first use), and four
-    cold workers starting at once on 2 cores held their first jobs ~12 s instead of ~1 s.
+    cold workers starting at once on 2 cores held their first jobs ~12 s instead of ~1 s
+    (the area model was read by each of the first job's call threads at once).
     Nothing is sent or stored: the client is built and dropped, the report is not saved."""
     with contextlib.suppress(ImportError):
         import instructor
@@ -220,6 +221,11 @@ def _warm_up() -> None:
         instructor.from_openai(openai.OpenAI(api_key="unused", base_url="http://127.0.0.1:9/v1"))
     with contextlib.suppress(ExtractorError):
         run_extraction(SourceDocument(doc_id="warm-up", path="warm-up", text=_WARM_UP_REPORT))
+    # The model answers' area check reads the packaged area model (~1 s of CPU; the rules path
+    # reads it only when enabled), and the first job's model calls would each read it at once.
+    from extractor.extract.rules.area_model import load_area_model
+
+    load_area_model()
 
 
 async def _serve(
