@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -89,6 +90,7 @@ def timed_run(
                     base_url=env["OPENAI_BASE_URL"],
                     api_key=env["OPENAI_API_KEY"],
                 )
+            cpu_before = _cpu_seconds(procs)
             started = time.perf_counter()
             run = enqueue_paths(store, files, backend=backend, settings=settings)
             done = wait_until(
@@ -97,12 +99,19 @@ def timed_run(
                 interval=0.1,
             )
             elapsed = time.perf_counter() - started
+            cpu = _cpu_seconds(procs) - cpu_before
             rows = job_rows(store, run.run_id)
             failed = [(r.name, r.error) for r in rows if r.status != "done"]
             assert done and not failed, f"jobs not done: {failed[:3]}"
             retried = [(Path(r.name).name, r.attempts, r.error) for r in rows if r.attempts > 1]
             if retried:
                 print(f"  (jobs tried more than once: {retried})")
+            if cpu > 0:
+                # What the machine gave the workers: on an idle 2-core machine two busy workers
+                # get ~2 cores; on a shared one, their share of the cores bounds the speed-up.
+                print(
+                    f"  ({workers} worker(s): {cpu:.1f} s of CPU in {elapsed:.1f} s = {cpu / elapsed:.2f} cores)"
+                )
             return elapsed
         finally:
             stop(procs)
@@ -112,6 +121,20 @@ def timed_run(
 def _registered(store: Store) -> int:
     with store.engine.connect() as connection:
         return int(connection.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar() or 0)
+
+
+def _cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU seconds the worker processes have used so far (0 where /proc is not)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for proc in procs:
+        try:
+            stat = Path(f"/proc/{proc.pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def load() -> str:
