@@ -46,12 +46,19 @@ def _document_row(session: Session, doc: SourceDocument) -> tuple[DocumentRow, b
             ocr=doc.ocr,
             char_count=len(doc.text),
             text=doc.text,
+            layout_hints=layout_hints_json(doc),
         )
         session.add(row)
     else:
         row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
+        row.layout_hints = layout_hints_json(doc)  # the hints of the file the format names
     session.flush()
     return row, created
+
+
+def layout_hints_json(doc: SourceDocument) -> dict[str, Any] | None:
+    """The document's layout hints as stored (None when the file gave none)."""
+    return None if doc.layout_hints is None else doc.layout_hints.model_dump(mode="json")
 
 
 def save_extraction(
