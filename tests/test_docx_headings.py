@@ -16,7 +16,7 @@ import pytest
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
-from fixtures_formats import macro_f1, seed_text
+from fixtures_formats import convert_with_libreoffice, macro_f1, seed_text, soffice
 
 from extractor.core.document import HeadingHint, LayoutHints, SourceDocument
 from extractor.load import load_document
@@ -66,6 +66,17 @@ def test_sections_headed_only_by_heading_styles_are_found(tmp_path: Path, doc_id
     assert [s.heading for s in report.sections if s.heading in PLAIN_HEADINGS] == [
         h for h in PLAIN_HEADINGS if h in [s.heading for s in report.sections]
     ]
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_heading_styles_survive_libreoffice_formats(tmp_path: Path) -> None:
+    """.doc and .odt reach the .docx reader through LibreOffice: their heading styles too."""
+    styled = plain_headed_docx("hubin-2024", tmp_path / "hubin-2024.docx", styled=True)
+    for target in ("doc", "odt"):
+        (converted,) = convert_with_libreoffice([styled], target, tmp_path / target)
+        doc = load_document(converted)
+        assert [text for text, _ in _headings(doc)] == list(PLAIN_HEADINGS[:3])
+        assert macro_f1(converted, "hubin-2024") >= 0.95
 
 
 def test_the_same_report_without_styles_segments_as_its_text(tmp_path: Path) -> None:
