@@ -11,9 +11,36 @@ import hashlib
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from extractor.core.normalise import NormalisedText, normalise
+
+
+class HeadingHint(BaseModel):
+    """A line the file itself marks as a heading (a Word heading style or outline level)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int = Field(ge=0, description="Start of the heading line in `SourceDocument.text`.")
+    end: int = Field(gt=0, description="End (exclusive) of the heading line.")
+    level: int = Field(ge=1, le=9, description="Outline level as the file gives it: 1 is Heading 1.")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> HeadingHint:
+        if self.end <= self.start:
+            raise ValueError(f"a heading span must hold text: [{self.start}, {self.end})")
+        return self
+
+
+class LayoutHints(BaseModel):
+    """Structure the file states outside its wording, for the segmenter to trust."""
+
+    model_config = ConfigDict(frozen=True)
+
+    headings: tuple[HeadingHint, ...] = Field(
+        default=(), description="Styled heading lines in text order, none overlapping."
+    )
+
 
 SourceFormat = Literal["txt", "docx", "pdf", "html", "doc", "wps", "rtf", "odt", "ofd", "image"]
 
@@ -31,6 +58,9 @@ class SourceDocument(BaseModel):
         default=None, description="A date found outside the report body (web page 发布时间)."
     )
     warnings: tuple[str, ...] = ()
+    layout_hints: LayoutHints | None = Field(
+        default=None, description="Headings the file marks by style (Word); None when it marks none."
+    )
 
     @property
     def sha256(self) -> str:

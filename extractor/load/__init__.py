@@ -140,6 +140,7 @@ def load_document(
         ocr=extracted.ocr,
         publish_date_hint=extracted.publish_date_hint,
         warnings=extracted.warnings,
+        layout_hints=extracted.layout_hints,
     )
 
 

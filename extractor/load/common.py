@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import os
 import re
 from dataclasses import dataclass
 
+from extractor.core.document import LayoutHints
 from extractor.core.errors import ConfigError
 
 MB = 1024 * 1024
@@ -24,6 +26,9 @@ UNPACKED_LIMIT_ENV = "EXTRACTOR_MAX_UNPACKED_MB"
 _EXTRACTION_NOISE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 _TRAILING_SPACE = re.compile(r"[ \t\u3000]+\n")
 _BLANK_RUN = re.compile(r"\n{3,}")
+# The same two steps as deletions, for `tidy_extracted_text_with_origin`.
+_TRAILING_SPACE_BEFORE_NEWLINE = re.compile(r"[ \t\u3000]+(?=\n)")
+_NEWLINES_BEYOND_ONE_BLANK_LINE = re.compile(r"(?<=\n\n)\n+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class Extracted:
     ocr: bool = False
     publish_date_hint: dt.date | None = None
     warnings: tuple[str, ...] = ()
+    layout_hints: LayoutHints | None = None
 
 
 def normalise_newlines(text: str) -> str:
@@ -52,6 +58,49 @@ def tidy_extracted_text(text: str) -> str:
     text = _EXTRACTION_NOISE.sub("", normalise_newlines(text).replace("\x0c", "\n"))
     text = _TRAILING_SPACE.sub("\n", text + "\n")
     return _BLANK_RUN.sub("\n\n", text).strip("\n")
+
+
+def tidy_extracted_text_with_origin(text: str) -> tuple[str, list[int]]:
+    """`tidy_extracted_text(text)` and, for each of its characters, the index in `text` it
+    comes from (increasing): tidying only deletes characters or turns one into a newline, so
+    a span of the raw text maps onto the tidied text (`map_span`)."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        if char == "\r":
+            if text.startswith("\n", i + 1):
+                continue
+            char = "\n"
+        elif char == "\x0c":
+            char = "\n"
+        elif _EXTRACTION_NOISE.match(char):
+            continue
+        chars.append(char)
+        origin.append(i)
+    tidied = "".join(chars) + "\n"
+    origin.append(len(text))
+    for deletable in (_TRAILING_SPACE_BEFORE_NEWLINE, _NEWLINES_BEYOND_ONE_BLANK_LINE):
+        kept = _kept_positions(tidied, deletable)
+        tidied = "".join(tidied[k] for k in kept)
+        origin = [origin[k] for k in kept]
+    lead = len(tidied) - len(tidied.lstrip("\n"))
+    trail = len(tidied.rstrip("\n"))
+    return tidied[lead:trail], origin[lead:trail]
+
+
+def _kept_positions(text: str, deletable: re.Pattern[str]) -> list[int]:
+    kept: list[int] = []
+    pos = 0
+    for m in deletable.finditer(text):
+        kept.extend(range(pos, m.start()))
+        pos = m.end()
+    kept.extend(range(pos, len(text)))
+    return kept
+
+
+def map_span(origin: list[int], start: int, end: int) -> tuple[int, int]:
+    """The half-open span of the tidied text holding what raw [start, end) kept."""
+    return bisect.bisect_left(origin, start), bisect.bisect_left(origin, end)
 
 
 def resolve_limit(explicit: int | None, env_name: str, default: int) -> int:

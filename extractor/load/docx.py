@@ -10,16 +10,23 @@ import docx
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from extractor.core.document import HeadingHint, LayoutHints
 from extractor.core.errors import LoadError
 from extractor.load.common import (
     DEFAULT_MAX_UNPACKED_BYTES,
     UNPACKED_LIMIT_ENV,
     Extracted,
     describe_over_limit,
+    map_span,
     resolve_limit,
     tidy_extracted_text,
+    tidy_extracted_text_with_origin,
 )
+from extractor.load.docx_styles import HeadingLevels
 from extractor.load.numbering import ListNumbering
+
+#: A line of the text, with its heading level if the file styles it as a heading.
+_Line = tuple[str, int | None]
 
 
 def load_docx(data: bytes, *, source: str) -> Extracted:
@@ -28,8 +35,10 @@ def load_docx(data: bytes, *, source: str) -> Extracted:
     Guarantees: one line per body paragraph, one per row of a table of figures
     (「| 行政复议案件 | 35件 |」, a merged cell once) and one per paragraph of a layout table's
     cells (nested tables included), in the order they appear, each automatically numbered paragraph
-    with the label Word shows (一、/（二）/1.: `numbering.py`); raises LoadError for a corrupt file,
-    something that is not a Word 2007+ document, or a document without text.
+    with the label Word shows (一、/（二）/1.: `numbering.py`); the paragraphs Word shows as headings
+    (heading styles, outline levels: `docx_styles.py`) as `layout_hints`, spans of the text;
+    raises LoadError for a corrupt file, something that is not a Word 2007+ document, or a
+    document without text.
     """
     _check_unpacked_size(data, source=source)
     try:
@@ -40,11 +49,34 @@ def load_docx(data: bytes, *, source: str) -> Extracted:
         raise LoadError(
             "cannot open as a Word .docx file (corrupt, or not a Word 2007+ document)", source=source
         ) from e
-    numbering = ListNumbering.of(document)
-    text = tidy_extracted_text("\n".join(_block_lines(document.iter_inner_content(), numbering)))
+    reader = _Reader(ListNumbering.of(document), HeadingLevels())
+    lines = list(reader.block_lines(document.iter_inner_content()))
+    raw = "\n".join(line for line, _ in lines)
+    text = tidy_extracted_text(raw)
     if not text.strip():
         raise LoadError("the Word document contains no text", source=source)
-    return Extracted(text=text)
+    return Extracted(text=text, layout_hints=_heading_hints(lines, raw))
+
+
+def _heading_hints(lines: list[_Line], raw: str) -> LayoutHints | None:
+    """The heading lines as spans of the tidied text (None when the file styles none)."""
+    if all(level is None for _, level in lines):
+        return None
+    tidied, origin = tidy_extracted_text_with_origin(raw)
+    headings: list[HeadingHint] = []
+    start = 0
+    for line, level in lines:
+        end = start + len(line)
+        if level is not None:
+            a, b = map_span(origin, start, end)
+            while a < b and tidied[a].isspace():
+                a += 1
+            while b > a and tidied[b - 1].isspace():
+                b -= 1
+            if a < b:
+                headings.append(HeadingHint(start=a, end=b, level=level))
+        start = end + 1
+    return LayoutHints(headings=tuple(headings)) if headings else None
 
 
 def _check_unpacked_size(data: bytes, *, source: str) -> None:
@@ -69,25 +101,31 @@ def _check_unpacked_size(data: bytes, *, source: str) -> None:
         )
 
 
-def _block_lines(blocks: Iterator[Paragraph | Table], numbering: ListNumbering) -> Iterator[str]:
-    for block in blocks:
-        if isinstance(block, Paragraph):
-            yield numbering.label(block) + block.text
-        else:
-            yield from _table_lines(block, numbering)
+class _Reader:
+    """The document's lines in order, each paragraph with its list label and heading level."""
 
+    def __init__(self, numbering: ListNumbering, levels: HeadingLevels) -> None:
+        self.numbering = numbering
+        self.levels = levels
 
-def _table_lines(table: Table, numbering: ListNumbering) -> Iterator[str]:
-    if _is_data_table(table):
-        yield from (_row_line(cells) for cells in _rows(table))
-        return
-    # A layout table (the body set in a cell): its paragraphs, each cell once.
-    seen: set[object] = set()
-    for cells in _rows(table):
-        for cell in cells:
-            if cell._tc not in seen:
-                seen.add(cell._tc)
-                yield from _block_lines(cell.iter_inner_content(), numbering)
+    def block_lines(self, blocks: Iterator[Paragraph | Table]) -> Iterator[_Line]:
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                yield self.numbering.label(block) + block.text, self.levels.level(block)
+            else:
+                yield from self.table_lines(block)
+
+    def table_lines(self, table: Table) -> Iterator[_Line]:
+        if _is_data_table(table):
+            yield from ((_row_line(cells), None) for cells in _rows(table))
+            return
+        # A layout table (the body set in a cell): its paragraphs, each cell once.
+        seen: set[object] = set()
+        for cells in _rows(table):
+            for cell in cells:
+                if cell._tc not in seen:
+                    seen.add(cell._tc)
+                    yield from self.block_lines(cell.iter_inner_content())
 
 
 def _rows(table: Table) -> Iterator[list[_Cell]]:

@@ -144,6 +144,10 @@ def _initial_token(ci: int, part: ParagraphSlice) -> Token | None:
     """The marker the slice opens with, if any text follows it (never a circled number)."""
     text = part.para.text
     m = _INITIAL.match(text, part.start)
+    level = part.para.heading_level
+    if m is None and level is not None and part.at_paragraph_start:
+        # A heading the file styles (Word's Heading 2) heads the points under it like （一）.
+        return Token(ci, part.start, f"styled{level}", 0, "", True, part.text.strip())
     if not m or m.end() >= part.end:
         return None
     kind, ordinal = _kind_and_ordinal(m)
@@ -283,7 +287,9 @@ def _heading_line_pieces(
     if not body:
         c = slices[token.slice_index]
         return [
-            LeafPiece(token.slice_index, token.pos, token.slice_index, c.end, token.marker, token.title, ctx)
+            LeafPiece(
+                token.slice_index, token.pos, token.slice_index, c.end, token.marker or None, token.title, ctx
+            )
         ]
     pieces = []
     for ci in body:

@@ -7,12 +7,14 @@ undoes that, giving NFKC paragraphs whose every character maps back to the origi
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from extractor.core.document import normalised_view
+from extractor.core.document import HeadingHint, normalised_view
 from extractor.load.chrome import is_chrome_line
 
 TERMINAL = "。！？!?；;：:"
@@ -50,6 +52,8 @@ class Paragraph:
 
     text: str
     origin: tuple[int, ...]
+    #: The outline level the file styles this paragraph as a heading with (Word), if any.
+    heading_level: int | None = None
 
     @property
     def start(self) -> int:
@@ -72,6 +76,7 @@ class _Line:
     origin: list[int]
     blank_before: bool
     indented: bool
+    heading: HeadingHint | None = None  # the styled heading the line belongs to
 
 
 def _is_heading_like(line: str) -> bool:
@@ -99,6 +104,10 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = 
     width of hard-wrapped text and whether the text marks paragraphs by indents."""
     if nxt.blank_before or not prev.text:
         return False
+    if prev.heading is not nxt.heading:
+        return False  # a heading the file styles is a paragraph of its own, whatever its wording
+    if prev.heading is not None:
+        return True  # one styled heading broken over lines
     if nxt.text.startswith("|") or prev.text.startswith("|"):
         return nxt.text.startswith("|")  # a table copied as text: its rows stay with the text before
     if _opens_paragraph(prev, nxt, width):
@@ -142,8 +151,12 @@ def _ends_sentence(text: str) -> bool:
     return text[-1] in TERMINAL or (text[-1] in _CLOSERS and len(text) > 1 and text[-2] in TERMINAL)
 
 
-def split_paragraphs(text: str) -> list[Paragraph]:
-    """Rebuild logical paragraphs; drop footers and chrome lines. Offsets stay exact."""
+def split_paragraphs(text: str, *, headings: Sequence[HeadingHint] = ()) -> list[Paragraph]:
+    """Rebuild logical paragraphs; drop footers and chrome lines. Offsets stay exact.
+
+    `headings`: lines the file styles as headings (in text order): each is a paragraph of
+    its own, never joined to the text around it, and carries its `heading_level`."""
+    heading_starts = [h.start for h in headings]
     norm = normalised_view(text, keep_circled=True)  # shared with every stage reading this text
     lines: list[_Line] = []
     blank = False
@@ -160,7 +173,8 @@ def split_paragraphs(text: str) -> list[Paragraph]:
         if stripped and not is_chrome_line(stripped):
             lead = len(raw) - len(raw.lstrip())
             origin = list(norm.origin[pos + lead : pos + lead + len(stripped)])
-            lines.append(_Line(stripped, origin, blank, lead >= 2))
+            heading = _heading_at(headings, heading_starts, origin[0])
+            lines.append(_Line(stripped, origin, blank, lead >= 2, heading))
             blank = False
         elif not stripped:
             blank = True
@@ -170,14 +184,25 @@ def split_paragraphs(text: str) -> list[Paragraph]:
     width = _wrap_width(lines)
     indents = sum(line.indented for line in lines) >= 3
     paragraphs: list[Paragraph] = []
-    buf_text = [lines[0].text]
-    buf_origin = list(lines[0].origin)
+    first = lines[0]
+    buf_text = [first.text]
+    buf_origin = list(first.origin)
     for prev, nxt in pairwise(lines):
         if _should_join(prev, nxt, width, indents=indents):
             buf_text.append(nxt.text)
             buf_origin.extend(nxt.origin)
         else:
-            paragraphs.append(Paragraph("".join(buf_text), tuple(buf_origin)))
-            buf_text, buf_origin = [nxt.text], list(nxt.origin)
-    paragraphs.append(Paragraph("".join(buf_text), tuple(buf_origin)))
+            paragraphs.append(_paragraph(buf_text, buf_origin, first.heading))
+            first, buf_text, buf_origin = nxt, [nxt.text], list(nxt.origin)
+    paragraphs.append(_paragraph(buf_text, buf_origin, first.heading))
     return paragraphs
+
+
+def _paragraph(texts: list[str], origin: list[int], heading: HeadingHint | None) -> Paragraph:
+    return Paragraph("".join(texts), tuple(origin), heading.level if heading is not None else None)
+
+
+def _heading_at(headings: Sequence[HeadingHint], starts: list[int], offset: int) -> HeadingHint | None:
+    """The styled heading whose span holds the original offset `offset`, if any."""
+    at = bisect.bisect_right(starts, offset) - 1
+    return headings[at] if at >= 0 and offset < headings[at].end else None

@@ -22,6 +22,7 @@ from extractor.core.schema import Span
 from extractor.segment.enumeration import ParagraphSlice, marker_at_start, title_of
 from extractor.segment.headings import CAUSES_HEADING, INTRODUCTION, YEAR, classify_heading
 from extractor.segment.kind_model import ACHIEVEMENT, PLAN, PROBLEM, load_kind_model
+from extractor.segment.layout import HeadingRole, StyledHeadings
 from extractor.segment.model import SectionKind, SegmentedReport
 from extractor.segment.paragraphs import DATE_LINE, Paragraph, split_paragraphs
 from extractor.segment.points import CAUSE_IN_POINT, DraftSection, close_section
@@ -75,6 +76,7 @@ class Outline:
     # What the paragraphs under a top-level heading with no section wording report, by the
     # learned classifier; keyed by the heading paragraph's start offset.
     kind_hints: dict[int, SectionKind] = field(default_factory=dict)
+    styled: StyledHeadings = field(default_factory=StyledHeadings)
 
     @property
     def current(self) -> DraftSection | None:
@@ -107,16 +109,18 @@ class ParagraphHead:
 def segment_report(doc: SourceDocument) -> SegmentedReport:
     """Sections and their leaf points. Sections come in document order; a report may have
     several achievements sections (each top-level heading of reported work is one)."""
-    paragraphs = split_paragraphs(doc.text)
+    layout = doc.layout_hints
+    paragraphs = split_paragraphs(doc.text, headings=layout.headings if layout else ())
     body, head_lines, tail_lines = report_body(paragraphs)
-    outline = walk_body(body)
+    styled = StyledHeadings.of(body)
+    outline = walk_body(body, styled=styled)
     found = {section.kind for section in outline.sections}
-    if not {SectionKind.PROBLEMS, SectionKind.PLANS} <= found or not _names_a_late_section(body):
+    if not {SectionKind.PROBLEMS, SectionKind.PLANS} <= found or not _names_a_late_section(body, styled):
         # The wording missed a late section, or found one only inside a paragraph: ask what
         # the text under the headings that name no section reports.
-        hints = learned_section_kinds(body)
+        hints = learned_section_kinds(body, styled)
         if hints:
-            outline = walk_body(body, hints)
+            outline = walk_body(body, hints, styled=styled)
     drafts = outline.sections
     work = reported_work_before_headings(outline)
     if work is not None:
@@ -134,19 +138,27 @@ def segment_report(doc: SourceDocument) -> SegmentedReport:
     )
 
 
-def _names_a_late_section(body: list[Paragraph]) -> bool:
+def _names_a_late_section(body: list[Paragraph], styled: StyledHeadings) -> bool:
     """Some heading line names the problems or the plans (then unnamed headings are points)."""
     for para in body:
-        head = read_head(para.text)
-        short_line = head.standalone and head.marker_kind in ("cn", None) and len(para.text) <= 40
-        if short_line and classify_heading(head.heading) in (SectionKind.PROBLEMS, SectionKind.PLANS):
+        role = styled.role(para)
+        head = head_of(para, role)
+        unmarked = head.marker_kind is None and role is None  # a styled file says which lines head
+        short_line = head.standalone and (head.marker_kind == "cn" or unmarked) and len(para.text) <= 40
+        heading_line = short_line or role is HeadingRole.SECTION
+        if heading_line and classify_heading(head.heading) in (SectionKind.PROBLEMS, SectionKind.PLANS):
             return True
     return False
 
 
-def walk_body(body: list[Paragraph], kind_hints: dict[int, SectionKind] | None = None) -> Outline:
+def walk_body(
+    body: list[Paragraph],
+    kind_hints: dict[int, SectionKind] | None = None,
+    *,
+    styled: StyledHeadings | None = None,
+) -> Outline:
     """The outline of the body paragraphs, placed one by one in document order."""
-    outline = Outline(kind_hints=kind_hints or {})
+    outline = Outline(kind_hints=kind_hints or {}, styled=styled or StyledHeadings())
     for para in body:
         place_paragraph(outline, para)
     return outline
@@ -196,9 +208,10 @@ def place_paragraph(outline: Outline, para: Paragraph) -> None:
     if outline.current is None and _TITLE_LINE.search(para.text) and len(para.text) <= 80:
         outline.preamble.append(_whole(para))  # the report's title, never a heading
         return
-    head = read_head(para.text)
+    role = outline.styled.role(para)
+    head = head_of(para, role)
     kind = heading_section_kind(
-        para.text, head, outline.current_kind, hint=outline.kind_hints.get(para.start)
+        para.text, head, outline.current_kind, hint=outline.kind_hints.get(para.start), role=role
     )
     if kind is not None:
         head_end = head.body_start + len(head.heading)
@@ -217,24 +230,46 @@ def place_paragraph(outline: Outline, para: Paragraph) -> None:
         outline.preamble.append(_whole(para))
 
 
-def read_head(text: str) -> ParagraphHead:
+def read_head(text: str, *, whole: bool = False) -> ParagraphHead:
+    """How the paragraph opens; `whole`: the paragraph is a heading line all through (the
+    file styles it so), whatever punctuation it holds."""
     m = marker_at_start(text)
     body_start = m.end() if m else 0
-    heading, standalone = title_of(text[body_start:])
+    heading, standalone = (text[body_start:].strip(), True) if whole else title_of(text[body_start:])
     return ParagraphHead(m.lastgroup if m else None, body_start, heading, standalone)
 
 
+def head_of(para: Paragraph, role: HeadingRole | None) -> ParagraphHead:
+    """`read_head` of a body paragraph given its role in a file that styles its headings."""
+    return read_head(para.text, whole=role in (HeadingRole.SECTION, HeadingRole.SUBHEADING))
+
+
+def is_top_heading(head: ParagraphHead, role: HeadingRole | None) -> bool:
+    """A heading at the report's top level: styled as a section, or marked 一、 (unless styled below)."""
+    return role is HeadingRole.SECTION or (head.marker_kind == "cn" and role is not HeadingRole.SUBHEADING)
+
+
 def heading_section_kind(
-    text: str, head: ParagraphHead, current: SectionKind | None, *, hint: SectionKind | None = None
+    text: str,
+    head: ParagraphHead,
+    current: SectionKind | None,
+    *,
+    hint: SectionKind | None = None,
+    role: HeadingRole | None = None,
 ) -> SectionKind | None:
     """The section a heading paragraph opens, given the kind of the one open; None if the
     paragraph is no section heading. `hint` is what the paragraphs under a top-level heading
     with no section wording report (`learned_section_kinds`): it decides that heading's kind
-    where the wording cannot, but never turns a heading after the problems back into work done."""
+    where the wording cannot, but never turns a heading after the problems back into work done.
+    `role`: what the file's heading styles make the paragraph (None: it styles no sections);
+    a styled section heading counts as top level like 一、, a styled sub-heading like （一）, and
+    in a styled file a short unmarked line is no heading for its shortness."""
+    top = is_top_heading(head, role)
+    short_line = head.marker_kind is None and head.standalone and len(text) <= 40 and role is None
     kind = None
-    if head.marker_kind == "cn" or (head.marker_kind is None and head.standalone and len(text) <= 40):
+    if top or short_line:
         kind = classify_heading(head.heading, numbered_top=True)
-    elif head.marker_kind in ("pcn", "num") and head.standalone:
+    elif (head.marker_kind in ("pcn", "num") and head.standalone) or role is HeadingRole.SUBHEADING:
         # Reports that use （一） or 1. as their top level: only unambiguous wordings count,
         # and a sub-heading of the section already open (（二）执法力量不足) opens nothing.
         kind = classify_heading(head.heading, numbered_top=False)
@@ -242,7 +277,7 @@ def heading_section_kind(
             kind = None
         if _RECTIFIED.search(head.heading):
             kind = SectionKind.ACHIEVEMENTS  # 「上年度问题整改情况」 reports work done
-    if kind is None and head.marker_kind == "cn":
+    if kind is None and top:
         if hint is not None and hint is not current:
             kind = hint
         elif current not in _LATE_KINDS:
@@ -264,19 +299,22 @@ _HINT_KINDS = {
 _HINT_CHARS = 400
 
 
-def learned_section_kinds(body: list[Paragraph]) -> dict[int, SectionKind]:
+def learned_section_kinds(
+    body: list[Paragraph], styled: StyledHeadings | None = None
+) -> dict[int, SectionKind]:
     """For each top-level heading line (一、) whose wording names no section (「一、回顾」, a bare
     「二、」), the section its text reports by the learned paragraph classifier, read from the
     opening of the paragraphs up to the next top-level heading. Keyed by the heading's start
     offset; a heading the model is unsure of is left out (the wording rules decide). A heading
     run into its own sentence is a point of the section open, never asked about."""
-    heads = [read_head(para.text) for para in body]
+    styled = styled or StyledHeadings()
+    roles = [styled.role(para) for para in body]
+    heads = [head_of(para, role) for para, role in zip(body, roles, strict=True)]
+    tops = [is_top_heading(head, role) for head, role in zip(heads, roles, strict=True)]
     unnamed = [
         i
         for i, head in enumerate(heads)
-        if head.marker_kind == "cn"
-        and head.standalone
-        and classify_heading(head.heading, numbered_top=True) is None
+        if tops[i] and head.standalone and classify_heading(head.heading, numbered_top=True) is None
     ]
     model = load_kind_model() if unnamed else None
     if model is None:
@@ -285,8 +323,8 @@ def learned_section_kinds(body: list[Paragraph]) -> dict[int, SectionKind]:
     for i in unnamed:
         texts: list[str] = []
         budget = _HINT_CHARS
-        for para, later in zip(body[i + 1 :], heads[i + 1 :], strict=True):
-            if later.marker_kind == "cn" or budget <= 0:
+        for para, later_top in zip(body[i + 1 :], tops[i + 1 :], strict=True):
+            if later_top or budget <= 0:
                 break
             texts.append(para.text[:budget])
             budget -= len(texts[-1])

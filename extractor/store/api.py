@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from extractor.core.document import SourceDocument
+from extractor.core.document import LayoutHints, SourceDocument
 from extractor.core.errors import ExtractorError, StoreError
 from extractor.core.schema import Record
 from extractor.store import drafts, runs, writes
@@ -122,6 +122,9 @@ class Store:
                 text=row.text,
                 format=row.format,  # written from a SourceDocument: one of its formats
                 ocr=row.ocr,
+                layout_hints=None
+                if row.layout_hints is None
+                else LayoutHints.model_validate(row.layout_hints),
             )
 
         return self._read("cannot read document", work)

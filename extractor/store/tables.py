@@ -62,6 +62,9 @@ class DocumentRow(Base):
     char_count: Mapped[int] = mapped_column(Integer)
     # The original text: the review screen shows it beside the record.
     text: Mapped[str] = mapped_column(Text)
+    # What the file marks outside its wording (`LayoutHints` as JSON: Word heading lines),
+    # so a document read back from the store segments as it did when loaded.
+    layout_hints: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 

@@ -42,8 +42,14 @@ def _document_row(session: Session, doc: SourceDocument) -> tuple[DocumentRow, b
         session.add(row)
     else:
         row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
+        row.layout_hints = layout_hints_json(doc)  # the hints of the file the format names
     session.flush()
     return row, created
+
+
+def layout_hints_json(doc: SourceDocument) -> dict[str, Any] | None:
+    """The document's layout hints as stored (None when the file gave none)."""
+    return None if doc.layout_hints is None else doc.layout_hints.model_dump(mode="json")
 
 
 #: Content hashes per SELECT when a batch looks its documents up (bound parameters are limited).
@@ -105,6 +111,7 @@ def _document_rows(session: Session, docs: Sequence[SourceDocument]) -> list[tup
             continue
         row = found[doc.sha256]
         row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
+        row.layout_hints = layout_hints_json(doc)  # the hints of the file the format names
         rows.append((row, False))
     return rows
 
@@ -118,6 +125,7 @@ def _new_document_row(doc: SourceDocument) -> DocumentRow:
         ocr=doc.ocr,
         char_count=len(doc.text),
         text=doc.text,
+        layout_hints=layout_hints_json(doc),
     )
 
 
