@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from extractor.core.document import LayoutHints, SourceDocument
+from extractor.core.document import SourceDocument
 from extractor.core.errors import ExtractorError, StoreError
 from extractor.core.schema import Record
 from extractor.store import drafts, runs, writes
@@ -114,18 +114,7 @@ class Store:
 
         def work(session: Session) -> SourceDocument | None:
             row = q.find_document(session, doc_key)
-            if row is None:
-                return None
-            return SourceDocument(
-                doc_id=row.doc_id,
-                path=row.path,
-                text=row.text,
-                format=row.format,  # written from a SourceDocument: one of its formats
-                ocr=row.ocr,
-                layout_hints=None
-                if row.layout_hints is None
-                else LayoutHints.model_validate(row.layout_hints),
-            )
+            return None if row is None else writes.source_document_of(row)
 
         return self._read("cannot read document", work)
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extractor.core.document import SourceDocument
+from extractor.core.document import LayoutHints, SourceDocument
 from extractor.core.errors import ReviewConflictError, StoreError
 from extractor.core.schema import Record
 from extractor.store import queries as q
@@ -50,6 +50,19 @@ def _document_row(session: Session, doc: SourceDocument) -> tuple[DocumentRow, b
 def layout_hints_json(doc: SourceDocument) -> dict[str, Any] | None:
     """The document's layout hints as stored (None when the file gave none)."""
     return None if doc.layout_hints is None else doc.layout_hints.model_dump(mode="json")
+
+
+def source_document_of(row: DocumentRow) -> SourceDocument:
+    """The stored document as the SourceDocument it was written from (original text, hints)."""
+    hints = None if row.layout_hints is None else LayoutHints.model_validate(row.layout_hints)
+    return SourceDocument(
+        doc_id=row.doc_id,
+        path=row.path,
+        text=row.text,
+        format=row.format,  # written from a SourceDocument: one of its formats
+        ocr=row.ocr,
+        layout_hints=hints,
+    )
 
 
 #: Content hashes per SELECT when a batch looks its documents up (bound parameters are limited).
