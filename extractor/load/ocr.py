@@ -101,6 +101,9 @@ def engine_params(*, rotated: bool = False) -> dict[str, Any]:
         # costs time, and it has been seen to flip a correct line and lose it.
         "Global.use_cls": rotated,
         "EngineConfig.openvino.inference_num_threads": 1,
+        # OpenVINO pins its inference thread to a core; every worker process would pin to the
+        # same one, and two workers then ran no faster than one (eval/bench_ocr.py: 1.00x).
+        "EngineConfig.openvino.enable_cpu_pinning": False,
         # One line per recognition pass: a batch pads every line to the widest one, and a
         # report page mixes full lines with short paragraph ends.
         "Rec.rec_batch_num": 1,
