@@ -19,18 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from bench_analysis import fill
+from bench_review_browser import cpu_seconds, served  # one way to start a served review app
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -59,46 +54,6 @@ _ARM_CLICK = """
 }
 """
 _GONE = "() => document.querySelector('[data-testid=\"stVegaLiteChart\"]') === null"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def served(db_url: str, log_path: Path) -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    env = {**os.environ, "EXTRACTOR_DB_URL": db_url, "PYTHONPATH": str(REPO)}
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "review_app.py", "--server.headless", "true",
-                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-            ],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit(f"streamlit did not start: {log_path.read_text()[-2000:]}") from None
-                    time.sleep(0.3)
-            yield f"http://127.0.0.1:{port}/", server.pid
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def _open_analysis(page) -> tuple[float, float]:
