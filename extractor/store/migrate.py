@@ -21,6 +21,7 @@ import ast
 import contextlib
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -161,12 +162,30 @@ def current_revision(engine: Engine) -> str | None:
         raise store_error("cannot read the schema revision", e, engine.url) from e
 
 
+#: SQLite answers "database is locked" at once, without waiting out the busy timeout, when
+#: waiting could deadlock (a connection asking to write while others hold the schema being
+#: built); processes opening one fresh database together then retry after a pause.
+_SQLITE_LOCKED_ATTEMPTS = 5
+
+
 def upgrade_database(engine: Engine, *, action: str = "cannot upgrade the database schema") -> UpgradeOutcome:
     """Upgrade the database behind `engine` to the head revision (see the module docstring).
 
     Raises SchemaVersionError for a database newer than this code, StoreError (`action`,
     password masked) if the database cannot be reached or refuses.
     """
+    for attempt in range(1, _SQLITE_LOCKED_ATTEMPTS + 1):
+        try:
+            return _upgrade_once(engine, action=action)
+        except StoreError as e:
+            locked = engine.dialect.name == "sqlite" and "database is locked" in str(e)
+            if not locked or attempt == _SQLITE_LOCKED_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _upgrade_once(engine: Engine, *, action: str) -> UpgradeOutcome:
     try:
         with engine.connect() as connection:
             if _at_head_quickly(connection):
