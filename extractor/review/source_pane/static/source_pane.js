@@ -161,21 +161,27 @@ function makePane(root) {
 
   pane.itemById = (id) => pane.data.items.find((it) => it.id === id);
 
+  pane.currentLabel = (id) => {
+    const item = id ? pane.itemById(id) : null;
+    return item ? `当前：${labelOf(pane.data, item)}` : "";
+  };
+
   pane.showFocus = (id, scroll) => {
     for (const mark of ui.source.querySelectorAll("mark.rv-focus")) mark.classList.remove("rv-focus");
     pane.focus = id;
-    const item = id ? pane.itemById(id) : null;
-    ui.current.textContent = item ? `当前：${labelOf(pane.data, item)}` : "";
+    ui.current.textContent = pane.currentLabel(id);
     const marks = (id && pane.marks.get(id)) || [];
     for (const mark of marks) mark.classList.add("rv-focus");
     if (scroll && marks.length) scrollIntoPane(ui.scroller, marks[0]);
   };
 
+  // Only marks whose state changed are written: a rerun that decided one item then costs
+  // the browser one style change, not one per mark of the report.
   pane.showStates = () => {
     for (const [id, marks] of pane.marks) {
       const state = pane.states.get(id) || "open";
       for (const mark of marks) {
-        if (mark.dataset.owner !== id) continue;
+        if (mark.dataset.owner !== id || mark.dataset.state === state) continue;
         mark.dataset.state = state;
       }
     }
@@ -352,10 +358,15 @@ function update(pane, data, setStateValue) {
   if (pane.queue.length) return; // the reviewer is ahead of Python: keep the pane's own view
   pane.states = new Map(data.items.map((it) => [it.id, it.state]));
   for (const it of data.items) {
-    for (const mark of pane.marks.get(it.id) || []) mark.classList.toggle("rv-flagged", it.flagged);
+    for (const mark of pane.marks.get(it.id) || []) {
+      if (mark.classList.contains("rv-flagged") !== it.flagged) mark.classList.toggle("rv-flagged", it.flagged);
+    }
   }
   pane.showStates();
-  pane.showFocus(data.focus, rebuilt || data.focus !== pane.focus);
+  if (rebuilt || data.focus !== pane.focus) pane.showFocus(data.focus, true);
+  else if (ui.current.textContent !== pane.currentLabel(data.focus)) {
+    ui.current.textContent = pane.currentLabel(data.focus);
+  }
 }
 
 export default function (component) {
