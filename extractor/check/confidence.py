@@ -3,15 +3,23 @@
 Every flag is a signal, but signals differ in how often they mark a wrong item: a failed
 grounding nearly always does, a disagreement between the rules and the model often does not.
 `flag_calibration.json` holds, per backend, the share of items carrying each flag that were
-wrong on the eval documents (Laplace-smoothed; measured by `eval/calibrate_flags.py`) and the
-confidence below which an item `needs_review`. An item's confidence is one minus the worst
-of its flags' wrong-shares (one minus the base rate with no flag). Grounding failures always
-need review, whatever the calibration says.
+wrong on the eval documents (Laplace-smoothed; measured by `eval/calibrate_flags.py`), the
+share of all items that were wrong (the prior) and the confidence below which an item
+`needs_review`.
+
+An item's confidence is one minus the chance that it is wrong given its flags. With no flag
+that is the base rate; with one flag, that flag's wrong-share; with several, their evidence
+adds up (naive Bayes): each flag multiplies the prior odds of a wrong item by the odds its
+wrong-share has over the prior, so two independent readers disagreeing with the model (the
+rules' area and the classifier's) weigh more than either alone. A calibration without a prior
+falls back to the worst single flag. Grounding failures always need review, whatever the
+calibration says.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,11 +43,13 @@ ALWAYS_REVIEW = frozenset(
 
 @dataclass(frozen=True)
 class Calibration:
-    """One backend's calibration: wrong-share per flag, the base rate, the review bar."""
+    """One backend's calibration: wrong-share per flag, the base rate (items with no flag),
+    the prior (all items; None: the worst flag alone decides), the review bar."""
 
     wrong_share: dict[str, float] = field(default_factory=dict)
     base: float = 0.05
     threshold: float = 0.5
+    prior: float | None = None
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +62,7 @@ def _calibrations() -> dict[str, Calibration]:
             wrong_share=dict(entry.get("wrong_share", {})),
             base=float(entry.get("base", 0.05)),
             threshold=float(entry.get("threshold", 0.5)),
+            prior=float(entry["prior"]) if entry.get("prior") is not None else None,
         )
         for backend, entry in data.get("backends", {}).items()
     }
@@ -61,10 +72,25 @@ def calibration_for(backend: str) -> Calibration:
     return _calibrations().get(backend, Calibration())
 
 
+def _log_odds(share: float) -> float:
+    share = min(max(share, 1e-6), 1 - 1e-6)
+    return math.log(share / (1 - share))
+
+
 def item_confidence(item: Item, calibration: Calibration) -> float:
-    """One minus the worst wrong-share among the item's flags (the base rate with none)."""
-    shares = [calibration.wrong_share.get(flag.code.value, calibration.base) for flag in item.flags]
-    return round(1.0 - max(shares, default=calibration.base), 4)
+    """One minus the chance the item is wrong given its flags (each code counted once): the
+    base rate with no flag, the flag's wrong-share with one, the flags' combined evidence with
+    several (see the module doc). A flag the calibration never saw adds no evidence."""
+    codes = {flag.code.value for flag in item.flags}
+    if not codes:
+        return round(1.0 - calibration.base, 4)
+    prior = calibration.prior
+    if prior is None:
+        return round(1.0 - max(calibration.wrong_share.get(code, calibration.base) for code in codes), 4)
+    log_odds = _log_odds(prior) + sum(
+        _log_odds(calibration.wrong_share.get(code, prior)) - _log_odds(prior) for code in codes
+    )
+    return round(1.0 - 1.0 / (1.0 + math.exp(-log_odds)), 4)
 
 
 def rate_item(item: Item, calibration: Calibration) -> None:

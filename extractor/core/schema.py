@@ -72,9 +72,15 @@ class FlagCode(StrEnum):
     METRIC_REPEATED = "metric_repeated"
     #: A metric stated as an intention (拟/预计/力争…): a target, not a result achieved.
     METRIC_INTENDED = "metric_intended"
+    #: A metric counting the parts the text is organised into (4个方面, 三项举措): a named set,
+    #: which the labelling rules do not count as a metric.
+    METRIC_COUNTS_A_SET = "metric_counts_a_set"
     VALIDATION_FAILED = "validation_failed"
     #: The model's structure outline moved or re-kinded this item's point (segmenter disagreed).
     OUTLINE_CHANGED = "outline_changed"
+    #: The report gives a separate block of causes for this problems section, and the model
+    #: gave none of them to any of its problems.
+    CAUSE_BLOCK_UNUSED = "cause_block_unused"
     #: A cause the model gave that the report's text does not support.
     CAUSE_UNSUPPORTED = "cause_unsupported"
     #: Record level: a meta field the model gave that the text shown does not state.

@@ -146,6 +146,10 @@ FORBIDDEN_AFTER_UNIT: dict[str, str] = {
 FORBIDDEN_WORDS_AFTER_UNIT: dict[str, tuple[str, ...]] = {
     "个": ("工作日", "星期", "小时", "季度", "年头", "礼拜", "多月", "半月"),
 }
+# Nouns that count the parts a text is organised into (4个方面, 三项举措, 两个层面), not things
+# done: the labelling rules call such counts named sets, not metrics. The rules parser keeps
+# Arabic ones for now; the LLM path flags them (`extract/llm/disagree.py`).
+SET_NOUNS_AFTER_UNIT_RE = re.compile(r"方面|层面|维度|举措|环节")
 # Units that are only a measure when they end the clause: 平均分99.54分 but not 3分钟 / 分类,
 # 服务时长120小时 but not 24小时值守.
 CLAUSE_FINAL_UNITS = frozenset({"分", "小时"})

@@ -45,6 +45,8 @@ from extractor.extract.llm.disagree import (
     flag_disagreements,
     flag_intended_metrics,
     flag_repeated_metrics,
+    flag_set_counts,
+    flag_unused_cause_block,
 )
 from extractor.extract.llm.grounding import CONTEXT_KEY, answer_is_too_thin
 from extractor.extract.llm.meta_answer import META_CONTEXT_KEY, merge_meta, meta_excerpt
@@ -157,6 +159,8 @@ def ask_chunk(calls: ReportCalls, chunk: Chunk, rules_record: Record) -> tuple[I
         if list_items:
             flag_disagreements(list_items, list_name, chunk, rules_record, calls.doc.text)
             flag_area_model(list_items)
+    if items[ListName.PROBLEMS]:
+        flag_unused_cause_block(items[ListName.PROBLEMS], chunk)
     calls.log(call)
     return items, call
 
@@ -237,6 +241,7 @@ def extract_with_llm(
     mark_outline_changes(record, outline_changes(segmented, structure))
     flag_repeated_metrics(sorted(record.achievements, key=_report_order))
     flag_intended_metrics(record.achievements)
+    flag_set_counts(record.achievements)
     record.left_out = left_out_items(record, rules_record)
     has_plans = bool(structure.sections_of(SectionKind.PLANS)) or bool(record.plans)
     meta.plan_year = plan_year_of(

@@ -11,7 +11,11 @@ Each model item is compared with the rules items of the same list whose spans ov
 - an achievement restating a metric of an earlier achievement (the labelling rules count a
   number repeated for the same matter once): METRIC_REPEATED;
 - a metric whose clause states an intention (拟创建5个…): METRIC_INTENDED (a target is not a
-  result achieved).
+  result achieved);
+- problems of a section whose separate cause block (产生问题的原因：一是…) the model gave to
+  none of them: CAUSE_BLOCK_UNUSED (a block of causes usually explains at least one);
+- a metric counting the parts the text is organised into (4个方面, 三项举措):
+  METRIC_COUNTS_A_SET (a named set, not a metric by the labelling rules).
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ import re
 from collections.abc import Sequence
 
 from extractor.core.normalise import matching_key
-from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Metric, Record, Span
+from extractor.core.schema import Achievement, Flag, FlagCode, Item, ListName, Metric, Problem, Record, Span
 from extractor.extract.llm.chunks import Chunk
 from extractor.extract.rules.area_model import AreaModel, load_area_model
 from extractor.extract.rules.areas import area_scores
+from extractor.numbers.vocabulary import SET_NOUNS_AFTER_UNIT_RE
 
 
 def _overlap(a: Span, b: Span) -> int:
@@ -80,6 +85,19 @@ def flag_disagreements(
                         detail=f"model only: {_describe(ours - theirs)}; rules only: {_describe(theirs - ours)}",
                     )
                 )
+
+
+def flag_unused_cause_block(problems: Sequence[Item], chunk: Chunk) -> None:
+    """Add CAUSE_BLOCK_UNUSED (in place) to every problem of `chunk` when the report gives a
+    separate block of causes for them (`chunk.causes_text`) and no problem has a cause."""
+    if not chunk.causes_text.strip() or any(
+        isinstance(p, Problem) and p.cause and p.cause.strip() for p in problems
+    ):
+        return
+    for problem in problems:
+        problem.flags.append(
+            Flag(code=FlagCode.CAUSE_BLOCK_UNUSED, detail=f"cause block: {chunk.causes_text.strip()[:40]}")
+        )
 
 
 def flag_area_model(items: list[Item], model: AreaModel | None = None) -> None:
@@ -142,17 +160,44 @@ def flag_intended_metrics(achievements: Sequence[Item]) -> None:
                 break
 
 
-def _repeat_key(metric: Metric) -> tuple[float, str, str] | None:
-    """(value, unit, the two characters after the unit in the evidence) of a count followed
-    by what it counts (「9个街道」); None for a metric not written so (a rate 「达100%，」 is
-    restated for many different things)."""
+def flag_set_counts(achievements: Sequence[Item]) -> None:
+    """Add METRIC_COUNTS_A_SET (in place) to each achievement with a metric whose unit is
+    followed by a noun counting parts of the text (4个方面12个突出问题: the 4)."""
+    for item in achievements:
+        if not isinstance(item, Achievement):
+            continue
+        for metric in item.metrics:
+            counted = _counted_words(metric)
+            if counted and SET_NOUNS_AFTER_UNIT_RE.match(counted):
+                detail = f"{metric.value:g}{metric.unit}{counted[:2]}: {metric.evidence[:40]}"
+                item.flags.append(Flag(code=FlagCode.METRIC_COUNTS_A_SET, detail=detail))
+                break
+
+
+#: Chinese characters (what a count is followed by when it names what it counts).
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _counted_words(metric: Metric) -> str:
+    """The run of Chinese characters right after the metric's number and unit in its evidence
+    (「9个街道党工委书记」 -> 街道党工委书记; "" when a mark or the end follows)."""
     evidence = matching_key(metric.evidence)
     unit = matching_key(metric.unit)
     at = evidence.find(unit, max(0, evidence.find(f"{metric.value:g}")))
-    after = evidence[at + len(unit) : at + len(unit) + 2] if at >= 0 else ""
-    if len(after) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in after):
+    if at < 0:
+        return ""
+    run = _CJK_RUN.match(evidence, at + len(unit))
+    return run.group() if run else ""
+
+
+def _repeat_key(metric: Metric) -> tuple[float, str, str] | None:
+    """(value, unit, up to two characters of what follows the unit in the evidence) of a
+    count followed by what it counts (「9个街道」, 「14个村（社区）」); None for a metric not
+    written so (a rate 「达100%，」 is restated for many different things)."""
+    counted = _counted_words(metric)
+    if not counted:
         return None
-    return float(metric.value), unit, after
+    return float(metric.value), matching_key(metric.unit), counted[:2]
 
 
 def _overlaps(
