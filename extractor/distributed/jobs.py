@@ -95,7 +95,7 @@ def register_files(store: Store, run_id: int, paths: list[Path], *, setup_key: s
             for sha, (path, content) in contents.items()
         ]
 
-    return _write(store, "cannot queue files", work)
+    return write_transaction(store, "cannot queue files", work)
 
 
 def _register(
@@ -154,7 +154,7 @@ def start_attempt(store: Store, job_id: int, *, worker: str) -> ClaimedJob:
             already_done=done,
         )
 
-    return _write(store, "cannot start job", work)
+    return write_transaction(store, "cannot start job", work)
 
 
 def finish_job(store: Store, job_id: int, doc: SourceDocument, record: Record) -> int | None:
@@ -189,7 +189,7 @@ def finish_job(store: Store, job_id: int, doc: SourceDocument, record: Record) -
         _close_run_if_finished(session, row.run_id)
         return version
 
-    return _write(store, "cannot finish job", work)
+    return write_transaction(store, "cannot finish job", work)
 
 
 def fail_attempt(store: Store, job_id: int, error: str, *, final: bool) -> None:
@@ -203,7 +203,7 @@ def fail_attempt(store: Store, job_id: int, error: str, *, final: bool) -> None:
         if final:
             _close_run_if_finished(session, row.run_id)
 
-    _write(store, "cannot record job failure", work)
+    write_transaction(store, "cannot record job failure", work)
 
 
 def _close_run_if_finished(session: Session, run_id: int) -> None:
@@ -259,7 +259,7 @@ def versions_per_document_and_run(store: Store, run_id: int) -> Counter[int]:
         return Counter(rows)
 
 
-def _write(store: Store, action: str, work: Callable[[Session], T]) -> T:
+def write_transaction(store: Store, action: str, work: Callable[[Session], T]) -> T:
     """Run `work` in one write transaction; database errors become one-line StoreErrors."""
     try:
         with Session(store.engine.execution_options(**{WRITE_OPTION: True})) as session, session.begin():
