@@ -96,8 +96,8 @@ def test_a_worker_killed_mid_batch_costs_a_retry_and_the_scan_is_joined_once(
         procs = [victim]
         try:
 
-            def victim_reading() -> bool:
-                return any(
+            def victim_reading() -> bool:  # a batch taken, and its pages being read
+                return job_rows(store, run_id)[0].status == "running" and any(
                     name == "extractor.ocr_batch" and status == "doing"
                     for name, status, _ in _procrastinate_jobs(store)
                 )
@@ -105,6 +105,10 @@ def test_a_worker_killed_mid_batch_costs_a_retry_and_the_scan_is_joined_once(
             assert wait_until(victim_reading, timeout=180, interval=0.01), log_tails(logs)
             victim.send_signal(signal.SIGKILL)
             victim.wait()
+            # Until another worker takes over, status names the lost worker and the batches read
+            # (spaces left out: the console wraps a long line where it likes).
+            status = "".join(cli("status", env=env).stdout.split())
+            assert re.search(rf"scan\.pdfon[^\s]*:{victim.pid},[0-2]of3pagebatchesread", status), status
             procs += [start_worker(*lease, env=env, log=logs / f"worker{n}.log") for n in range(2)]
             assert wait_until(
                 lambda: job_rows(store, run_id)[0].status == "done", timeout=300, interval=0.2

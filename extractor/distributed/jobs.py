@@ -29,7 +29,14 @@ from extractor.core.errors import StoreError
 from extractor.core.schema import Record
 from extractor.store import Store, writes
 from extractor.store.engine import WRITE_OPTION, store_error
-from extractor.store.tables import QueuedFileRow, QueueJobRow, RecordVersionRow, RunRow, utc_now
+from extractor.store.tables import (
+    QueuedFileRow,
+    QueueJobRow,
+    QueuePageBatchRow,
+    RecordVersionRow,
+    RunRow,
+    utc_now,
+)
 
 JOB_STATES = ("queued", "running", "done", "failed")
 T = TypeVar("T")
@@ -70,7 +77,7 @@ class RunStatus:
     started_at: dt.datetime
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (file name, error)
-    running: list[tuple[str, str]] = field(default_factory=list)  # (file name, worker)
+    running: list[tuple[str, str]] = field(default_factory=list)  # (file name, worker and batches read)
 
 
 def file_sha256(content: bytes) -> str:
@@ -243,9 +250,19 @@ def run_status(store: Store, run_ids: list[int] | None = None) -> list[RunStatus
                 if job.status == "failed":
                     status.failures.append((job.name, job.error or "unknown error"))
                 elif job.status == "running":
-                    status.running.append((job.name, job.worker or "?"))
+                    status.running.append((job.name, (job.worker or "?") + _batch_progress(session, job.id)))
             out.append(status)
         return out
+
+
+def _batch_progress(session: Session, job_id: int) -> str:
+    """', 1 of 3 page batches read' for a scan queued as page batches, else ''."""
+    read = list(
+        session.scalars(
+            select(QueuePageBatchRow.lines.is_not(None)).where(QueuePageBatchRow.job_id == job_id)
+        )
+    )
+    return f", {sum(read)} of {len(read)} page batches read" if read else ""
 
 
 def versions_per_document_and_run(store: Store, run_id: int) -> Counter[int]:
