@@ -57,7 +57,11 @@ def workers(
         stop(procs)
 
 
-def start_worker(*args: str, env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    *args: str, env: Mapping[str, str], log: Path, own_session: bool = False
+) -> subprocess.Popen[bytes]:
+    """An `extractor worker` process; `own_session`: in a session of its own, as a service
+    manager starts each worker (Linux then shares the CPU per session: see eval/bench_queue.py)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
             [sys.executable, "-c", "from extractor.cli import main; main()", "worker", *args],
@@ -65,6 +69,7 @@ def start_worker(*args: str, env: Mapping[str, str], log: Path) -> subprocess.Po
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=REPO,
+            start_new_session=own_session,
         )
 
 

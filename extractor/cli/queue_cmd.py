@@ -45,8 +45,18 @@ def enqueue_command(
     model: Annotated[str | None, typer.Option("--model", help="LLM model name (llm backend).")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.")] = None,
     mode: Annotated[str | None, typer.Option("--mode", help="tools | json | md_json (llm backend).")] = None,
+    ocr_batch_pages: Annotated[
+        int,
+        typer.Option(
+            "--ocr-batch-pages",
+            min=0,
+            help="A scanned PDF with more pages than this is OCRed in batches of this many pages "
+            "by any workers, then joined (0: one job per file).",
+        ),
+    ] = 2,
 ) -> None:
-    """Store each report once and queue one extraction job per report, in a new run."""
+    """Store each report once and queue one extraction job per report (a long scan: one job per
+    page batch, then a join), in a new run."""
     try:
         _need_queue_package()
         from extractor.distributed import enqueue_paths
@@ -61,7 +71,9 @@ def enqueue_command(
 
             settings = resolve_llm_settings(model=model, base_url=base_url, mode=mode)
         with Store(db) as store:
-            result = enqueue_paths(store, paths, backend=backend, settings=settings)
+            result = enqueue_paths(
+                store, paths, backend=backend, settings=settings, ocr_batch_pages=ocr_batch_pages
+            )
     except ExtractorError as error:
         raise _fail(error) from None
     done = len(result.files) - len(result.queued)

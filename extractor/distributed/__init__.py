@@ -1,7 +1,7 @@
 """Distributed extraction: many worker processes, on any machines, sharing one PostgreSQL.
 
 `enqueue_paths` stores each file once (by the sha256 of its bytes) and queues one job per
-file in a new run; `extractor worker` (`worker.serve`) runs jobs through procrastinate, a
+file in a new run (a long scan: one job per page batch, then a join: `batches`); `extractor worker` (`worker.serve`) runs jobs through procrastinate, a
 PostgreSQL task queue (no other server); `jobs.run_status` says what each run's files are
 doing and why any failed. Model calls from every worker share one budget
 (`ratelimit.SharedRateLimit`) and one answer cache (the store's `llm_cache` table).
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extractor.core.paths import PROMPTS_DIR
+from extractor.distributed.batches import DEFAULT_BATCH_PAGES, plan_batches, register_batches
 from extractor.distributed.jobs import QueuedFile, RunStatus, run_status
 from extractor.load import iter_report_files
 from extractor.store import Store
@@ -79,10 +80,17 @@ def _folder_digest(folder: Path) -> str:
 
 
 def enqueue_paths(
-    store: Store, paths: list[Path], *, backend: str = "rules", settings: LLMSettings | None = None
+    store: Store,
+    paths: list[Path],
+    *,
+    backend: str = "rules",
+    settings: LLMSettings | None = None,
+    ocr_batch_pages: int = DEFAULT_BATCH_PAGES,
 ) -> EnqueueResult:
     """A new run with one job per report file under `paths` (see module doc). Files already
-    extracted with the same setup in an earlier run are recorded done without a job."""
+    extracted with the same setup in an earlier run are recorded done without a job. A PDF
+    with more than `ocr_batch_pages` scanned pages is queued as page batches of that many
+    pages, OCRed by any workers, and a join (`extractor.distributed.batches`); 0: never split."""
     from extractor.distributed.worker import conninfo_for, defer_jobs
 
     conninfo_for(store)  # PostgreSQL only: fail before anything is written
@@ -93,5 +101,14 @@ def enqueue_paths(
 
     queued = register_files(store, run_id, files, setup_key=setup_key_for(backend, settings))
     carried = model_settings_of(settings) if backend == "llm" and settings is not None else None
-    asyncio.run(defer_jobs(store, [f.job_id for f in queued if f.status == "queued"], model_settings=carried))
+    to_run = [f for f in queued if f.status == "queued"]
+    page_batches = {}
+    for file in to_run:
+        split = plan_batches(Path(file.name).read_bytes(), file.name, batch_pages=ocr_batch_pages)
+        if split:
+            register_batches(store, file.job_id, split)
+            page_batches[file.job_id] = split
+    asyncio.run(
+        defer_jobs(store, [f.job_id for f in to_run], model_settings=carried, page_batches=page_batches)
+    )
     return EnqueueResult(run_id, queued)

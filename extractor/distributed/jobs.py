@@ -29,7 +29,14 @@ from extractor.core.errors import StoreError
 from extractor.core.schema import Record
 from extractor.store import Store, writes
 from extractor.store.engine import WRITE_OPTION, store_error
-from extractor.store.tables import QueuedFileRow, QueueJobRow, RecordVersionRow, RunRow, utc_now
+from extractor.store.tables import (
+    QueuedFileRow,
+    QueueJobRow,
+    QueuePageBatchRow,
+    RecordVersionRow,
+    RunRow,
+    utc_now,
+)
 
 JOB_STATES = ("queued", "running", "done", "failed")
 T = TypeVar("T")
@@ -70,7 +77,7 @@ class RunStatus:
     started_at: dt.datetime
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (file name, error)
-    running: list[tuple[str, str]] = field(default_factory=list)  # (file name, worker)
+    running: list[tuple[str, str]] = field(default_factory=list)  # (file name, worker and batches read)
 
 
 def file_sha256(content: bytes) -> str:
@@ -95,7 +102,7 @@ def register_files(store: Store, run_id: int, paths: list[Path], *, setup_key: s
             for sha, (path, content) in contents.items()
         ]
 
-    return _write(store, "cannot queue files", work)
+    return write_transaction(store, "cannot queue files", work)
 
 
 def _register(
@@ -154,7 +161,7 @@ def start_attempt(store: Store, job_id: int, *, worker: str) -> ClaimedJob:
             already_done=done,
         )
 
-    return _write(store, "cannot start job", work)
+    return write_transaction(store, "cannot start job", work)
 
 
 def finish_job(store: Store, job_id: int, doc: SourceDocument, record: Record) -> int | None:
@@ -189,7 +196,7 @@ def finish_job(store: Store, job_id: int, doc: SourceDocument, record: Record) -
         _close_run_if_finished(session, row.run_id)
         return version
 
-    return _write(store, "cannot finish job", work)
+    return write_transaction(store, "cannot finish job", work)
 
 
 def fail_attempt(store: Store, job_id: int, error: str, *, final: bool) -> None:
@@ -203,7 +210,7 @@ def fail_attempt(store: Store, job_id: int, error: str, *, final: bool) -> None:
         if final:
             _close_run_if_finished(session, row.run_id)
 
-    _write(store, "cannot record job failure", work)
+    write_transaction(store, "cannot record job failure", work)
 
 
 def _close_run_if_finished(session: Session, run_id: int) -> None:
@@ -243,9 +250,19 @@ def run_status(store: Store, run_ids: list[int] | None = None) -> list[RunStatus
                 if job.status == "failed":
                     status.failures.append((job.name, job.error or "unknown error"))
                 elif job.status == "running":
-                    status.running.append((job.name, job.worker or "?"))
+                    status.running.append((job.name, (job.worker or "?") + _batch_progress(session, job.id)))
             out.append(status)
         return out
+
+
+def _batch_progress(session: Session, job_id: int) -> str:
+    """', 1 of 3 page batches read' for a scan queued as page batches, else ''."""
+    read = list(
+        session.scalars(
+            select(QueuePageBatchRow.lines.is_not(None)).where(QueuePageBatchRow.job_id == job_id)
+        )
+    )
+    return f", {sum(read)} of {len(read)} page batches read" if read else ""
 
 
 def versions_per_document_and_run(store: Store, run_id: int) -> Counter[int]:
@@ -259,7 +276,7 @@ def versions_per_document_and_run(store: Store, run_id: int) -> Counter[int]:
         return Counter(rows)
 
 
-def _write(store: Store, action: str, work: Callable[[Session], T]) -> T:
+def write_transaction(store: Store, action: str, work: Callable[[Session], T]) -> T:
     """Run `work` in one write transaction; database errors become one-line StoreErrors."""
     try:
         with Session(store.engine.execution_options(**{WRITE_OPTION: True})) as session, session.begin():

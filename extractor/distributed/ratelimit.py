@@ -62,6 +62,7 @@ class SharedRateLimit:
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._postgres = engine.dialect.name == "postgresql"
         self._lock = threading.Lock()  # SQLite ignores FOR UPDATE: threads queue here too
+        self._row_made = False  # rows are never deleted: looked for once per process
         self.waited_s = 0.0
 
     def acquire(self, tokens: int = 0) -> float:
@@ -106,8 +107,11 @@ class SharedRateLimit:
             return 0.0
 
     def _ensure_row(self) -> None:
+        if self._row_made:
+            return
         with Session(self.engine) as session:
             if session.get(RateLimitRow, self.name) is not None:
+                self._row_made = True
                 return
         try:
             with Session(self._writer) as session, session.begin():
@@ -115,6 +119,7 @@ class SharedRateLimit:
                 session.add(RateLimitRow(name=self.name, next_request_at=epoch, next_token_at=epoch))
         except IntegrityError:
             pass  # another worker made it first
+        self._row_made = True
 
     def _now(self, session: Session) -> dt.datetime:
         if self._postgres:

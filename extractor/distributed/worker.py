@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from extractor.core.document import SourceDocument
 from extractor.core.errors import ConfigError, ExtractorError, ModelError, StoreError
-from extractor.distributed import jobs
+from extractor.distributed import batches, jobs
 from extractor.load import load_document
+from extractor.load.ocr import OcrBox
+from extractor.load.ocr_run import pages_read_elsewhere
 from extractor.pipeline.run import LLMResources, run_extraction
 from extractor.store import Store
 
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 #: The procrastinate queue and task names (stable: queued jobs name them).
 QUEUE = "extractor"
 TASK_NAME = "extractor.extract_file"
+#: A page batch of a long scan (see extractor.distributed.batches); the join is TASK_NAME.
+BATCH_TASK_NAME = "extractor.ocr_batch"
 #: Tries per job (a worker lost mid-job counts as one) before it is failed with its error.
 DEFAULT_TRIES = 3
 #: Seconds without a heartbeat after which a worker's jobs go back to the queue.
@@ -62,13 +66,14 @@ def make_app(store: Store, *, tries: int = DEFAULT_TRIES) -> procrastinate.App:
     import procrastinate
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_for(store)))
-    app.task(
-        name=TASK_NAME,
-        queue=QUEUE,
-        pass_context=True,
-        # procrastinate counts retries after the first try.
-        retry=procrastinate.RetryStrategy(max_attempts=max(tries - 1, 0), wait=2),
-    )(_extract_file_task)
+    for name, function in ((TASK_NAME, _extract_file_task), (BATCH_TASK_NAME, _ocr_batch_task)):
+        app.task(
+            name=name,
+            queue=QUEUE,
+            pass_context=True,
+            # procrastinate counts retries after the first try.
+            retry=procrastinate.RetryStrategy(max_attempts=max(tries - 1, 0), wait=2),
+        )(function)
     return app
 
 
@@ -100,6 +105,18 @@ class WorkerState:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     _llm: dict[str, LLMResources] = field(default_factory=dict)
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The running worker's app and event loop: a page batch queues its job's join through them.
+    app: procrastinate.App | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def queue_join(self, job_id: int, model_settings: dict[str, Any] | None) -> None:
+        """Queue job `job_id`'s extraction (the join of its page batches) from a job thread."""
+        if self.app is None or self.loop is None:
+            raise ConfigError("the worker is not running (run jobs with `extractor worker`)")
+        future = asyncio.run_coroutine_threadsafe(
+            _defer_extraction(self.app, job_id, model_settings), self.loop
+        )
+        future.result()
 
     def llm(self, model_settings: dict[str, Any]) -> LLMResources:
         """The model resources for a run's model settings (what the job carries: model, mode,
@@ -134,6 +151,49 @@ def _extract_file_task(context: Any, job_id: int, model_settings: dict[str, Any]
     return run_job(state, job_id, final=final, model_settings=model_settings)
 
 
+def _ocr_batch_task(
+    context: Any, job_id: int, pages: list[int], model_settings: dict[str, Any] | None = None
+) -> str:
+    state = _STATE
+    if state is None:
+        raise ConfigError("the worker state is not set up (run jobs with `extractor worker`)")
+    final = context.job.attempts + 1 >= state.tries
+    return run_batch(state, job_id, pages, final=final, model_settings=model_settings)
+
+
+def run_batch(
+    state: WorkerState,
+    job_id: int,
+    pages: list[int],
+    *,
+    final: bool,
+    model_settings: dict[str, Any] | None = None,
+) -> str:
+    """OCR one page batch of job `job_id` and keep its lines; the batch that completes the set
+    queues the join. Errors are handled as `run_job` handles them."""
+    from extractor.load.pdf import read_scanned_pages
+
+    started = batches.start_batch(state.store, job_id, worker=state.name)
+    if started is None:
+        return "already done"
+    name, content = started
+    try:
+        lines = read_scanned_pages(content, pages, source=name)
+        complete = batches.save_batch(state.store, job_id, pages[0], lines, worker=state.name)
+        if complete:
+            state.queue_join(job_id, model_settings)
+    except (ConfigError, StoreError) as error:
+        jobs.fail_attempt(state.store, job_id, str(error), final=final)
+        raise
+    except ExtractorError as error:
+        jobs.fail_attempt(state.store, job_id, str(error), final=True)
+        return f"failed: {error}"
+    except Exception as error:
+        jobs.fail_attempt(state.store, job_id, f"{type(error).__name__}: {error}"[:500], final=final)
+        raise
+    return f"pages {pages[0]}-{pages[-1]} read" + ("; join queued" if complete else "")
+
+
 def run_job(
     state: WorkerState, job_id: int, *, final: bool, model_settings: dict[str, Any] | None = None
 ) -> str:
@@ -144,7 +204,7 @@ def run_job(
     if claimed.already_done:
         return "already done"
     try:
-        doc = _load(claimed)
+        doc = _load(claimed, batches.read_pages(state.store, job_id))
         llm = state.llm(model_settings or {"model": claimed.model}) if claimed.backend == "llm" else None
         if llm is not None:
             llm = LLMResources(
@@ -164,13 +224,15 @@ def run_job(
     return "already done" if version is None else f"version {version}"
 
 
-def _load(claimed: jobs.ClaimedJob) -> SourceDocument:
-    """The queued file loaded as the loader would load it where it was (OCR included)."""
+def _load(claimed: jobs.ClaimedJob, read_pages: dict[int, list[OcrBox]] | None) -> SourceDocument:
+    """The queued file loaded as the loader would load it where it was (OCR included, but for
+    the pages its page batches read: `read_pages`)."""
     original = Path(claimed.name)
     with tempfile.TemporaryDirectory(prefix="extractor-job-") as folder:
         copy = Path(folder) / original.name
         copy.write_bytes(claimed.content)
-        doc = load_document(copy, doc_id=original.stem)
+        with pages_read_elsewhere(read_pages) if read_pages is not None else contextlib.nullcontext():
+            doc = load_document(copy, doc_id=original.stem)
     return doc.model_copy(update={"path": str(original)})
 
 
@@ -189,6 +251,7 @@ def serve(
     ensure_queue_schema(state.store)
     _warm_up()
     app = make_app(state.store, tries=state.tries)
+    state.app = app
     set_worker_state(state)
     asyncio.run(_serve(app, state, concurrency=concurrency, lease_s=lease_s, until_empty=until_empty))
 
@@ -233,6 +296,7 @@ async def _serve(
 ) -> None:
     # Sync tasks run on the loop's default executor: give it a thread per job slot.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 1))
+    state.loop = asyncio.get_running_loop()
     async with app.open_async():
         reaper = asyncio.create_task(_reap_stalled_jobs(app, state, lease_s=lease_s))
         try:
@@ -283,19 +347,42 @@ async def _reap_stalled_jobs(app: procrastinate.App, state: WorkerState, *, leas
 
 
 async def defer_jobs(
-    store: Store, job_ids: list[int], *, model_settings: dict[str, Any] | None = None
+    store: Store,
+    job_ids: list[int],
+    *,
+    model_settings: dict[str, Any] | None = None,
+    page_batches: dict[int, list[list[int]]] | None = None,
 ) -> None:
-    """Queue one procrastinate job per queued-file job (a queueing lock per job: never twice);
-    each carries the run's model settings (see `WorkerState.llm`)."""
+    """Queue one procrastinate job per queued-file job, or, for a job in `page_batches`, one
+    per page batch (a queueing lock each: never twice); each carries the run's model settings
+    (see `WorkerState.llm`)."""
     ensure_queue_schema(store)
     app = make_app(store)
     async with app.open_async():
-        task = app.tasks[TASK_NAME]
+        batch_task = app.tasks[BATCH_TASK_NAME]
         for job_id in job_ids:
-            with contextlib.suppress(_already_enqueued()):
-                await task.configure(queueing_lock=f"extractor-job-{job_id}").defer_async(
-                    job_id=job_id, model_settings=model_settings
-                )
+            split = (page_batches or {}).get(job_id)
+            if not split:
+                await _defer_extraction(app, job_id, model_settings)
+                continue
+            for pages in split:
+                with contextlib.suppress(_already_enqueued()):
+                    lock = f"extractor-batch-{job_id}-{pages[0]}"
+                    as_json: list[Any] = list(pages)  # procrastinate's JSON type is invariant
+                    await batch_task.configure(queueing_lock=lock).defer_async(
+                        job_id=job_id, pages=as_json, model_settings=model_settings
+                    )
+
+
+async def _defer_extraction(
+    app: procrastinate.App, job_id: int, model_settings: dict[str, Any] | None
+) -> None:
+    with contextlib.suppress(_already_enqueued()):
+        await (
+            app.tasks[TASK_NAME]
+            .configure(queueing_lock=f"extractor-job-{job_id}")
+            .defer_async(job_id=job_id, model_settings=model_settings)
+        )
 
 
 def _already_enqueued() -> type[Exception]:

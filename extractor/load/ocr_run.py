@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -204,6 +204,23 @@ def ocr_pages(render: Callable[[int], Image.Image], pages: Sequence[int], *, sou
     return ScanText(texts, [])
 
 
+# Per thread: a worker process runs several jobs at once on threads, each loading its own file.
+_read_elsewhere = threading.local()
+
+
+@contextmanager
+def pages_read_elsewhere(pages: Mapping[int, list[OcrBox]]) -> Iterator[None]:
+    """Inside the block, this thread's next file takes the lines of its scanned pages from
+    `pages` (page number: lines, as OCR of that page returned them, e.g. on another worker)
+    instead of reading them again; pages missing from it are OCRed as usual."""
+    previous = getattr(_read_elsewhere, "pages", None)
+    _read_elsewhere.pages = pages
+    try:
+        yield
+    finally:
+        _read_elsewhere.pages = previous
+
+
 def _recognised(
     render: Callable[[int], Image.Image],
     pages: Sequence[int],
@@ -213,6 +230,13 @@ def _recognised(
     source: str,
 ) -> Generator[list[OcrBox], None, None]:
     """Each page's lines, in page order: in this process, or through the session's workers."""
+    known: Mapping[int, list[OcrBox]] | None = getattr(_read_elsewhere, "pages", None)
+    if known is not None:
+        for number in pages:
+            image = render(number)  # rendered all the same: the caller records the page's scale
+            lines = known.get(number)
+            yield lines if lines is not None else recognise_lines(image, rotated=settings.rotated)
+        return
     if session is None or settings.workers <= 1:
         for number in pages:
             yield recognise_lines(render(number), rotated=settings.rotated)

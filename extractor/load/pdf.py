@@ -9,7 +9,7 @@ import pypdfium2.raw as pdfium_raw
 
 from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, tidy_extracted_text
-from extractor.load.ocr import PAGE_MAX_SIDE_PX
+from extractor.load.ocr import PAGE_MAX_SIDE_PX, OcrBox
 from extractor.load.ocr_run import ocr_pages
 from extractor.load.pdf_furniture import without_page_furniture
 from extractor.load.pdf_layout import (
@@ -165,3 +165,47 @@ def _page_list(pages: list[int]) -> str:
         if number is not None:
             start = previous = number
     return ("page " if len(pages) == 1 else "pages ") + ", ".join(ranges)
+
+
+# -- page batches (the distributed queue OCRs a long scan's pages on several workers) --------
+
+
+def scanned_page_numbers(data: bytes, *, source: str) -> list[int]:
+    """The pages (1-based) `load_pdf` would OCR: no text layer, but drawn content."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        raise LoadError(f"not a readable PDF (corrupt or truncated): {e}", source=source) from e
+    try:
+        scanned = []
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                if not _text_layer(page).strip() and _has_drawn_content(page):
+                    scanned.append(index + 1)
+            finally:
+                page.close()
+        return scanned
+    except pdfium.PdfiumError as e:
+        raise LoadError(f"not a readable PDF (damaged page): {e}", source=source) from e
+    finally:
+        pdf.close()
+
+
+def read_scanned_pages(data: bytes, pages: list[int], *, source: str) -> dict[int, list[OcrBox]]:
+    """OCR lines of the scanned `pages`, rendered and read exactly as `load_pdf` reads them
+    (the OCR session's limits apply to these pages): page number → lines. Loading the whole
+    file inside `ocr_session(read_pages=...)` with every batch's result gives the text
+    `load_pdf` gives on its own."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        raise LoadError(f"not a readable PDF (corrupt or truncated): {e}", source=source) from e
+    try:
+        sizes: dict[int, tuple[float, float]] = {}
+        scan = ocr_pages(lambda number: _render_page_for_ocr(pdf, number, sizes), pages, source=source)
+    except pdfium.PdfiumError as e:
+        raise LoadError(f"not a readable PDF (damaged page): {e}", source=source) from e
+    finally:
+        pdf.close()
+    return dict(zip(pages, scan.lines, strict=False))

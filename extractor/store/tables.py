@@ -261,6 +261,22 @@ class QueueJobRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
+class QueuePageBatchRow(Base):
+    """Some scanned pages of a queued PDF, OCRed as a job of their own: `lines` (per page, the
+    OCR lines as [left, top, right, bottom, text]) is NULL until a worker has read them. When a
+    job's last batch is read, one join loads the file with every batch's lines (no page OCRed
+    twice) and runs the rest of the pipeline as the job (see extractor.distributed.batches)."""
+
+    __tablename__ = "queue_page_batches"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("queue_jobs.id", ondelete="CASCADE"), primary_key=True)
+    first_page: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pages: Mapped[list[int]] = mapped_column(JSON)
+    lines: Mapped[list[list[list[Any]]] | None] = mapped_column(JSON)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
 class RateLimitRow(Base):
     """A model budget shared by every worker: the earliest time the next request, and the
     next token, may be sent (a virtual schedule; see extractor.distributed.ratelimit)."""
