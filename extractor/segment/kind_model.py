@@ -85,10 +85,10 @@ class KindModel:
         keyword features' weights."""
         idf, weights = self.idf, self.weights
         by_count: dict[int, list[str]] = {}
-        for term, count in Counter(
-            t for t in char_ngrams(model_text(text), *self.ngram_range) if t in idf
-        ).items():
-            by_count.setdefault(count, []).append(term)
+        # Counted in C over every n-gram, then only the distinct ones are looked up.
+        for term, count in Counter(char_ngrams(model_text(text), *self.ngram_range)).items():
+            if term in idf:
+                by_count.setdefault(count, []).append(term)
         sums = [0.0] * len(self.classes)
         squares = 0.0
         # Terms seen equally often share their tf: their weights are summed column-wise in C
