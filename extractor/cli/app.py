@@ -91,5 +91,17 @@ def register_commands() -> None:
         load_command(name)
 
 
+_own_process = False
+
+
+def own_process() -> bool:
+    """True once `main` runs: the process is the `extractor` command's own (not a test
+    runner's or a notebook's), so a command may tune process-wide settings such as the
+    garbage collector."""
+    return _own_process
+
+
 def main() -> None:
+    global _own_process
+    _own_process = True
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from extractor.cli.app import own_process
 from extractor.cli.logs import configure_logging
 from extractor.core.errors import ExtractorError
 from extractor.core.labels import LIST_LABELS
@@ -148,6 +150,8 @@ def extract_command(
             found = find_report_files(paths)
             progress.update(task, total=len(found.files) + len(found.problems))
             ocr = _ocr_settings(workers, ocr_rotated, ocr_max_pages, ocr_time_limit)
+            if own_process():
+                _settle_startup_objects()
             with ocr_session(ocr, progress=_OcrPageBar(progress)):
                 result = extract_batch(
                     found.files,
@@ -183,6 +187,21 @@ def extract_command(
         raise typer.Exit(1)
     if result.failed:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+#: Allocations (less deallocations) between two scans of the collector's youngest generation
+#: during a batch (Python's default: 700).
+_YOUNG_GC_THRESHOLD = 20_000
+
+
+def _settle_startup_objects() -> None:
+    """Keep the cyclic garbage collector from rescanning what start-up made (modules, classes,
+    compiled patterns: alive until the process ends) and from scanning the batch's many
+    short-lived objects 700 allocations at a time: together that was about 12 % of a rules
+    batch's CPU. Reference counting still frees almost everything at once; the peak memory
+    of a 200-report batch did not change."""
+    gc.freeze()
+    gc.set_threshold(_YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _ocr_settings(
