@@ -15,6 +15,7 @@ Never import a command module from here or from another command module.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import Any
 
@@ -91,5 +92,25 @@ def register_commands() -> None:
         load_command(name)
 
 
+_own_process = False
+
+
+def own_process() -> bool:
+    """True once `main` runs: the process is the `extractor` command's own (not a test
+    runner's or a notebook's), so a command may tune process-wide settings such as the
+    garbage collector."""
+    return _own_process
+
+
+#: Allocations (less deallocations) between two scans of the garbage collector's youngest
+#: generation in the `extractor` process (Python's default: 700). Start-up creates objects
+#: that live until exit and a batch creates many short-lived ones that reference counting
+#: frees: scanning them 700 at a time cost about a tenth of a rules batch's CPU.
+YOUNG_GC_THRESHOLD = 20_000
+
+
 def main() -> None:
+    global _own_process
+    _own_process = True
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
     app()

@@ -15,15 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Characters NFKC leaves alone: ASCII graphics, CJK unified ideographs and the common CJK
-# punctuation. Runs of them are copied whole.
-_IDENTITY_CHARS = r"!-~\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b\u3008-\u3011\u2014\u2026"
-_IDENTITY_RUN = re.compile(f"[{_IDENTITY_CHARS}]+")
-# When whitespace is kept, plain spaces and line breaks are copied whole too.
-_IDENTITY_RUN_WITH_SPACE = re.compile(f"[{_IDENTITY_CHARS} \n]+")
-# Full-width ASCII forms map one to one (，→ , ；→ ; １→ 1): runs of them are translated whole.
-_FULLWIDTH_RUN = re.compile("[\uff01-\uff5e]+")
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -46,44 +37,57 @@ class NormalisedText:
         return self.text.find(needle, start)
 
 
-@lru_cache(maxsize=8192)
-def _nfkc_char(ch: str) -> str:
-    return unicodedata.normalize("NFKC", ch)
-
-
+# Characters normalised without looking at them one by one: those NFKC leaves alone (ASCII
+# graphics, CJK unified ideographs, the common CJK punctuation; and the ellipsis, kept as
+# one character) and the full-width ASCII forms, which map one to one (，→ , １→ 1).
+_PLAIN = (
+    r"!-~\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b\u3008-\u3011\u2014\u2026\uff01-\uff5e"
+)
+_UNPLAIN = re.compile(f"[^{_PLAIN}]")
+# When whitespace is kept, plain spaces and line breaks are plain too.
+_UNPLAIN_BESIDES_SPACE = re.compile(f"[^{_PLAIN} \n]")
+_FULLWIDTH = re.compile("[\uff01-\uff5e]")
 _CIRCLED = frozenset("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
+
+
+@lru_cache(maxsize=8192)
+def _piece(ch: str, drop_whitespace: bool, keep_circled: bool) -> str:
+    """What one character outside `_PLAIN` becomes: its NFKC form (ASCII as it is; ①
+    kept with `keep_circled`, since NFKC would make the enumeration marker a bare "1"),
+    without whitespace when `drop_whitespace`."""
+    piece = ch if ch.isascii() or (keep_circled and ch in _CIRCLED) else unicodedata.normalize("NFKC", ch)
+    if drop_whitespace:
+        piece = "".join(c for c in piece if not c.isspace())
+    return piece
 
 
 def normalise(text: str, *, drop_whitespace: bool = False, keep_circled: bool = False) -> NormalisedText:
     """NFKC per character (so offsets stay exact), optionally dropping all whitespace.
 
     `keep_circled` leaves ①…⑳ as they are (for finding enumeration markers).
-    Runs of characters NFKC leaves alone or maps one to one (full-width forms) are handled
-    whole; only the rest is looked at one character at a time, which keeps this fast.
+    Only the few characters outside `_PLAIN` (line breaks when whitespace is dropped, ①,
+    ℃, no-break spaces) are visited one at a time; the stretches between them are copied
+    whole, and full-width forms are then replaced per distinct character.
     """
     out: list[str] = []
     origin: list[int] = []
     pos = 0
-    length = len(text)
-    identity = _IDENTITY_RUN if drop_whitespace else _IDENTITY_RUN_WITH_SPACE
-    while pos < length:
-        m = identity.match(text, pos) or _FULLWIDTH_RUN.match(text, pos)
-        if m:
-            run = m.group(0)
-            out.append(run.translate(_FULLWIDTH) if run[0] >= "\uff01" else run)
-            origin.extend(range(pos, m.end()))
-            pos = m.end()
-            continue
-        ch = text[pos]
-        # ① is an enumeration marker to the segmenter; NFKC would make it a bare "1".
-        piece = ch if ch.isascii() or (keep_circled and ch in _CIRCLED) else _nfkc_char(ch)
-        for produced in piece:
-            if drop_whitespace and produced.isspace():
-                continue
-            out.append(produced)
-            origin.append(pos)
-        pos += 1
-    return NormalisedText("".join(out), origin, length)
+    for m in (_UNPLAIN if drop_whitespace else _UNPLAIN_BESIDES_SPACE).finditer(text):
+        at = m.start()
+        if at > pos:
+            out.append(text[pos:at])
+            origin.extend(range(pos, at))
+        piece = _piece(m.group(), drop_whitespace, keep_circled)
+        out.append(piece)
+        origin.extend([at] * len(piece))
+        pos = at + 1
+    out.append(text[pos:])
+    origin.extend(range(pos, len(text)))
+    normalised = "".join(out)
+    # NFKC never produces a full-width form, so only the plain stretches hold any.
+    for wide in set(_FULLWIDTH.findall(normalised)):
+        normalised = normalised.replace(wide, chr(ord(wide) - 0xFEE0))
+    return NormalisedText(normalised, origin, len(text))
 
 
 #: Strings up to this length have their matching key memoised (scoring keys the same item

@@ -68,6 +68,7 @@ class KindModel:
     @classmethod
     def from_json(cls, data: Mapping) -> KindModel:
         rows: dict[str, list[float]] = {}
+        idf = data["idf"]
         for index, per_term in enumerate(data["weights"]):
             for term, weight in per_term.items():
                 rows.setdefault(term, [0.0] * len(data["classes"]))[index] = weight
@@ -75,7 +76,7 @@ class KindModel:
             classes=list(data["classes"]),
             ngram_range=(data["settings"]["ngram_range"][0], data["settings"]["ngram_range"][1]),
             idf=data["idf"],
-            weights={term: tuple(w * data["idf"][term] for w in row) for term, row in rows.items()},
+            weights={term: tuple([w * idf[term] for w in row]) for term, row in rows.items()},
             keyword_weights=data["keyword_weights"],
             intercepts=data["intercepts"],
         )
@@ -85,10 +86,10 @@ class KindModel:
         keyword features' weights."""
         idf, weights = self.idf, self.weights
         by_count: dict[int, list[str]] = {}
-        for term, count in Counter(
-            t for t in char_ngrams(model_text(text), *self.ngram_range) if t in idf
-        ).items():
-            by_count.setdefault(count, []).append(term)
+        # Counted in C over every n-gram, then only the distinct ones are looked up.
+        for term, count in Counter(char_ngrams(model_text(text), *self.ngram_range)).items():
+            if term in idf:
+                by_count.setdefault(count, []).append(term)
         sums = [0.0] * len(self.classes)
         squares = 0.0
         # Terms seen equally often share their tf: their weights are summed column-wise in C

@@ -328,15 +328,24 @@ def _item_scores(
     body: str, lead: str | None, context: Sequence[str]
 ) -> tuple[dict[Area, float], dict[Area, float]]:
     """(the item's own scores, its enclosing headings' scores)."""
-    scores = area_scores(body)
+    scores, context_scores = _item_score_pairs(body, lead, tuple(context))
+    return dict(scores), dict(context_scores)
+
+
+# Memoised: the rules backend asks for one item's area and for how clear that call was.
+@lru_cache(maxsize=256)
+def _item_score_pairs(
+    body: str, lead: str | None, context: tuple[str, ...]
+) -> tuple[tuple[tuple[Area, float], ...], tuple[tuple[Area, float], ...]]:
+    scores = dict(_area_scores(body))
     if lead:
-        for area, value in area_scores(lead).items():
+        for area, value in _area_scores(lead):
             scores[area] = scores.get(area, 0.0) + LEAD_WEIGHT * value
     context_scores: dict[Area, float] = {}
     for heading in context:
-        for area, value in area_scores(heading).items():
+        for area, value in _area_scores(heading):
             context_scores[area] = context_scores.get(area, 0.0) + value
-    return scores, context_scores
+    return tuple(scores.items()), tuple(context_scores.items())
 
 
 #: Runner-up's probability over the best's from which the model's call counts as close

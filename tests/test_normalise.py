@@ -1,0 +1,54 @@
+"""`normalise` is NFKC character by character with an exact map back to the original."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extractor.core.normalise import normalise
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def _per_character(text: str, *, drop_whitespace: bool, keep_circled: bool) -> tuple[str, list[int]]:
+    """The definition, one character at a time: ASCII and the ellipsis as they are, ① kept
+    when asked, everything else NFKC; whitespace dropped when asked."""
+    out: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(text):
+        kept = ch.isascii() or ch == "…" or (keep_circled and ch in _CIRCLED)
+        for produced in ch if kept else unicodedata.normalize("NFKC", ch):
+            if drop_whitespace and produced.isspace():
+                continue
+            out.append(produced)
+            origin.append(index)
+    return "".join(out), origin
+
+
+_REPORT_CHARS = st.sampled_from(
+    list(
+        "受理案件１２３，。、；：（）“”《》…—①⑳㈠⒈℃㎡ﬁＡａ～　 \t\n\r\u00a0\u2002\u200b\ufeff\u0301é·〔〕ab19%"
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(_REPORT_CHARS)), st.booleans(), st.booleans())
+def test_normalise_is_nfkc_per_character_with_offsets(text: str, drop: bool, keep_circled: bool) -> None:
+    norm = normalise(text, drop_whitespace=drop, keep_circled=keep_circled)
+    expected_text, expected_origin = _per_character(text, drop_whitespace=drop, keep_circled=keep_circled)
+    assert norm.text == expected_text
+    assert list(norm.origin) == expected_origin
+    assert norm.original_length == len(text)
+
+
+def test_report_punctuation_and_markers() -> None:
+    text = "一、受理１２件，\n　达９５％…㈠①"
+    assert normalise(text).text == "一、受理12件,\n 达95%…(一)1"
+    dropped = normalise(text, drop_whitespace=True, keep_circled=True)
+    assert dropped.text == "一、受理12件,达95%…(一)①"
+    # "(一)" came from the one character ㈠: all three map back to it.
+    at = dropped.text.index("(一)")
+    assert dropped.to_original(at, at + 3) == (text.index("㈠"), text.index("㈠") + 1)
