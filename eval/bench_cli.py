@@ -9,7 +9,9 @@ row per distinct text, so copies would not cost what real reports cost).
 Measured from the child process's own resource usage (os.wait4), so other work on a shared
 machine does not count: CPU seconds (user + system) and peak resident memory. Each run is
 repeated (--runs, best taken, timeit's convention); `extractor extract --help` is timed too
-(start-up alone).
+(start-up alone). The code measured is byte-compiled first, as `pip install` does for a user:
+where PYTHONDONTWRITEBYTECODE is set (CI, this machine), every run would otherwise recompile
+the project's modules, a cost no installed copy pays.
 
 `--baseline DIR` runs the same batches with the code in another checkout (e.g. main's
 worktree) in turns with this one and prints the CPU ratio: on a shared machine a ratio
@@ -22,6 +24,7 @@ Usage: python eval/bench_cli.py [--reports 200] [--runs 3] [--baseline DIR]
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import subprocess
@@ -115,6 +118,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with, in turns")
     args = parser.parse_args()
+    for code in (ROOT, args.baseline):
+        if code is not None:
+            compileall.compile_dir(code / "extractor", quiet=1)
 
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         work = Path(tmp)
