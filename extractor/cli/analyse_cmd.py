@@ -37,6 +37,7 @@ def analyse_command(
     """Write 指标 / 问题主题 / 计划落实 (and summaries) for the stored records to an .xlsx file."""
     # Imported here: scipy and xlsxwriter are only needed when this command runs.
     from extractor.analysis import analyse, load_records, select_records
+    from extractor.analysis.collector import collector_paused
     from extractor.analysis.records import STATUS_FILTERS
     from extractor.analysis.workbook import write_workbook
     from extractor.store import Store
@@ -48,10 +49,11 @@ def analyse_command(
             raise ExtractorError(
                 "the analysis is written as an Excel workbook: give --out a .xlsx name", source=str(out)
             )
-        with Store(db) as store:
-            records = select_records(load_records(store, status=status), regions=region, years=year)
-        result = analyse(records, status=status)
-        write_workbook(result, out)
+        with collector_paused():
+            with Store(db) as store:
+                records = select_records(load_records(store, status=status), regions=region, years=year)
+            result = analyse(records, status=status)
+            write_workbook(result, out)
     except ExtractorError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=1) from e
