@@ -9,8 +9,8 @@ import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 
-from extractor.analysis.collector import collector_paused
 from extractor.analysis.workbook import _write_rows
+from extractor.core.collector import collector_paused
 
 
 def test_cells_keep_their_type_and_text_loses_control_characters(tmp_path: Path) -> None:
