@@ -70,12 +70,29 @@ def test_analysis_page_shows_the_status_used_and_filters(app_db: str) -> None:
     assert not at.exception, at.exception
     assert "仅已通过审核的记录；共 4 份报告" in at.info[0].value
     # Only the 2023 reports are approved: no next year to check plans against.
+    at.session_state["an_tab"] = "计划落实"
+    at.run()
     assert any("没有可比对的计划" in m.value for m in at.markdown)
+    at.session_state["an_tab"] = "指标"
     at.radio(key="an_status").set_value("all").run()
     assert "全部当前记录（含未审核）；共 8 份报告" in at.info[0].value
-    charts = at.get("vega_lite_chart")
-    assert len(charts) == 3  # indicator, theme and follow-through charts
-    assert all('"href"' in chart.proto.spec for chart in charts)
+    # Only the open tab is built: the indicator chart first, the others when their tab opens.
+    for tab, wanted in [
+        ("指标", "list=achievements"),
+        ("问题主题", "list=problems"),
+        ("计划落实", "list=plans"),
+    ]:
+        at.session_state["an_tab"] = tab
+        at.run()
+        charts = at.get("vega_lite_chart")
+        assert len(charts) == 1 and '"href"' in charts[0].proto.spec
+        assert len(at.dataframe) == 1 and at.dataframe[0].value[LINK].str.contains(wanted).all()
+    at.session_state["an_tab"] = "指标"
+    at.run()
+    assert len(at.dataframe) == 1  # the unmapped values' table waits until its expander opens
+    at.session_state["an_unmapped"] = True
+    at.run()
+    assert len(at.dataframe) == 2 and "原文指标名" in at.dataframe[1].value.columns
     at.multiselect(key="an_regions").set_value(["白沙镇"]).run()
     assert "共 2 份报告" in at.info[0].value
     table = at.dataframe[0].value

@@ -132,10 +132,14 @@ def _around_factor(catalogue_name: str, metric_name: str, floor: float) -> float
     return floor + (1.0 - floor) * min(1.0, len(catalogue_name) / len(metric_name))
 
 
+#: (indicator or None, score, best candidates, reason when unmapped).
+_Mapping = tuple[str | None, float, tuple[Candidate, ...], str]
+
+
 @lru_cache(maxsize=65536)
 def _map_cached(
     name: str, unit: str, area: Area, catalogue: tuple[Indicator, ...], settings: MappingSettings
-) -> tuple[str | None, float, tuple[Candidate, ...], str]:
+) -> _Mapping:
     kind = unit_kind(unit)
     qualifiers = _qualifiers(name)
     candidates = []
@@ -171,7 +175,7 @@ def map_metric(
     *,
     catalogue: tuple[Indicator, ...] | None = None,
     settings: MappingSettings | None = None,
-) -> tuple[str | None, float, tuple[Candidate, ...], str]:
+) -> _Mapping:
     """(indicator or None, score, best candidates, reason when unmapped) for one metric."""
     return _map_cached(name, unit, area, catalogue or load_catalogue(), settings or MappingSettings())
 
@@ -184,14 +188,19 @@ def map_metrics(
 ) -> list[MetricValue]:
     """Every metric of every record, mapped or not, in record and item order."""
     chosen = catalogue or load_catalogue()
+    chosen_settings = settings or MappingSettings()
+    # Mapped once per name as compared (`_key`), unit and area: reports repeat the same names,
+    # and the cache key of `_map_cached` hashes the whole catalogue on every call.
+    mapped: dict[tuple[str, str, Area], _Mapping] = {}
     out = []
     for sourced in records:
         for index, item in enumerate(sourced.record.achievements):
             ref = ItemRef(sourced.doc_id, ListName.ACHIEVEMENTS, index)
             for metric_index, metric in enumerate(item.metrics):
-                indicator, score, candidates, reason = map_metric(
-                    metric.name, metric.unit, item.area, catalogue=chosen, settings=settings
-                )
+                key = (_key(metric.name), metric.unit, item.area)
+                if key not in mapped:
+                    mapped[key] = _map_cached(metric.name, metric.unit, item.area, chosen, chosen_settings)
+                indicator, score, candidates, reason = mapped[key]
                 out.append(
                     MetricValue(
                         source=sourced,

@@ -24,6 +24,7 @@ from extractor.analysis.charts import (
     unmapped_frame,
 )
 from extractor.analysis.records import STATUS_FILTER_LABELS, STATUS_FILTERS, StatusFilter
+from extractor.core.collector import collector_paused
 from extractor.core.schema import Area
 from extractor.store import Store
 
@@ -40,7 +41,8 @@ _CACHED_ANALYSES = 16
 def _records(
     url: str, data_version: tuple[int, int, int], status: StatusFilter, _store: Store
 ) -> list[SourcedRecord]:
-    return load_records(_store, status=status)
+    with collector_paused():
+        return load_records(_store, status=status)
 
 
 class _View:
@@ -81,7 +83,10 @@ def _analysis(
     _store: Store,
 ) -> _View:
     available = _records(url, data_version, status, _store)
-    return _View(analyse(select_records(available, regions=regions, years=years), status=status, area=area))
+    with collector_paused():
+        return _View(
+            analyse(select_records(available, regions=regions, years=years), status=status, area=area)
+        )
 
 
 def render_analysis_page(*, store: Store, key_prefix: str = "an_") -> None:
@@ -108,13 +113,20 @@ def render_analysis_page(*, store: Store, key_prefix: str = "an_") -> None:
     if not result.records:
         st.warning("所选范围内没有记录。审核通过的记录才计入默认统计；可改选“全部当前记录”。")
         return
-    indicator_tab, theme_tab, follow_tab = st.tabs(["指标", "问题主题", "计划落实"])
-    with indicator_tab:
-        _indicators(view, key_prefix=key_prefix)
-    with theme_tab:
-        _themes(view)
-    with follow_tab:
-        _follow(view)
+    # Only the open tab is built and sent (a switch reruns the page): the three tabs' charts
+    # and tables at once were most of what opening the page cost at 1,000 records.
+    indicator_tab, theme_tab, follow_tab = st.tabs(
+        ["指标", "问题主题", "计划落实"], key=f"{key_prefix}tab", on_change="rerun"
+    )
+    if indicator_tab.open:
+        with indicator_tab:
+            _indicators(view, key_prefix=key_prefix)
+    if theme_tab.open:
+        with theme_tab:
+            _themes(view)
+    if follow_tab.open:
+        with follow_tab:
+            _follow(view)
 
 
 def _indicators(view: _View, *, key_prefix: str) -> None:
@@ -136,9 +148,15 @@ def _indicators(view: _View, *, key_prefix: str) -> None:
         chart, frame = view.indicator(chosen)
         st.altair_chart(chart, width="stretch")
         st.dataframe(frame, hide_index=True, column_config={LINK: _LINK_COLUMN})
-    unmapped = view.unmapped
-    with st.expander(f"未归类的指标数值（{len(unmapped)}，其中难以区分 {len(result.ambiguous)}）"):
-        st.dataframe(unmapped, hide_index=True, column_config={LINK: _LINK_COLUMN})
+    unmapped_count = sum(1 for v in result.values if v.indicator is None)
+    unmapped = st.expander(
+        f"未归类的指标数值（{unmapped_count}，其中难以区分 {len(result.ambiguous)}）",
+        key=f"{key_prefix}unmapped",
+        on_change="rerun",
+    )
+    if unmapped.open:  # its table is built and sent only when someone opens it
+        with unmapped:
+            st.dataframe(view.unmapped, hide_index=True, column_config={LINK: _LINK_COLUMN})
 
 
 def _themes(view: _View) -> None:

@@ -198,15 +198,23 @@ def _sheet(workbook: Any, title: str, header: list[str] | None, rows: list[list[
         sheet.write_row(0, 0, header, bold)
         sheet.freeze_panes(1, 0)
         first = 1
+    _write_rows(sheet, rows, first=first)
+
+
+def _write_rows(sheet: Any, rows: list[list[Any]], *, first: int) -> None:
+    """Each value with the writer of its type (write_row's guess at every cell's type was a
+    tenth of the workbook's time at 1,000 records); None and "" are left as empty cells."""
     for number, row in enumerate(rows, start=first):
-        sheet.write_row(number, 0, [_clean(value) for value in row])
-
-
-def _clean(value: Any) -> Any:
-    # XML has no place for control characters (PDF text has them); "" is left as an empty cell.
-    if isinstance(value, str):
-        return _CONTROL_CHARACTERS.sub("", value) or None
-    return value
+        for column, value in enumerate(row):
+            if isinstance(value, str):
+                # XML has no place for control characters (PDF text has them).
+                text = _CONTROL_CHARACTERS.sub("", value)
+                if text:
+                    sheet.write_string(number, column, text)
+            elif value.__class__ in (int, float):  # not bool, which Excel shows as TRUE/FALSE
+                sheet.write_number(number, column, value)
+            elif value is not None:
+                sheet.write(number, column, value)
 
 
 def _widths(rows: list[list[Any]]) -> dict[int, int]:

@@ -35,6 +35,16 @@ def analyse_command(
     ] = None,
 ) -> None:
     """Write 指标 / 问题主题 / 计划落实 (and summaries) for the stored records to an .xlsx file."""
+    from extractor.core.collector import collector_paused
+
+    # Paused from the imports on: they alone made the collector run some 250 times.
+    with collector_paused():
+        _analyse(out, region=region, year=year, status=status, db=db)
+
+
+def _analyse(
+    out: Path, *, region: list[str] | None, year: list[int] | None, status: str, db: str | None
+) -> None:
     # Imported here: scipy and xlsxwriter are only needed when this command runs.
     from extractor.analysis import analyse, load_records, select_records
     from extractor.analysis.records import STATUS_FILTERS
