@@ -15,12 +15,13 @@ Never import a command module from here or from another command module.
 
 from __future__ import annotations
 
-import gc
 import importlib
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
+
+from extractor.core.collector import tune_for_batches
 
 #: Top-level command name -> the module whose `commands` Typer defines it.
 COMMANDS: dict[str, str] = {
@@ -102,15 +103,8 @@ def own_process() -> bool:
     return _own_process
 
 
-#: Allocations (less deallocations) between two scans of the garbage collector's youngest
-#: generation in the `extractor` process (Python's default: 700). Start-up creates objects
-#: that live until exit and a batch creates many short-lived ones that reference counting
-#: frees: scanning them 700 at a time cost about a tenth of a rules batch's CPU.
-YOUNG_GC_THRESHOLD = 20_000
-
-
 def main() -> None:
     global _own_process
     _own_process = True
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+    tune_for_batches()
     app()

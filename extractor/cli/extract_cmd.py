@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from rich.table import Table
 
 from extractor.cli.app import own_process
 from extractor.cli.logs import configure_logging
+from extractor.core.collector import settle_startup_objects
 from extractor.core.errors import ExtractorError
 from extractor.core.labels import LIST_LABELS
 from extractor.core.schema import Achievement, Problem, Record, record_json_schema
@@ -151,7 +151,7 @@ def extract_command(
             progress.update(task, total=len(found.files) + len(found.problems))
             ocr = _ocr_settings(workers, ocr_rotated, ocr_max_pages, ocr_time_limit)
             if own_process():
-                _settle_startup_objects()
+                settle_startup_objects()
             with ocr_session(ocr, progress=_OcrPageBar(progress)):
                 result = extract_batch(
                     found.files,
@@ -187,14 +187,6 @@ def extract_command(
         raise typer.Exit(1)
     if result.failed:
         raise typer.Exit(EXIT_SOME_FAILED)
-
-
-def _settle_startup_objects() -> None:
-    """Keep the cyclic garbage collector from rescanning what start-up made (modules, classes,
-    compiled patterns: alive until the process ends) during the batch; with the larger young
-    generation `main` sets, the collector's share of a 200-report rules batch fell from 0.51 s
-    to 0.15 s of CPU, with the same peak memory."""
-    gc.freeze()
 
 
 def _ocr_settings(
