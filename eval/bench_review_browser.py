@@ -95,7 +95,12 @@ _PANE_FOCUS_ON = """
 """
 _SAVED = f"""
 ([wanted]) => {{
-  const ok = {_IDLE} && document.body.innerText.includes(wanted);
+  // Where a save's outcome shows: the pane's notices, or a message of a full run. (Not
+  // document.body.innerText: that lays out the whole page on every frame it is polled.)
+  const shown = [...document.querySelectorAll('.rv-notices, [data-testid="stAlert"]')].some(
+    (box) => box.offsetParent !== null && box.textContent.includes(wanted),
+  );
+  const ok = {_IDLE} && shown;
   if (ok && window.__rvT1 === undefined) window.__rvT1 = performance.now();
   return ok;
 }}

@@ -138,3 +138,17 @@ def test_edit_of_reads_only_the_editors_fields() -> None:
     edit = edit_of({"edit": {"cause": "人手不足", "metrics": [{"name": "a", "value": "1", "extra": 2}, "x"]}})
     assert edit is not None and edit.cause == "人手不足"
     assert edit.metrics == [{"name": "a", "value": "1", "unit": None, "evidence": None}]
+
+
+def test_fields_the_pane_holds_are_not_sent_again_and_changed_ones_are(session: ReviewSession) -> None:
+    first = pane_data(session, focus=FIRST, ack=0)
+    known = {item["id"]: item["fv"] for item in first["items"]}
+    assert all("fields" in item for item in first["items"])
+    session.accept(A, 0, edit_of({"edit": {"text": "受理行政复议案件37件"}}))
+    again = pane_data(session, focus=FIRST, ack=1, with_text=False, known_fields=known)
+    sent = {item["id"]: item for item in again["items"] if "fields" in item}
+    assert (
+        list(sent) == ["achievements:0"]
+        and sent["achievements:0"]["fields"]["text"] == "受理行政复议案件37件"
+    )
+    assert sent["achievements:0"]["fv"] != known["achievements:0"]

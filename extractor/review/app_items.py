@@ -32,10 +32,21 @@ def source_panel(*, store: Store, session: ReviewSession, focus: Focus) -> None:
     ack = st.session_state.get("rv_pane_seq", {}).get(session.doc_key, 0)
     key = app_state.pane_key(session.doc_key)
     with_text = not pane_holds_text(key=key, doc_key=session.doc_key)
+    # The editor fields sent so far: the pane keeps them, so only changed ones go again. A pane
+    # that lacks some (a reload, a run that never reached it) asks for the text again, and
+    # then everything is sent.
+    known = st.session_state.setdefault("rv_pane_fields", {})
+    data = pane_data(
+        session,
+        focus=focus,
+        ack=ack,
+        with_text=with_text,
+        known_fields=None if with_text else known.get(session.doc_key),
+        **app_state.pane_feedback(session.doc_key),
+    )  # fmt: skip  (text, offsets and fields as data: the browser builds text nodes from them)
+    known[session.doc_key] = {item["id"]: item["fv"] for item in data["items"]}
     source_pane(
-        data=pane_data(
-            session, focus=focus, ack=ack, with_text=with_text, **app_state.pane_feedback(session.doc_key)
-        ),  # text, offsets and fields as data: the browser builds text nodes from them
+        data=data,
         key=key,
         on_actions=lambda: app_state.on_pane_actions(store, session.doc_key),
     )

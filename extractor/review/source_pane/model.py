@@ -9,6 +9,9 @@ seen yet (sequence numbers make a rerun that coalesced two key presses lose neit
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,27 +50,39 @@ def item_id(list_name: ListName, position: int) -> str:
     return f"{list_name.value}:{position}"
 
 
-def pane_items(session: ReviewSession) -> list[dict[str, Any]]:
+def pane_items(
+    session: ReviewSession, *, known_fields: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """One entry per item: id, list, position, offsets (None when not located), state, flagged,
-    and the editor's fields (`editor.editor_fields`)."""
+    the editor's fields (`editor.editor_fields`) and their version `fv`. The fields are left
+    out of an item whose version `known_fields` (id -> fv) says the pane already holds: most
+    reruns change one item, and 150 items' fields are most of a rerun's bytes."""
     items = []
     for name in ListName:
         for position, entry in enumerate(session.entries(name)):
             span = entry.item.span
             located = span is not None and span.end > span.start
-            items.append(
-                {
-                    "id": item_id(name, position),
-                    "list": name.value,
-                    "position": position,
-                    "start": span.start if located and span else None,
-                    "end": min(span.end, len(session.source)) if located and span else None,
-                    "state": _STATE_NAMES[entry.decision],
-                    "flagged": entry.flagged,
-                    "fields": editor_fields(entry, session.source),
-                }
-            )
+            fields = editor_fields(entry, session.source)
+            item: dict[str, Any] = {
+                "id": item_id(name, position),
+                "list": name.value,
+                "position": position,
+                "start": span.start if located and span else None,
+                "end": min(span.end, len(session.source)) if located and span else None,
+                "state": _STATE_NAMES[entry.decision],
+                "flagged": entry.flagged,
+                "fv": fields_version(fields),
+            }
+            if known_fields is None or known_fields.get(item["id"]) != item["fv"]:
+                item["fields"] = fields
+            items.append(item)
     return items
+
+
+def fields_version(fields: dict[str, Any]) -> str:
+    """A short digest of an item's editor fields (equal fields, equal version)."""
+    encoded = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.blake2b(encoded, digest_size=8).hexdigest()
 
 
 def pane_data(
@@ -78,11 +93,13 @@ def pane_data(
     with_text: bool = True,
     notices: list[tuple[str, str]] | None = None,
     refused: list[int] | None = None,
+    known_fields: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything the pane and its editor show, JSON-ready. `ack` is the last action sequence
     number applied (the pane drops acknowledged actions from its queue); `refused` the ones
     Python refused (the editor keeps the reviewer's typing for those); `notices` the messages
-    of the last actions applied (a save's outcome among them). Without `with_text` the text
+    of the last actions applied (a save's outcome among them); `known_fields` the field
+    versions the pane holds (see `pane_items`). Without `with_text` the text
     is left out (None): the pane has said it holds this report's text, and resending 30,000
     characters on every key press is most of a rerun's bytes."""
     decided, total = session.progress()
@@ -90,7 +107,7 @@ def pane_data(
         "doc": session.doc_key,
         "text": session.source if with_text else None,
         "length": len(session.source),
-        "items": pane_items(session),
+        "items": pane_items(session, known_fields=known_fields),
         "order": {name.value: session.display_order(name) for name in ListName},
         "lists": {name.value: label for name, label in LIST_LABELS.items()},
         "short": {name.value: label for name, label in LIST_SHORT_LABELS.items()},

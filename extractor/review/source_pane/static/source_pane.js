@@ -24,6 +24,28 @@ const HELP = [
 
 // Each report's text, kept for the page's life: Python sends it once, then only offsets.
 const TEXTS = new Map();
+// Each report's editor fields by item id ({fv, fields}): Python sends an item's fields only
+// when their version `fv` changed since it last sent them.
+const FIELDS = new Map();
+
+// The items with every item's fields filled in from those kept; null when one is missing
+// (then Python is asked to send everything again, as for a missing text).
+function withFields(data) {
+  if (!FIELDS.has(data.doc)) FIELDS.set(data.doc, new Map());
+  const kept = FIELDS.get(data.doc);
+  const items = [];
+  for (const item of data.items) {
+    if (item.fields !== undefined) {
+      kept.set(item.id, { fv: item.fv, fields: item.fields });
+      items.push(item);
+      continue;
+    }
+    const held = kept.get(item.id);
+    if (!held || held.fv !== item.fv) return null;
+    items.push({ ...item, fields: held.fields });
+  }
+  return items;
+}
 
 function labelOf(data, item) {
   return `${data.short[item.list]} 第${item.position + 1}条`;
@@ -342,17 +364,20 @@ function makePane(root) {
   return pane;
 }
 
-function update(pane, data, setStateValue) {
+function update(pane, sent, setStateValue) {
   const { ui } = pane;
-  pane.data = data;
   pane.setStateValue = setStateValue;
-  pane.queue = pane.queue.filter((action) => action.seq > data.ack);
-  if (data.text !== null) TEXTS.set(data.doc, { text: data.text, length: codePointLength(data.text) });
-  const held = TEXTS.get(data.doc);
-  const text = held && held.length === data.length ? held.text : undefined;
-  if (text === undefined) {
+  pane.queue = pane.queue.filter((action) => action.seq > sent.ack);
+  if (sent.text !== null) TEXTS.set(sent.doc, { text: sent.text, length: codePointLength(sent.text) });
+  const held = TEXTS.get(sent.doc);
+  const text = held && held.length === sent.length ? held.text : undefined;
+  const items = text === undefined ? null : withFields(sent);
+  const data = { ...sent, items: items || [] };
+  pane.data = data;
+  if (items === null) {
     TEXTS.delete(data.doc);
-    setStateValue("have", null); // Python thought the text was here: ask for it again
+    FIELDS.delete(data.doc);
+    setStateValue("have", null); // Python thought the text (or fields) were here: ask again
     return;
   }
   if (data.text !== null) setStateValue("have", data.doc);
