@@ -213,6 +213,8 @@ def save(
     merge_conflicts.pop(session.doc_key, None)
     merged = f"（已与 v{info.base_version} 合并）" if info.base_version != session.base_version else ""
     reopen(store, session.doc_key, in_callback=True)
+    # The save deleted the draft with it: nothing for keep_draft to discard after this run.
+    st.session_state.setdefault("rv_draft_digest", {})[session.doc_key] = None
     notify(
         "success",
         f"已保存为 v{info.version}{merged}（{STATUS_LABELS[info.status]}，审核人：{info.reviewer}）。",
