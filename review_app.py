@@ -3,8 +3,10 @@
 Thin by design: every decision lives in `extractor.review` (tested without Streamlit); the
 panels are in `extractor.review.app_panels` / `app_items` and the session-state glue in
 `extractor.review.app_state`. This file lays out the page: the queue, or a report with its
-review fragment (the source pane with the item editor, a component the browser draws). Review state lives in `st.session_state` (per
-browser session) plus the draft in the database; only the Store handle is cached.
+review fragment (the source pane with the item editor, a component the browser draws) and,
+outside the fragment, the tabs a key press need not redraw. Review state lives in
+`st.session_state` (per browser session) plus the draft in the database; only the Store
+handle is cached.
 """
 
 from __future__ import annotations

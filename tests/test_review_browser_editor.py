@@ -24,7 +24,7 @@ from extractor.store import Store
 
 pytestmark = pytest.mark.browser
 
-NOT_IN_SOURCE = "全年培训执法人员500人次。"
+NOT_IN_SOURCE = "全年培训执法人员500人次<img src=x onerror=alert(1)>。"
 
 
 def _summary(page):
@@ -98,6 +98,7 @@ def test_an_edit_python_refuses_comes_back_with_the_reason_and_the_typing(
             expect(evidence).to_have_value(NOT_IN_SOURCE)
             expect(page.get_by_text("第 2 条 · 未审核")).to_be_visible()
             expect(page.get_by_text("已审核条目 0 / 4")).to_be_visible()
+            assert page.locator(".rv-editor img, .rv-editor script").count() == 0  # text, never markup
         finally:
             browser.close()
     with Store(db_url) as store:

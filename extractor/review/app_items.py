@@ -43,7 +43,7 @@ def source_panel(*, store: Store, session: ReviewSession, focus: Focus) -> None:
         with_text=with_text,
         known_fields=None if with_text else known.get(session.doc_key),
         **app_state.pane_feedback(session.doc_key),
-    )  # fmt: skip  (text, offsets and fields as data: the browser builds text nodes from them)
+    )  # text, offsets and fields as data: the browser builds text nodes and fields from them
     known[session.doc_key] = {item["id"]: item["fv"] for item in data["items"]}
     source_pane(
         data=data,

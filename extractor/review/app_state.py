@@ -29,6 +29,8 @@ LOCK_HEARTBEAT_S = 30
 REVIEWER_KEY = "rv_top_reviewer"
 #: The 保存为 radio's widget key (a save asked for in the pane reads the status from it).
 SAVE_STATUS_KEY = "rv_save_status"
+#: How many refused action seqs the pane is told about (it needs only its edits in flight).
+_REFUSED_KEPT = 50
 
 
 def flash(kind: str, message: str) -> None:
@@ -142,7 +144,10 @@ def on_pane_actions(store: Store, doc_key: str) -> None:
         if not save(store, session, status=status, keep=None, notify=lambda k, m: notices.append((k, m))):
             st.session_state["rv_full_run"] = True  # the conflict panel is outside the fragment
     st.session_state.setdefault("rv_pane_notices", {})[doc_key] = notices
-    st.session_state.setdefault("rv_pane_refused", {})[doc_key] = outcome.refused
+    # Kept across batches (the last few): a later batch applied before the pane saw this
+    # one's state must not make the pane drop the typing of an edit refused here.
+    refused = st.session_state.setdefault("rv_pane_refused", {})
+    refused[doc_key] = [*refused.get(doc_key, []), *outcome.refused][-_REFUSED_KEPT:]
     if outcome.changed:
         forget_item_widgets()
     focus().set(outcome.focus, show_tab=True)
