@@ -3,8 +3,10 @@
 Thin by design: every decision lives in `extractor.review` (tested without Streamlit); the
 panels are in `extractor.review.app_panels` / `app_items` and the session-state glue in
 `extractor.review.app_state`. This file lays out the page: the queue, or a report with its
-review fragment (source pane and editor). Review state lives in `st.session_state` (per
-browser session) plus the draft in the database; only the Store handle is cached.
+review fragment (the source pane with the item editor, a component the browser draws) and,
+outside the fragment, the tabs a key press need not redraw. Review state lives in
+`st.session_state` (per browser session) plus the draft in the database; only the Store
+handle is cached.
 """
 
 from __future__ import annotations
@@ -14,11 +16,9 @@ import os
 import streamlit as st
 
 from extractor.core.errors import ExtractorError
-from extractor.core.labels import LIST_LABELS
-from extractor.core.schema import ListName
 from extractor.review import app_state
 from extractor.review import queue as review_queue
-from extractor.review.app_items import items_panel, meta_panel, source_panel
+from extractor.review.app_items import add_item_panel, meta_panel, overview_panel, source_panel
 from extractor.review.app_panels import (
     audit_panel,
     conflict_panel,
@@ -30,11 +30,10 @@ from extractor.review.app_panels import (
     reviewer_panel,
     save_panel,
 )
-from extractor.review.focus_state import TABS_KEY
 from extractor.review.navigation import doc_key_for, focus_from_params, sync_url, url_params
 from extractor.store import DB_URL_ENV, Store
 
-_TAB_META, _TAB_AUDIT = "基本信息", "修改记录"
+_MORE_TABS = ["补充遗漏条目", "条目一览", "基本信息", "修改记录"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,43 +53,40 @@ def report_page(*, store: Store, doc_key: str) -> None:
         st.divider()
         gold_panel(store=store, session=session, key_prefix="rv_gold_")
     review_area(store=store, doc_key=doc_key)
+    # Outside the fragment: a key press does not redraw these (opening a tab reruns the page).
+    tabs = st.tabs(_MORE_TABS, key="rv_more_tabs", on_change="rerun")
+    if tabs[0].open:
+        with tabs[0]:
+            add_item_panel(session=app_state.sessions()[doc_key], key_prefix="rv_add_")
+    if tabs[1].open:
+        with tabs[1]:
+            overview_panel(session=app_state.sessions()[doc_key], key_prefix="rv_overview_")
+    if tabs[2].open:
+        with tabs[2]:
+            meta_panel(session=app_state.sessions()[doc_key], key_prefix="rv_meta_")
+    if tabs[3].open:
+        with tabs[3]:
+            audit_panel(store=store, session=app_state.sessions()[doc_key], versions=store.versions(doc_key))
 
 
 @st.fragment
 def review_area(*, store: Store, doc_key: str) -> None:
-    """The source pane and the editor. A fragment: a key, a click in the pane or a change of
-    item reruns only this part of the page, which is what keeps keys quick."""
+    """The source pane with the item editor, drawn by the browser. A fragment: the pane's
+    actions (keys, clicks, edits) rerun only this part of the page, and the pane does not
+    wait for the rerun to show the next item."""
     session = app_state.sessions()[doc_key]
-    flash_panel()  # messages from the pane's actions (a full run shows them at the top first)
+    flash_panel()  # messages from a full run's callbacks (the pane shows its own)
+    if st.session_state.pop("rv_full_run", False):
+        st.rerun()  # a save from the pane conflicted: the conflict panel is outside this fragment
+    # The pane's callback has applied its actions before this run; any it has not (a run
+    # that came without it: streamlit.testing sets a component's state directly) apply
+    # here. Sequence numbers make this a no-op for actions already applied.
+    app_state.on_pane_actions(store, doc_key)
     # Focus is settled before anything is drawn (callbacks ran first), so the pane, the
-    # editor, the tab and the URL all show the same item in this run.
+    # editor and the URL all show the same item in this run.
     focus = app_state.focus().current(session)
     sync_url(st.query_params, url_params(doc_id=session.doc_id, focus=focus))
-    decided, total = session.progress()
-    st.progress(decided / total if total else 1.0, text=f"已审核条目 {decided} / {total}")
-    left, right = st.columns([5, 6])
-    with left:
-        source_panel(session=session, focus=focus)
-    with right:
-        tabs = st.tabs(
-            [_TAB_META, *LIST_LABELS.values(), _TAB_AUDIT], key=TABS_KEY, on_change="rerun",
-            default=LIST_LABELS[focus.list_name],
-        )  # fmt: skip
-        # Only the open tab is drawn (the tabs track their state), which keeps reruns short.
-        if tabs[0].open:
-            with tabs[0]:
-                meta_panel(session=session, key_prefix="rv_meta_")
-        for tab, list_name in zip(tabs[1:4], ListName, strict=True):
-            if tab.open:
-                with tab:
-                    items_panel(
-                        session=session,
-                        focus=app_state.focus().within(session, list_name),
-                        key_prefix=f"rv_{list_name.value}_",
-                    )
-        if tabs[4].open:
-            with tabs[4]:
-                audit_panel(store=store, session=session, versions=store.versions(doc_key))
+    source_panel(store=store, session=session, focus=focus)
     # Here, not after the fragment: a key press reruns only this fragment, and its decision
     # must reach the draft in the database all the same (a reload then finds it), and the
     # soft lock must stay alive while the reviewer works with keys alone.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from review_fixtures import DOC_ID, fill_store
@@ -11,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from extractor.core.schema import Area, ListName
 from extractor.review import open_session
+from extractor.review.app_state import pane_key
 from extractor.review.edits import ItemEdit
 from extractor.store import Store
 
@@ -42,6 +45,38 @@ def open_report(at: AppTest) -> AppTest:
     return at
 
 
+_SEQ = itertools.count(1)
+
+
+def act(at: AppTest, *actions: dict[str, Any]) -> AppTest:
+    """Queue `actions` in the source pane's state as its editor does in the browser (a key,
+    a click, an edit) and run the page."""
+    [doc_key] = at.session_state["rv_sessions"]
+    queued = [{**action, "seq": next(_SEQ)} for action in actions]
+    at.session_state[pane_key(doc_key)] = {"actions": queued, "have": None}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def pane(at: AppTest) -> dict[str, Any]:
+    """The data the source pane and its editor were sent in the last run."""
+    [component] = [
+        node for node in _walk(at._tree) if type(getattr(node, "proto", None)).__name__ == "BidiComponent"
+    ]
+    return json.loads(component.proto.json)
+
+
+def _walk(node: Any) -> Any:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
+def pane_item(at: AppTest, item_id: str) -> dict[str, Any]:
+    return next(item for item in pane(at)["items"] if item["id"] == item_id)
+
+
 def rendered_text(at: AppTest) -> str:
     return "\n".join(str(getattr(node, "proto", "")) for node in at._tree)
 
@@ -67,27 +102,24 @@ def test_queue_lists_the_report_with_status_flags_and_progress(db_url: str) -> N
 
 def test_report_page_shows_escaped_source_and_flagged_items_first(db_url: str) -> None:
     at = open_report(started())
-    assert [tab.label for tab in at.tabs] == ["基本信息", "主要成效", "存在不足", "下步计划", "修改记录"]
+    assert [tab.label for tab in at.tabs] == ["补充遗漏条目", "条目一览", "基本信息", "修改记录"]
     # The source pane is a custom component fed text and offsets (tests/test_source_pane.py and
     # the browser test check what it shows); the page holds no HTML built from the report.
     assert not any("alert(" in h.value for h in at.html)
     # The flagged achievement (second in the record) is the one opened, with its reason.
-    assert at.selectbox(key="rv_achievements_focus").value == 1
-    assert any("规则与模型判断的领域不一致" in w for w in messages(at, "warning"))
+    assert pane(at)["focus"] == "achievements:1"
+    assert "规则与模型判断的领域不一致" in pane_item(at, "achievements:1")["fields"]["reasons"]
     assert SECRET not in rendered_text(at)
 
 
 def test_change_area_edit_metrics_accept_save_and_see_the_audit_entry(db_url: str) -> None:
     at = open_report(started())
-    at.selectbox(key="rv_achievements_item_1_area").select("普法与法治宣传")
-    at.session_state["rv_achievements_item_1_metrics"] = {
-        "edited_rows": {},
-        "added_rows": [{"name": "发放资料", "value": 40000, "unit": "份", "evidence": "发放资料4万余份"}],
-        "deleted_rows": [],
-    }
-    at.button(key="rv_achievements_item_1_accept").click().run()
-    assert not at.error, messages(at, "error")
-    assert at.selectbox(key="rv_achievements_focus").value == 0  # moved on to the next undecided item
+    rows = [{"name": "普法活动", "value": "120", "unit": "场", "evidence": "开展普法活动120场"}]
+    rows.append({"name": "发放资料", "value": "40000", "unit": "份", "evidence": "发放资料4万余份"})
+    edit = {"area": "普法与法治宣传", "metrics": rows}
+    act(at, {"kind": "accept", "list": "achievements", "position": 1, "edit": edit})
+    assert not [n for n in pane(at)["notices"] if n[0] == "error"], pane(at)["notices"]
+    assert pane(at)["focus"] == "achievements:0"  # moved on to the next undecided item
     at.button(key="rv_save_save").click().run()
     assert any("已保存为 v2" in s for s in messages(at, "success"))
 
@@ -102,7 +134,7 @@ def test_change_area_edit_metrics_accept_save_and_see_the_audit_entry(db_url: st
     saved = current.record.achievements[1]
     assert saved.area is Area.LEGAL_EDUCATION and saved.flags == []
     assert [(m.name, m.value) for m in saved.metrics] == [("普法活动", 120), ("发放资料", 40000)]
-    at.session_state["rv_tabs"] = "修改记录"
+    at.session_state["rv_more_tabs"] = "修改记录"
     at.run()
     audit = [e.label for e in at.expander if e.label.startswith("v2")]
     assert audit and "张三" in audit[0] and "审核中" in audit[0]
@@ -111,7 +143,7 @@ def test_change_area_edit_metrics_accept_save_and_see_the_audit_entry(db_url: st
 
 def test_saving_requires_a_reviewer_name(db_url: str) -> None:
     at = open_report(started(reviewer=""))
-    at.button(key="rv_achievements_item_1_accept").click().run()
+    act(at, {"kind": "accept", "list": "achievements", "position": 1})
     at.button(key="rv_save_save").click().run()
     assert any("审核人" in e for e in messages(at, "error"))
     with Store(db_url) as store:
@@ -125,8 +157,7 @@ def test_a_colleagues_save_on_other_items_is_merged(db_url: str) -> None:
         other = open_session(store, DOC_ID)
         other.accept(ListName.PLANS, 0, ItemEdit(text="打造普法精品"))
         other.save(store, reviewer="李四", status="in_review")
-    at.selectbox(key="rv_achievements_item_1_area").select("普法与法治宣传")
-    at.button(key="rv_achievements_item_1_accept").click().run()
+    act(at, {"kind": "accept", "list": "achievements", "position": 1, "edit": {"area": "普法与法治宣传"}})
     assert any("已有人保存了 v2" in w for w in messages(at, "warning"))
     at.button(key="rv_save_save").click().run()
     assert not at.error
@@ -143,8 +174,7 @@ def test_the_same_field_changed_by_both_asks_which_to_keep(db_url: str) -> None:
         other = open_session(store, DOC_ID)
         other.accept(ListName.ACHIEVEMENTS, 1, ItemEdit(area=Area.LEGAL_SERVICES))
         other.save(store, reviewer="李四", status="in_review")
-    at.selectbox(key="rv_achievements_item_1_area").select("普法与法治宣传")
-    at.button(key="rv_achievements_item_1_accept").click().run()
+    act(at, {"kind": "accept", "list": "achievements", "position": 1, "edit": {"area": "普法与法治宣传"}})
     at.button(key="rv_save_save").click().run()
     error = " ".join(messages(at, "error"))
     assert "保存冲突" in error and "李四" in error and "主要成效第2条 · 领域" in error
@@ -163,20 +193,16 @@ def test_a_reload_brings_back_the_unsaved_decisions_and_the_name(db_url: str) ->
     at.run()
     at.text_input(key="rv_top_reviewer").input("张三")
     open_report(at)
-    at.session_state["rv_tabs"] = "存在不足"  # only the open tab is drawn
-    at.run()
-    at.button(key="rv_problems_item_0_reject").click().run()
-    assert any("未保存的修改" in c for c in messages(at, "caption"))
+    act(at, {"kind": "reject", "list": "problems", "position": 0})
+    assert pane(at)["unsaved"] and any("未保存的修改" in c for c in messages(at, "caption"))
     # F5: a new script session with the same URL.
     reloaded = AppTest.from_file(str(APP), default_timeout=60)
     reloaded.query_params["reviewer_key"] = "browser-1"
     reloaded.run()
     open_report(reloaded)
-    reloaded.session_state["rv_tabs"] = "存在不足"
-    reloaded.run()
     assert any("已恢复您" in i for i in messages(reloaded, "info"))
     assert reloaded.text_input(key="rv_top_reviewer").value == "张三"
-    assert any("已退回" in i for i in messages(reloaded, "info"))  # the rejected item
+    assert pane_item(reloaded, "problems:0")["state"] == "rejected"
     reloaded.button(key="rv_save_save").click().run()
     with Store(db_url) as store:
         assert store.current_record(DOC_ID).record.problems == []
@@ -192,11 +218,10 @@ def test_accept_all_makes_approved_the_status_to_save(db_url: str) -> None:
 
 def test_reject_leaves_the_item_out_of_the_saved_record(db_url: str) -> None:
     at = open_report(started())
-    at.session_state["rv_tabs"] = "存在不足"  # only the open tab is drawn
-    at.run()
-    at.button(key="rv_problems_item_0_reject").click().run()
-    assert at.session_state["rv_tabs"] == "存在不足"  # a message appearing keeps the tab
-    assert any("已退回" in i for i in messages(at, "info"))
+    act(at, {"kind": "focus", "list": "problems", "position": 0})
+    act(at, {"kind": "reject", "list": "problems", "position": 0})
+    assert pane(at)["list"] == "problems"  # deciding keeps the reviewer in the list
+    assert pane_item(at, "problems:0")["fields"]["rejected"]
     at.button(key="rv_save_save").click().run()
     with Store(db_url) as store:
         assert store.current_record(DOC_ID).record.problems == []
@@ -206,17 +231,18 @@ def test_reject_leaves_the_item_out_of_the_saved_record(db_url: str) -> None:
 
 def test_add_missed_item_from_a_pasted_passage(db_url: str) -> None:
     at = open_report(started())
-    at.text_area(key="rv_achievements_add_passage").input("全年培训执法人员500人次。")
-    at.button(key="rv_achievements_add_submit").click().run()
+    at.text_area(key="rv_add_passage").input("全年培训执法人员500人次。")
+    at.button(key="rv_add_submit").click().run()
     assert any("不在报告原文中" in e for e in messages(at, "error"))
-    at.text_area(key="rv_achievements_add_passage").input("办理法律援助案件86件，挽回经济损失约8万元。")
-    at.button(key="rv_achievements_add_submit").click().run()
+    passage = "办理法律援助案件86件，挽回经济损失约8万元。"
+    at.text_area(key="rv_add_passage").input(passage)
+    at.button(key="rv_add_submit").click().run()
     assert any("已添加为主要成效第 3 条" in s for s in messages(at, "success"))
-    assert at.selectbox(key="rv_achievements_focus").value == 2
-    assert (
-        at.text_area(key="rv_achievements_item_2_evidence").value
-        == "办理法律援助案件86件，挽回经济损失约8万元。"
-    )
+    assert pane(at)["focus"] == "achievements:2"
+    added = pane_item(at, "achievements:2")
+    # Evidence equal to the source under the span is sent as offsets only.
+    assert added["fields"]["evidence"] is None and pane(at)["text"] is not None
+    assert pane(at)["text"][added["start"] : added["end"]] == passage
 
 
 def test_approve_then_promote_to_gold(db_url: str, tmp_path: Path) -> None:

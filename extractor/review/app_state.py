@@ -7,27 +7,30 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, cast
 
 import streamlit as st
 
 from extractor.core.errors import ReviewConflictError
 from extractor.core.labels import STATUS_LABELS
-from extractor.core.schema import ListName
 from extractor.review import audit
 from extractor.review import drafts as review_drafts
 from extractor.review.errors import MergeConflictError, ReviewInputError
 from extractor.review.focus_state import FocusState
 from extractor.review.merge import Side
 from extractor.review.session import ReviewSession, open_session
-from extractor.review.source_pane import Focus, apply_actions, step
+from extractor.review.source_pane import Focus, apply_actions
 from extractor.store import Store
 
 #: Seconds between soft-lock heartbeats (well inside extractor.store.LOCK_EXPIRY).
 LOCK_HEARTBEAT_S = 30
 #: The name field's widget key (callbacks read the reviewer from it).
 REVIEWER_KEY = "rv_top_reviewer"
+#: The 保存为 radio's widget key (a save asked for in the pane reads the status from it).
+SAVE_STATUS_KEY = "rv_save_status"
+#: How many refused action seqs the pane is told about (it needs only its edits in flight).
+_REFUSED_KEPT = 50
 
 
 def flash(kind: str, message: str) -> None:
@@ -99,6 +102,7 @@ def focus() -> FocusState:
 
 def open_report(doc_key: str | None, at: Focus | None = None) -> None:
     st.session_state["rv_open"] = doc_key
+    st.session_state.pop("rv_pane_notices", None)  # the last visit's messages are done with
     focus().reset(at)
     forget_item_widgets()
 
@@ -119,8 +123,10 @@ def pane_key(doc_key: str) -> str:
     return f"rv_pane_{doc_key[:16]}"
 
 
-def on_pane_actions(doc_key: str) -> None:
-    """The pane's queue changed (a key, a click, a selection): apply what is new."""
+def on_pane_actions(store: Store, doc_key: str) -> None:
+    """The pane's queue changed (a key, a click, an edit, a selection): apply what is new.
+    Its messages go back to the pane (shown in its editor, no Streamlit element redrawn);
+    a save asked for with `s` is made here, after the actions before it."""
     session = sessions().get(doc_key)
     state = st.session_state.get(pane_key(doc_key))
     if session is None or state is None:
@@ -129,20 +135,30 @@ def on_pane_actions(doc_key: str) -> None:
     outcome = apply_actions(
         session, state.get("actions"), focus=focus().current(session), last_seq=seen.get(doc_key, 0)
     )
+    if outcome.last_seq == seen.get(doc_key, 0):
+        return  # nothing new (the state echoed back, or "have" changed)
     seen[doc_key] = outcome.last_seq
-    for kind, message in outcome.messages:
-        flash(kind, message)
+    notices = list(outcome.messages)
+    if outcome.save:
+        status = st.session_state.get(SAVE_STATUS_KEY) or session.suggested_status()
+        if not save(store, session, status=status, keep=None, notify=lambda k, m: notices.append((k, m))):
+            st.session_state["rv_full_run"] = True  # the conflict panel is outside the fragment
+    st.session_state.setdefault("rv_pane_notices", {})[doc_key] = notices
+    # Kept across batches (the last few): a later batch applied before the pane saw this
+    # one's state must not make the pane drop the typing of an edit refused here.
+    refused = st.session_state.setdefault("rv_pane_refused", {})
+    refused[doc_key] = [*refused.get(doc_key, []), *outcome.refused][-_REFUSED_KEPT:]
     if outcome.changed:
         forget_item_widgets()
     focus().set(outcome.focus, show_tab=True)
 
 
-def on_pick(list_name: ListName, key: str) -> None:
-    focus().set(Focus(list_name, st.session_state[key]), show_tab=False)
-
-
-def on_step(session: ReviewSession, at: Focus, delta: int) -> None:
-    focus().set(step(session, at, delta), show_tab=False)
+def pane_feedback(doc_key: str) -> dict[str, Any]:
+    """What the pane shows of the last actions applied: messages and refused seqs."""
+    return {
+        "notices": st.session_state.get("rv_pane_notices", {}).get(doc_key, []),
+        "refused": st.session_state.get("rv_pane_refused", {}).get(doc_key, []),
+    }
 
 
 def on_accept_all(session: ReviewSession, status_key: str) -> None:
@@ -173,28 +189,39 @@ def on_reload_latest(store: Store, doc_key: str) -> None:
     flash("info", "已载入最新版本。")
 
 
-def save(store: Store, session: ReviewSession, *, status: str, keep: Mapping[str, Side] | None) -> None:
-    """Save a new version (merged with colleagues' saves); refusals become messages on the page."""
+def save(
+    store: Store,
+    session: ReviewSession,
+    *,
+    status: str,
+    keep: Mapping[str, Side] | None,
+    notify: Callable[[str, str], None] = flash,
+) -> bool:
+    """Save a new version (merged with colleagues' saves); the outcome and refusals go to
+    `notify`. False when the save conflicted (the conflict panel then explains)."""
     conflicts = st.session_state.setdefault("rv_conflict", {})
     merge_conflicts = st.session_state.setdefault("rv_merge_conflicts", {})
     try:
         info = session.save(store, reviewer=reviewer(), status=status, owner=draft_owner(), keep=keep)
     except ReviewInputError as e:
-        flash("error", e.message)
-        return
+        notify("error", e.message)
+        return True
     except MergeConflictError as e:
         conflicts[session.doc_key] = e.message
         merge_conflicts[session.doc_key] = e.conflicts
-        return
+        return False
     except ReviewConflictError as e:
         explanation = audit.conflict_explanation(store.versions(session.doc_key), session.base_version)
         conflicts[session.doc_key] = f"保存冲突，本次没有保存任何内容：{explanation}（{e.message}）"
-        return
+        return False
     conflicts.pop(session.doc_key, None)
     merge_conflicts.pop(session.doc_key, None)
     merged = f"（已与 v{info.base_version} 合并）" if info.base_version != session.base_version else ""
     reopen(store, session.doc_key, in_callback=True)
-    flash(
+    # The save deleted the draft with it: nothing for keep_draft to discard after this run.
+    st.session_state.setdefault("rv_draft_digest", {})[session.doc_key] = None
+    notify(
         "success",
         f"已保存为 v{info.version}{merged}（{STATUS_LABELS[info.status]}，审核人：{info.reviewer}）。",
     )
+    return True

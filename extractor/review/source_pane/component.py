@@ -1,5 +1,5 @@
-"""Mount the source pane as a Streamlit custom component (components v2: in the page, no
-iframe). The HTML skeleton is built by the pane's JavaScript from fixed tags; the report's
+"""Mount the source pane and its item editor as a Streamlit custom component (components v2:
+in the page, no iframe). The HTML skeleton is built by the pane's JavaScript from fixed tags; the report's
 text reaches the page only as text nodes (see static/source_pane.js).
 """
 
@@ -18,7 +18,9 @@ COMPONENT_NAME = "extractor_review_source_pane"
 @cache
 def _assets() -> tuple[str, str]:
     static = files("extractor.review.source_pane") / "static"
-    return (static / "source_pane.css").read_text("utf-8"), (static / "source_pane.js").read_text("utf-8")
+    # One module: the editor's functions first, then the pane that uses them.
+    js = "\n".join((static / name).read_text("utf-8") for name in ("item_editor.js", "source_pane.js"))
+    return (static / "source_pane.css").read_text("utf-8"), js
 
 
 @cache

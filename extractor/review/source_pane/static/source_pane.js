@@ -15,7 +15,8 @@ const HELP = [
   ["a", "接受当前条目，跳到下一条未审核的"],
   ["x", "退回当前条目"],
   ["e", "编辑当前条目的摘要"],
-  ["s", "保存为新版本"],
+  ["s", "保存为新版本（按侧栏所选的状态）"],
+  ["摘要框中 Enter", "接受当前条目（连同改动）"],
   ["?", "显示 / 隐藏快捷键"],
   ["点击高亮", "在右侧编辑该条目"],
   ["选中原文", "添加为遗漏条目"],
@@ -23,6 +24,28 @@ const HELP = [
 
 // Each report's text, kept for the page's life: Python sends it once, then only offsets.
 const TEXTS = new Map();
+// Each report's editor fields by item id ({fv, fields}): Python sends an item's fields only
+// when their version `fv` changed since it last sent them.
+const FIELDS = new Map();
+
+// The items with every item's fields filled in from those kept; null when one is missing
+// (then Python is asked to send everything again, as for a missing text).
+function withFields(data) {
+  if (!FIELDS.has(data.doc)) FIELDS.set(data.doc, new Map());
+  const kept = FIELDS.get(data.doc);
+  const items = [];
+  for (const item of data.items) {
+    if (item.fields !== undefined) {
+      kept.set(item.id, { fv: item.fv, fields: item.fields });
+      items.push(item);
+      continue;
+    }
+    const held = kept.get(item.id);
+    if (!held || held.fv !== item.fv) return null;
+    items.push({ ...item, fields: held.fields });
+  }
+  return items;
+}
 
 function labelOf(data, item) {
   return `${data.short[item.list]} 第${item.position + 1}条`;
@@ -59,7 +82,7 @@ function skeleton(root) {
   const current = el("span", "rv-current");
   const helpButton = el("button", "rv-help-button", "快捷键 ?");
   helpButton.type = "button";
-  bar.append(legend, current, helpButton);
+  bar.append(el("strong", "rv-title", "报告原文"), legend, current, helpButton);
   const addBar = el("div", "rv-addbar");
   addBar.hidden = true;
   const addInfo = el("span", "rv-add-info");
@@ -85,8 +108,14 @@ function skeleton(root) {
   const source = el("div", "rv-source");
   scroller.append(source);
   pane.append(bar, addBar, help, scroller);
-  root.append(pane);
-  return { pane, legend, current, helpButton, addBar, addInfo, addList, addButton, addCancel, help, scroller, source };
+  const editorHost = el("div", "rv-editor");
+  const layout = el("div", "rv-layout");
+  layout.append(pane, editorHost);
+  root.append(layout);
+  return {
+    pane, legend, current, helpButton, addBar, addInfo, addList, addButton, addCancel, help, scroller, source,
+    editorHost,
+  };
 }
 
 // The text as text nodes and <mark> elements, one per run of characters covered by the same
@@ -172,6 +201,7 @@ function makePane(root) {
     ui.current.textContent = pane.currentLabel(id);
     const marks = (id && pane.marks.get(id)) || [];
     for (const mark of marks) mark.classList.add("rv-focus");
+    pane.editor.show(id);
     if (scroll && marks.length) scrollIntoPane(ui.scroller, marks[0]);
   };
 
@@ -203,7 +233,7 @@ function makePane(root) {
 
   pane.currentList = () => {
     const item = pane.focus ? pane.itemById(pane.focus) : null;
-    return item ? item.list : pane.data.list;
+    return item ? item.list : pane.emptyList || pane.data.list;
   };
 
   pane.step = (delta) => {
@@ -216,15 +246,25 @@ function makePane(root) {
     pane.focusItem(`${list}:${next}`);
   };
 
+  // Accept, fix or reject the focused item: shown at once (the next undecided item comes
+  // up), applied and checked by Python when the action arrives. Accept and fix carry the
+  // editor's fields when the reviewer changed any (the draft waits in flight for the ack).
   pane.decide = (kind) => {
     const item = pane.focus ? pane.itemById(pane.focus) : null;
     if (!item) return;
-    const seq = pane.send({ kind, list: item.list, position: item.position });
+    const action = { kind, list: item.list, position: item.position };
+    if (kind !== "reject") {
+      const edit = pane.editor.editFor(item, kind === "fix");
+      if (edit) action.edit = edit;
+    }
+    const seq = pane.send(action);
+    pane.editor.sent(seq, item);
     if (kind === "reject" && item.state === "added") {
       pane.blockedUntil = seq; // positions after it shift: wait for Python's view
       return;
     }
-    pane.states.set(item.id, kind === "accept" ? "accepted" : "rejected");
+    const decided = { accept: "accepted", fix: "fixed", reject: "rejected" }[kind];
+    pane.states.set(item.id, item.state === "added" && kind !== "reject" ? "added" : decided);
     pane.showStates();
     const order = pane.data.order[item.list] || [];
     const at = order.indexOf(item.position);
@@ -235,6 +275,8 @@ function makePane(root) {
         return;
       }
     }
+    pane.editor.shownKey = null;
+    pane.editor.show(pane.focus); // nothing left undecided: the decided item stays
   };
 
   pane.onKey = (event) => {
@@ -264,11 +306,7 @@ function makePane(root) {
       field.focus();
       field.select();
     } else if (event.key === "s") {
-      const save = [...document.querySelectorAll("button")].find(
-        (b) => visible(b) && b.textContent.trim().startsWith("保存为新版本"),
-      );
-      if (!save) return;
-      save.click();
+      pane.send({ kind: "save" }); // saved in the pane's own rerun: only the outcome is redrawn
     } else {
       return;
     }
@@ -322,20 +360,24 @@ function makePane(root) {
     ui.help.hidden = !ui.help.hidden;
   });
   document.addEventListener("keydown", pane.onKey);
+  pane.editor = makeEditor(pane, ui.editorHost);
   return pane;
 }
 
-function update(pane, data, setStateValue) {
+function update(pane, sent, setStateValue) {
   const { ui } = pane;
-  pane.data = data;
   pane.setStateValue = setStateValue;
-  pane.queue = pane.queue.filter((action) => action.seq > data.ack);
-  if (data.text !== null) TEXTS.set(data.doc, { text: data.text, length: codePointLength(data.text) });
-  const held = TEXTS.get(data.doc);
-  const text = held && held.length === data.length ? held.text : undefined;
-  if (text === undefined) {
+  pane.queue = pane.queue.filter((action) => action.seq > sent.ack);
+  if (sent.text !== null) TEXTS.set(sent.doc, { text: sent.text, length: codePointLength(sent.text) });
+  const held = TEXTS.get(sent.doc);
+  const text = held && held.length === sent.length ? held.text : undefined;
+  const items = text === undefined ? null : withFields(sent);
+  const data = { ...sent, items: items || [] };
+  pane.data = data;
+  if (items === null) {
     TEXTS.delete(data.doc);
-    setStateValue("have", null); // Python thought the text was here: ask for it again
+    FIELDS.delete(data.doc);
+    setStateValue("have", null); // Python thought the text (or fields) were here: ask again
     return;
   }
   if (data.text !== null) setStateValue("have", data.doc);
@@ -355,7 +397,14 @@ function update(pane, data, setStateValue) {
       ui.legend.append(el("mark", `rv-mark rv-${value} rv-swatch`, label));
     }
   }
-  if (pane.queue.length) return; // the reviewer is ahead of Python: keep the pane's own view
+  if (pane.queue.length) {
+    // The reviewer is ahead of Python: keep the pane's own view (edits acknowledged so far
+    // settle; Python's messages wait for the state that answers the last action).
+    pane.editor.settle(data);
+    pane.editor.showTop();
+    return;
+  }
+  pane.editor.settle(data);
   pane.states = new Map(data.items.map((it) => [it.id, it.state]));
   for (const it of data.items) {
     for (const mark of pane.marks.get(it.id) || []) {
@@ -363,10 +412,13 @@ function update(pane, data, setStateValue) {
     }
   }
   pane.showStates();
+  pane.emptyList = null;
   if (rebuilt || data.focus !== pane.focus) pane.showFocus(data.focus, true);
   else if (ui.current.textContent !== pane.currentLabel(data.focus)) {
     ui.current.textContent = pane.currentLabel(data.focus);
   }
+  pane.editor.showNotices(data.notices || []);
+  pane.editor.show(pane.focus);
 }
 
 export default function (component) {
