@@ -1,6 +1,6 @@
 """Hand labels of the analysis test reports, written from eval/analysis/docs by a person.
 
-This file is the single place the labels were typed. `python eval/analysis/hand_labels.py`
+This file is the single place the labels were typed. `python eval/analysis/expand_labels.py`
 expands it into the gold records (eval/analysis/gold/*.json, the spec's format) and the
 analysis expectations (eval/analysis/labels.json). The only mechanical step is copying an
 item's evidence: an item is labelled by the opening words of its point, and the evidence is
@@ -11,7 +11,6 @@ nothing comes from the extractor.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -409,97 +408,3 @@ DOCS: dict[str, dict] = {
 
 #: Issuers whose labels set the follow-through thresholds; the others are held out.
 CALIBRATION_REGIONS = ["青溪县", "云岭区"]
-
-
-def paragraph(text: str, opening: str, doc_id: str) -> str:
-    """The whole paragraph (line) that starts with `opening`, verbatim."""
-    hits = [line.strip() for line in text.splitlines() if line.strip().startswith(opening)]
-    if len(hits) != 1:
-        raise SystemExit(f"{doc_id}: opening {opening!r} matches {len(hits)} paragraphs")
-    return hits[0]
-
-
-def build() -> None:
-    labels: dict[str, list] = {"metrics": [], "problems": [], "plans": []}
-    for doc_id, doc in DOCS.items():
-        text = (HERE / "docs" / f"{doc_id}.txt").read_text(encoding="utf-8")
-        issuer, region, year, plan_year, published = doc["meta"]
-        record = {
-            "schema_version": 1,
-            "doc_id": doc_id,
-            "meta": {
-                "issuer": issuer,
-                "region": region,
-                "report_year": year,
-                "period": "annual",
-                "plan_year": plan_year,
-                "publish_date": published,
-            },
-            "achievements": [],
-            "problems": [],
-            "plans": [],
-        }
-        for a_index, (area, summary, opening, metrics) in enumerate(doc["achievements"]):
-            evidence = paragraph(text, opening, doc_id)
-            record["achievements"].append(
-                {
-                    "area": area,
-                    "text": summary,
-                    "evidence": evidence,
-                    "metrics": [
-                        {"name": n, "value": v, "unit": u, "evidence": e} for n, v, u, e, _ in metrics
-                    ],
-                }
-            )
-            for m_index, (name, value, unit, metric_evidence, indicator) in enumerate(metrics):
-                if metric_evidence not in evidence:
-                    raise SystemExit(f"{doc_id}: metric evidence {metric_evidence!r} not in its item")
-                labels["metrics"].append(
-                    {
-                        "doc_id": doc_id,
-                        "achievement": a_index,
-                        "metric": m_index,
-                        "name": name,
-                        "value": value,
-                        "unit": unit,
-                        "indicator": indicator,
-                    }
-                )
-        for p_index, (area, summary, opening, theme) in enumerate(doc["problems"]):
-            record["problems"].append(
-                {"area": area, "text": summary, "cause": None, "evidence": paragraph(text, opening, doc_id)}
-            )
-            labels["problems"].append({"doc_id": doc_id, "problem": p_index, "text": summary, "theme": theme})
-        next_id = f"{doc_id.rsplit('-', 1)[0]}-{year + 1}"
-        for p_index, (area, summary, opening, verdict, achieved) in enumerate(doc["plans"]):
-            record["plans"].append(
-                {"area": area, "text": summary, "evidence": paragraph(text, opening, doc_id)}
-            )
-            if verdict is None:
-                continue  # no report of the next year to check against
-            openings = [a[2] for a in DOCS[next_id]["achievements"]]
-            labels["plans"].append(
-                {
-                    "doc_id": doc_id,
-                    "plan": p_index,
-                    "region": region,
-                    "text": summary,
-                    "verdict": verdict,
-                    "next_doc_id": next_id,
-                    "achievement": None if achieved is None else openings.index(achieved),
-                }
-            )
-        out = HERE / "gold" / f"{doc_id}.json"
-        out.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    labels["calibration_regions"] = CALIBRATION_REGIONS
-    (HERE / "labels.json").write_text(
-        json.dumps(labels, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
-    print(
-        f"{len(DOCS)} gold records, {len(labels['metrics'])} metric labels, "
-        f"{len(labels['problems'])} problem labels, {len(labels['plans'])} plan labels"
-    )
-
-
-if __name__ == "__main__":
-    build()
