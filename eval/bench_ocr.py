@@ -7,6 +7,7 @@ CJK font, saves them as an image-only PDF (no text layer) and loads it with
 - one worker: the engine in this process (one inference thread, so one core);
 - `--workers N` (default 2): pages OCRed in N worker processes, engines loaded at their start;
 - character accuracy: 1 - edit distance / length, on NFKC, whitespace-free text;
+- CPU seconds per page in each stage (detection, classifier, recognition, the rest);
 - the blank-scan guard: a PDF of `--blank-pages` blank page images, time and peak memory
   until it is refused;
 - before/after: the previous engine (rapidocr-onnxruntime 1.x, default settings, pages
@@ -107,6 +108,46 @@ def report(label: str, pages: int, wall: float, cpu: float | None, accuracy: flo
     return rate
 
 
+def stage_cpu(pages: list[Image.Image]) -> None:
+    """CPU seconds per page in each stage of the in-process engine (one inference thread, so
+    the calling thread's CPU time is the stage's), and how many lines went to recognition."""
+    import numpy as np
+
+    engine = ocr_engine()
+    spent = {"detection": 0.0, "classifier": 0.0, "recognition": 0.0}
+    lines = 0
+
+    def timed_stage(name: str, stage: Callable[..., object]) -> Callable[..., object]:
+        def run(*args: object) -> object:
+            started = time.thread_time()
+            try:
+                return stage(*args)
+            finally:
+                spent[name] += time.thread_time() - started
+
+        return run
+
+    stages = {"detection": "text_det", "classifier": "text_cls", "recognition": "text_rec"}
+    originals = {name: getattr(engine, attribute) for name, attribute in stages.items()}
+    for name, attribute in stages.items():
+        setattr(engine, attribute, timed_stage(name, originals[name]))
+    total = time.thread_time()
+    try:
+        for page in pages:
+            output = engine(np.asarray(page.convert("RGB")))
+            lines += len(output.txts or ())
+    finally:
+        for name, attribute in stages.items():
+            setattr(engine, attribute, originals[name])
+    total = time.thread_time() - total
+    rest = total - sum(spent.values())
+    parts = ", ".join(f"{name} {seconds / len(pages):.2f}" for name, seconds in spent.items())
+    print(
+        f"CPU s/page by stage: {parts}, rest (resize, crops, filtering) {rest / len(pages):.2f}; "
+        f"total {total / len(pages):.2f}; {lines / len(pages):.0f} lines/page; inference threads 1"
+    )
+
+
 def blank_scan_guard(folder: Path, pages: int) -> None:
     """Time and peak memory until a PDF of `pages` blank page images is refused."""
     path = write_image_pdf(folder / f"blank-scan-{pages}.pdf", [Image.new("L", (1240, 1754), 255)] * pages)
@@ -158,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         # The blank-scan guards first, so the peak memory they report is not the page runs'.
         blank_scan_guard(folder, args.blank_pages)
         blank_scan_guard(folder, min(150, OcrSettings.from_env().max_pages))
+        stage_cpu(pages)
         with ocr_session(OcrSettings(workers=1)):
             text, wall, cpu = timed(lambda: load_document(pdf_path).text)
         one = report(

@@ -146,10 +146,20 @@ ocr_engine.cache_info = _build_engine.cache_info  # type: ignore[attr-defined]  
 def _cap_detector(engine: RapidOCR, max_side: int) -> None:
     # rapidocr 3.4 sizes the detector's input from the page alone (up to 2000 px) and ignores
     # Det.limit_side_len in "max" mode, so the detector's pre-processing is set here.
+    import numpy as np
     from rapidocr.ch_ppocr_det.utils import DetPreProcess
 
+    class Float32DetPreProcess(DetPreProcess):
+        # rapidocr subtracts float64 mean/std arrays, so every page's detector input is
+        # normalised in float64 and cast back: 27 ms a page against 2.4 ms in float32
+        # (same values to float32 precision).
+        def normalize(self, img: np.ndarray) -> np.ndarray:
+            mean = self.mean.astype(np.float32)
+            std = self.std.astype(np.float32)
+            return (img.astype(np.float32) * np.float32(self.scale) - mean) / std
+
     detector = engine.text_det
-    detector.get_preprocess = lambda _longest_side: DetPreProcess(
+    detector.get_preprocess = lambda _longest_side: Float32DetPreProcess(
         max_side, "max", detector.mean, detector.std
     )
 
