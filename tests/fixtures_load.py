@@ -7,11 +7,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import docx
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+
+from extractor.core.errors import LoadError
+from extractor.load import load_document
 
 CJK_FONT_CANDIDATES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
@@ -159,3 +163,15 @@ def _wrap(paragraph: str, measure: Callable[[str], float], max_width: float) -> 
     if current:
         lines.append(current)
     return lines
+
+
+def load_error(path: Path, **kwargs: object) -> LoadError:
+    """The LoadError loading `path` raises, checked to be one line that names the file."""
+    with pytest.raises(LoadError) as caught:
+        load_document(path, **kwargs)  # type: ignore[arg-type]
+    error = caught.value
+    assert error.source == str(path)
+    message = str(error)
+    assert message.startswith(f"{path}: ")
+    assert "\n" not in message
+    return error
