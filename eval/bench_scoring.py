@@ -22,7 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-from extractor.core.normalise import clear_caches
 from extractor.core.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 from extractor.evaluation import matching
 from extractor.evaluation.scoring import aggregate, score_document
@@ -131,8 +130,7 @@ def build_pairs(count: int, seed: int = 7) -> list[tuple[Record, Record, str]]:
 
 def clear_scoring_caches() -> None:
     """Forget everything the scorer memoises: report keys, matching keys, bigrams."""
-    matching._source_key.cache_clear()
-    clear_caches()
+    matching.clear_caches()
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ from conftest import REPO
 
 from extractor.core.normalise import _key, clear_caches, matching_key
 from extractor.evaluation import scoring
-from extractor.evaluation.matching import SourceKey, span_weights
+from extractor.evaluation.matching import SourceKey, dense, span_weights
 
 sys.path.insert(0, str(REPO / "eval"))
 import bench_scoring  # the benchmark's synthetic pairs exercise every path
@@ -47,7 +47,8 @@ def test_the_plausible_pair_filter_keeps_every_eligible_pair() -> None:
             # Some predictions with evidence not in the report, as the fallback is for.
             preds = [p if p.index % 3 else scoring._Located(p.index, p.item, None) for p in preds]
             expected = _all_pairs_weights(preds, golds)
-            np.testing.assert_array_equal(scoring._item_weights(preds, golds), expected)
+            edges = scoring._item_edges(preds, golds)
+            np.testing.assert_array_equal(dense(edges, (len(preds), len(golds))), expected)
             compared += int((~np.isnan(expected)).sum())
     assert compared > 100
 

@@ -8,6 +8,7 @@ converts back to a span of the original.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections import Counter
@@ -24,7 +25,6 @@ _IDENTITY_RUN_WITH_SPACE = re.compile(f"[{_IDENTITY_CHARS} \n]+")
 # Full-width ASCII forms map one to one (，→ , ；→ ; １→ 1): runs of them are translated whole.
 _FULLWIDTH_RUN = re.compile("[\uff01-\uff5e]+")
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +97,38 @@ def matching_key(text: str) -> str:
     return _memoised_key(text) if len(text) <= _MEMOISED_KEY_MAX else _key(text)
 
 
+#: Frequent characters NFKC changes in Chinese reports: full-width ASCII forms and
+#: typographic spaces. See `_key`.
+_COMPATIBILITY_CHAR = re.compile("[\xa0\u2000-\u200a\u202f\u205f\u3000\uff01-\uff5e]")
+#: Texts at least this long take `_key`'s pre-pass; on short ones it costs more than it saves.
+_PREPASS_MIN_LENGTH = 256
+#: With more distinct such characters than this, one replace per character costs too much.
+_PREPASS_MAX_DISTINCT = 24
+
+
 def _key(text: str) -> str:
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+    if len(text) >= _PREPASS_MIN_LENGTH and not text.isascii():
+        # One full-width comma sends unicodedata's NFKC down its slow path (decompose and
+        # recompose every character of a whole report). Replacing each such character by
+        # its full compatibility decomposition (NFKD) leaves the NFKC of the text unchanged
+        # (NFKC is the composition of the NFKD, which this replacement does not alter), and
+        # usually lets NFKC's quick check return the text as it is.
+        found = set(_COMPATIBILITY_CHAR.findall(text))
+        if len(found) <= _PREPASS_MAX_DISTINCT:
+            for char in found:
+                text = text.replace(char, unicodedata.normalize("NFKD", char))
+    # str.split() and the regex \s split on the same characters (str.isspace); join is faster.
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 _memoised_key = lru_cache(maxsize=65_536)(_key)
 
 
 def clear_caches() -> None:
-    """Forget every memoised key and bigram multiset (benchmarks measuring cold runs)."""
+    """Forget every memoised key, bigram multiset and similarity (benchmarks measuring cold runs)."""
     _memoised_key.cache_clear()
     _bigrams.cache_clear()
+    _memoised_dice.cache_clear()
 
 
 def is_verbatim(passage: str, source: str) -> bool:
@@ -122,14 +143,20 @@ def _bigrams(text: str) -> tuple[dict[str, int], int, bool]:
     key = matching_key(text)
     # A one-character string has no bigram; its single character stands in, so "件" vs "件"
     # is identical rather than undefined.
-    grams = Counter([key]) if len(key) == 1 else Counter(key[i : i + 2] for i in range(len(key) - 1))
-    size = sum(grams.values())
-    return dict(grams), size, len(grams) == size
+    grams = [key] if len(key) == 1 else list(map(operator.add, key, key[1:]))
+    distinct = set(grams)
+    if len(distinct) == len(grams):  # the common case, counted without a Counter
+        return dict.fromkeys(distinct, 1), len(grams), True
+    return dict(Counter(grams)), len(grams), False
 
 
 def bigram_count(text: str | None) -> int:
-    """The size of `text`'s bigram multiset (what `bigram_dice` divides by)."""
-    return _bigrams(text or "")[1]
+    """The size of `text`'s bigram multiset (what `bigram_dice` divides by).
+
+    Read off the key's length (n - 1 bigrams, a lone character counting as one), so bounding
+    a similarity never builds the multiset."""
+    length = len(matching_key(text or ""))
+    return 1 if length == 1 else max(length - 1, 0)
 
 
 def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
@@ -139,7 +166,16 @@ def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
     one is 0.0. Never raises on empty input. With `floor`, a result below `floor` may be
     returned as 0.0 without being computed (the size bound already rules it out).
     """
-    (grams_a, size_a, unique_a), (grams_b, size_b, unique_b) = _bigrams(a or ""), _bigrams(b or "")
+    a, b = a or "", b or ""
+    if a == b and floor <= 1.0:
+        return 1.0  # equal multisets: 2n / 2n, or two empty strings
+    return _memoised_dice(a, b, floor)
+
+
+@lru_cache(maxsize=65_536)
+def _memoised_dice(a: str, b: str, floor: float) -> float:
+    # Memoised: scoring compares the same item texts and metric names again and again.
+    (grams_a, size_a, unique_a), (grams_b, size_b, unique_b) = _bigrams(a), _bigrams(b)
     total = size_a + size_b
     if total == 0:
         return 1.0
