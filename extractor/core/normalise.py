@@ -175,12 +175,13 @@ def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
 @lru_cache(maxsize=65_536)
 def _memoised_dice(a: str, b: str, floor: float) -> float:
     # Memoised: scoring compares the same item texts and metric names again and again.
-    (grams_a, size_a, unique_a), (grams_b, size_b, unique_b) = _bigrams(a), _bigrams(b)
+    size_a, size_b = bigram_count(a), bigram_count(b)
     total = size_a + size_b
     if total == 0:
         return 1.0
     if 2.0 * min(size_a, size_b) / total < floor:
-        return 0.0
+        return 0.0  # ruled out by the sizes alone: no multiset built
+    (grams_a, _, unique_a), (grams_b, _, unique_b) = _bigrams(a), _bigrams(b)
     # The key-set intersection runs in C; when one side has no repeated bigram every shared
     # one counts once, otherwise shared bigrams need a Python-level min.
     shared = grams_a.keys() & grams_b.keys()

@@ -150,6 +150,8 @@ def fallback_similarity(pred: AnyItem, gold: AnyItem) -> float | None:
     is the higher of the two.
     """
     text_similarity = bigram_dice(pred.text, gold.text)
+    if text_similarity == 1.0:
+        return 1.0  # nothing scores higher
     # Evidence similarity only matters if it could beat both the bar and the text's score.
     evidence_similarity = bigram_dice(pred.evidence, gold.evidence, floor=max(SIMILAR, text_similarity))
     similarity = max(text_similarity, evidence_similarity)
