@@ -80,6 +80,24 @@ def test_the_scoring_benchmark_runs_cold() -> None:
     )
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     assert "scored 20 pairs" in done.stdout and "[cold]" in done.stdout and "sanity:" in done.stdout
+    assert "fresh process: start-up and imports" in done.stdout
+
+
+def test_importing_the_scorer_leaves_the_solver_and_the_check_stage_unloaded() -> None:
+    # Start-up of a process that scores: scipy's solver loads when a matching needs it.
+    code = (
+        "import sys, extractor.evaluation.scoring; "
+        "print(sorted(m for m in ('scipy', 'numpy', 'extractor.check') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
 
 
 _TRICKY = (

@@ -12,13 +12,17 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import accumulate
-from typing import NamedTuple
-
-import numpy as np
-from scipy.optimize import linear_sum_assignment
+from typing import TYPE_CHECKING, NamedTuple
 
 from extractor.core.normalise import clear_caches as clear_normalise_caches
 from extractor.core.normalise import matching_key
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and scipy are imported where a matrix is needed: when no prediction or gold item has
+# two candidates the matching needs neither, and scipy.optimize alone takes longer to import
+# than scoring a few hundred records.
 
 #: Dice similarity at or above which two strings count as "similar" (spec: >= 0.5).
 SIMILAR = 0.5
@@ -133,6 +137,8 @@ def span_edges(pred_spans: Sequence[Interval | None], gold_spans: Sequence[Inter
 
 def dense(edges: Edges, shape: tuple[int, int]) -> np.ndarray:
     """The (pred x gold) quality matrix of `edges`; NaN where a pair is ineligible."""
+    import numpy as np
+
     weights = np.full(shape, np.nan)
     if edges:
         rows, cols = zip(*edges, strict=True)
@@ -163,6 +169,9 @@ def assign(weights: np.ndarray) -> list[Pair]:
     or similarity) among matchings of that size; every returned pair is eligible and each
     index appears at most once. Sorted by gold index.
     """
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
     eligible = ~np.isnan(weights)
     if weights.size == 0 or not eligible.any():
         return []
@@ -192,6 +201,9 @@ def assign_edges(edges: Edges, shape: tuple[int, int]) -> list[Pair]:
         return sorted((Pair(i, j, w) for (i, j), w in edges.items()), key=lambda p: p.gold)
     # The matrix `assign` would hand the solver, built from the pairs directly.
     bonus = float(min(shape) + 1)
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
     scores = np.zeros(shape)
     rows, cols = zip(*edges, strict=True)
     scores[rows, cols] = [weight + bonus for weight in edges.values()]
