@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 from conftest import REPO
 
-from extractor.core.normalise import _key, bigram_dice, clear_caches, matching_key
+from extractor.core.normalise import _key, bigram_coverage, bigram_dice, clear_caches, matching_key
 from extractor.evaluation import scoring
 from extractor.evaluation.matching import (
     SourceKey,
@@ -137,6 +137,24 @@ def test_similarity_shortcuts_give_the_computed_coefficient() -> None:
         assert bigram_dice(a, b) == expected  # computed, memoised or shortcut alike
         assert bigram_dice(a, b) == expected
         assert bigram_dice(a, b, floor=0.5) in (expected, 0.0 if expected < 0.5 else expected)
+
+
+def test_bigram_coverage_and_dice_of_long_passages_equal_their_definition() -> None:
+    rng = random.Random(12)
+    cases = [("", "法治"), (" \n", "法治"), ("法", "法治"), ("法治" * 40, "法治政府" * 30)]
+    for _ in range(200):
+        cases.append(
+            tuple("".join(rng.choice("法治政府建设年件 ") for _ in range(rng.randint(0, 150))) for _ in "pw")
+        )
+    for part, whole in cases:
+        grams_part = Counter(_bigram_list(_reference_key(part)))
+        grams_whole = Counter(_bigram_list(_reference_key(whole)))
+        size = sum(grams_part.values())
+        common = sum((grams_part & grams_whole).values())
+        clear_caches()
+        assert bigram_coverage(part, whole) == (common / size if size else 1.0)
+        total = size + sum(grams_whole.values())
+        assert bigram_dice(part, whole) == (2.0 * common / total if total else 1.0)
 
 
 def _bigram_list(key: str) -> list[str]:

@@ -143,11 +143,20 @@ def _bigrams(text: str) -> tuple[dict[str, int], int, bool]:
     key = matching_key(text)
     # A one-character string has no bigram; its single character stands in, so "件" vs "件"
     # is identical rather than undefined.
-    grams = [key] if len(key) == 1 else list(map(operator.add, key, key[1:]))
-    distinct = set(grams)
-    if len(distinct) == len(grams):  # the common case, counted without a Counter
-        return dict.fromkeys(distinct, 1), len(grams), True
-    return dict(Counter(grams)), len(grams), False
+    if len(key) <= 1:
+        return ({key: 1}, 1, True) if key else ({}, 0, True)
+    size = len(key) - 1
+    if size < _SHORT_BIGRAMS:
+        distinct = set(map(operator.add, key, key[1:]))
+        if len(distinct) == size:  # the common case for names and item texts: no Counter
+            return dict.fromkeys(distinct, 1), size, True
+    # Passages repeat bigrams (法治, 建设 …): counted in one pass.
+    counts = Counter(map(operator.add, key, key[1:]))
+    return counts, size, len(counts) == size
+
+
+#: Below this many bigrams a text usually repeats none (see `_bigrams`).
+_SHORT_BIGRAMS = 64
 
 
 def bigram_count(text: str | None) -> int:
