@@ -239,6 +239,8 @@ def item_is_wrong(pred: AnyItem, gold: AnyItem | None) -> bool:
     if isinstance(pred, Problem) and isinstance(gold, Problem) and not cause_correct(pred.cause, gold.cause):
         return True
     if isinstance(pred, Achievement) and isinstance(gold, Achievement):
+        if [(m.value, m.unit) for m in pred.metrics] == [(m.value, m.unit) for m in gold.metrics]:
+            return False  # the same values and units as written: the same keys, none computed
         return _metric_keys(pred) != _metric_keys(gold)
     return False
 
