@@ -199,11 +199,11 @@ def assign_edges(edges: Edges, shape: tuple[int, int]) -> list[Pair]:
     """
     if len({i for i, _ in edges}) == len(edges) == len({j for _, j in edges}):
         return sorted((Pair(i, j, w) for (i, j), w in edges.items()), key=lambda p: p.gold)
-    # The matrix `assign` would hand the solver, built from the pairs directly.
-    bonus = float(min(shape) + 1)
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
+    # The matrix `assign` would hand the solver, built from the pairs directly.
+    bonus = float(min(shape) + 1)
     scores = np.zeros(shape)
     rows, cols = zip(*edges, strict=True)
     scores[rows, cols] = [weight + bonus for weight in edges.values()]
