@@ -7,22 +7,26 @@ seeded random damage (dropped, split and merged items, wrong areas, paraphrased 
 dropped or mis-unit metrics, a wrong meta field), so the scorer exercises every path.
 
 Run: python eval/bench_scoring.py [--pairs 1000] [--cold]
-`--cold` clears the scorer's caches (report keys, bigrams) before every pair: the synthetic
-pairs reuse the seed reports' paragraphs, so a warm cache flatters the figure.
+`--cold` clears the scorer's caches (report keys, located passages, matching keys, bigrams,
+similarities) before every pair: the synthetic pairs reuse the seed reports' paragraphs, so
+a warm cache flatters the figure. It also prints what a fresh process spends starting and
+importing the scorer (numpy and scipy's solver included), and the cold total with it.
 CPU time is what is compared with the bar (the machine may be shared); wall time is shown.
-Exits 1 if the CPU time is over the bar.
+Exits 1 if the CPU time of scoring is over the bar.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import random
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from extractor.core.normalise import clear_caches
 from extractor.core.schema import Achievement, Area, Meta, Metric, Period, Plan, Problem, Record
 from extractor.evaluation import matching
 from extractor.evaluation.scoring import aggregate, score_document
@@ -131,8 +135,22 @@ def build_pairs(count: int, seed: int = 7) -> list[tuple[Record, Record, str]]:
 
 def clear_scoring_caches() -> None:
     """Forget everything the scorer memoises: report keys, matching keys, bigrams."""
-    matching._source_key.cache_clear()
-    clear_caches()
+    matching.clear_caches()
+
+
+#: What the scorer imports on first use: the assignment solver and its arrays.
+_SOLVER_MODULES = ("numpy", "scipy.optimize")
+
+
+def start_up_cpu() -> float:
+    """CPU seconds a fresh interpreter spends starting and importing the scorer."""
+    code = (
+        f"import time, extractor.evaluation.scoring, {', '.join(_SOLVER_MODULES)}; print(time.process_time())"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return float(done.stdout)
 
 
 def main() -> int:
@@ -142,6 +160,8 @@ def main() -> int:
     args = parser.parse_args()
 
     pairs = build_pairs(args.pairs)
+    for module in _SOLVER_MODULES:  # importing the solver is start-up, not scoring
+        importlib.import_module(module)
     gold_items = sum(len(g.achievements) + len(g.problems) + len(g.plans) for _, g, _ in pairs)
     gold_metrics = sum(len(a.metrics) for _, g, _ in pairs for a in g.achievements)
 
@@ -165,6 +185,12 @@ def main() -> int:
         f"sanity: achievements F1 {overall.achievements.f1:.3f}, metrics F1 {overall.metrics.f1:.3f}, "
         f"area acc {overall.area_accuracy:.3f}, grounding {overall.grounding.share:.3f}"
     )
+    if args.cold:
+        start_up = start_up_cpu()
+        print(
+            f"fresh process: start-up and imports {start_up:.2f} s CPU; "
+            f"with the cold scoring {start_up + cpu:.2f} s CPU"
+        )
     return 0 if cpu * 1000 / len(pairs) < bar else 1
 
 

@@ -8,14 +8,13 @@ converts back to a span of the original.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,17 +100,38 @@ def matching_key(text: str) -> str:
     return _memoised_key(text) if len(text) <= _MEMOISED_KEY_MAX else _key(text)
 
 
+#: Frequent characters NFKC changes in Chinese reports: full-width ASCII forms and
+#: typographic spaces. See `_key`.
+_COMPATIBILITY_CHAR = re.compile("[\xa0\u2000-\u200a\u202f\u205f\u3000\uff01-\uff5e]")
+#: Texts at least this long take `_key`'s pre-pass; on short ones it costs more than it saves.
+_PREPASS_MIN_LENGTH = 256
+#: With more distinct such characters than this, one replace per character costs too much.
+_PREPASS_MAX_DISTINCT = 24
+
+
 def _key(text: str) -> str:
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+    if len(text) >= _PREPASS_MIN_LENGTH and not text.isascii():
+        # One full-width comma sends unicodedata's NFKC down its slow path (decompose and
+        # recompose every character of a whole report). Replacing each such character by
+        # its full compatibility decomposition (NFKD) leaves the NFKC of the text unchanged
+        # (NFKC is the composition of the NFKD, which this replacement does not alter), and
+        # usually lets NFKC's quick check return the text as it is.
+        found = set(_COMPATIBILITY_CHAR.findall(text))
+        if len(found) <= _PREPASS_MAX_DISTINCT:
+            for char in found:
+                text = text.replace(char, unicodedata.normalize("NFKD", char))
+    # str.split() and the regex \s split on the same characters (str.isspace); join is faster.
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 _memoised_key = lru_cache(maxsize=65_536)(_key)
 
 
 def clear_caches() -> None:
-    """Forget every memoised key and bigram multiset (benchmarks measuring cold runs)."""
+    """Forget every memoised key, bigram multiset and similarity (benchmarks measuring cold runs)."""
     _memoised_key.cache_clear()
     _bigrams.cache_clear()
+    _memoised_dice.cache_clear()
 
 
 def is_verbatim(passage: str, source: str) -> bool:
@@ -126,14 +146,29 @@ def _bigrams(text: str) -> tuple[dict[str, int], int, bool]:
     key = matching_key(text)
     # A one-character string has no bigram; its single character stands in, so "件" vs "件"
     # is identical rather than undefined.
-    grams = Counter([key]) if len(key) == 1 else Counter(key[i : i + 2] for i in range(len(key) - 1))
-    size = sum(grams.values())
-    return dict(grams), size, len(grams) == size
+    if len(key) <= 1:
+        return ({key: 1}, 1, True) if key else ({}, 0, True)
+    size = len(key) - 1
+    if size < _SHORT_BIGRAMS:
+        distinct = set(map(operator.add, key, key[1:]))
+        if len(distinct) == size:  # the common case for names and item texts: no Counter
+            return dict.fromkeys(distinct, 1), size, True
+    # Passages repeat bigrams (法治, 建设 …): counted in one pass.
+    counts = Counter(map(operator.add, key, key[1:]))
+    return counts, size, len(counts) == size
+
+
+#: Below this many bigrams a text usually repeats none (see `_bigrams`).
+_SHORT_BIGRAMS = 64
 
 
 def bigram_count(text: str | None) -> int:
-    """The size of `text`'s bigram multiset (what `bigram_dice` divides by)."""
-    return _bigrams(text or "")[1]
+    """The size of `text`'s bigram multiset (what `bigram_dice` divides by).
+
+    Read off the key's length (n - 1 bigrams, a lone character counting as one), so bounding
+    a similarity never builds the multiset."""
+    length = len(matching_key(text or ""))
+    return 1 if length == 1 else max(length - 1, 0)
 
 
 def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
@@ -143,12 +178,22 @@ def bigram_dice(a: str | None, b: str | None, *, floor: float = 0.0) -> float:
     one is 0.0. Never raises on empty input. With `floor`, a result below `floor` may be
     returned as 0.0 without being computed (the size bound already rules it out).
     """
-    (grams_a, size_a, unique_a), (grams_b, size_b, unique_b) = _bigrams(a or ""), _bigrams(b or "")
+    a, b = a or "", b or ""
+    if a == b and floor <= 1.0:
+        return 1.0  # equal multisets: 2n / 2n, or two empty strings
+    return _memoised_dice(a, b, floor)
+
+
+@lru_cache(maxsize=65_536)
+def _memoised_dice(a: str, b: str, floor: float) -> float:
+    # Memoised: scoring compares the same item texts and metric names again and again.
+    size_a, size_b = bigram_count(a), bigram_count(b)
     total = size_a + size_b
     if total == 0:
         return 1.0
     if 2.0 * min(size_a, size_b) / total < floor:
-        return 0.0
+        return 0.0  # ruled out by the sizes alone: no multiset built
+    (grams_a, _, unique_a), (grams_b, _, unique_b) = _bigrams(a), _bigrams(b)
     # The key-set intersection runs in C; when one side has no repeated bigram every shared
     # one counts once, otherwise shared bigrams need a Python-level min.
     shared = grams_a.keys() & grams_b.keys()

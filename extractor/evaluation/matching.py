@@ -8,14 +8,21 @@ coordinates of the whole report, so two passages can be compared by overlap dire
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
+from extractor.core.normalise import clear_caches as clear_normalise_caches
 from extractor.core.normalise import matching_key
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and scipy are imported where a matrix is needed: when no prediction or gold item has
+# two candidates the matching needs neither, and scipy.optimize alone takes longer to import
+# than scoring a few hundred records.
 
 #: Dice similarity at or above which two strings count as "similar" (spec: >= 0.5).
 SIMILAR = 0.5
@@ -24,6 +31,8 @@ SIMILAR = 0.5
 MIN_SHORTER_COVERAGE = 0.5
 
 Interval = tuple[int, int]
+#: Eligible (pred index, gold index) pairs and their match quality; absent pairs are ineligible.
+Edges = dict[tuple[int, int], float]
 
 
 def same_text(a: str | None, b: str | None) -> bool:
@@ -33,28 +42,17 @@ def same_text(a: str | None, b: str | None) -> bool:
     return matching_key(a) == matching_key(b)
 
 
-@lru_cache(maxsize=64)
-def _source_key(source: str) -> str:
-    # Cached because the scorer and the bench score many records against the same report;
-    # the key is a pure function of the source, so caching changes no result.
-    return matching_key(source)
-
-
 class SourceKey:
-    """A report's matching key, computed once, for locating and verbatim-checking passages."""
+    """A report's matching key, computed once, for locating and verbatim-checking passages.
+
+    Get one with `source_key(source)`: it is shared by every record scored against the same
+    report, so each passage (a gold item's evidence, say) is keyed and searched once per
+    report rather than once per record.
+    """
 
     def __init__(self, source: str) -> None:
-        self.key = _source_key(source)
-        self._needles: dict[str, str] = {}
-
-    def _needle(self, passage: str | None) -> str:
-        # One passage is looked up several times per record (matching, metric anchoring,
-        # grounding); keying it once keeps scoring linear in the record's text.
-        passage = passage or ""
-        needle = self._needles.get(passage)
-        if needle is None:
-            needle = self._needles[passage] = matching_key(passage)
-        return needle
+        self.key = matching_key(source)
+        self._spans: dict[tuple[str, int], Interval | None] = {}
 
     def locate(self, passage: str | None, *, near: int = 0) -> Interval | None:
         """Half-open interval of `passage` in the key, or None if it is not verbatim there.
@@ -62,18 +60,39 @@ class SourceKey:
         Prefers the first occurrence at or after `near` (e.g. the enclosing item's start),
         so a short metric quote repeated elsewhere in the report lands inside its item.
         """
-        needle = self._needle(passage)
-        if not needle:
-            return None
-        pos = self.key.find(needle, near) if near > 0 else -1
-        if pos < 0:
-            pos = self.key.find(needle)
-        return None if pos < 0 else (pos, pos + len(needle))
+        passage = passage or ""
+        try:
+            return self._spans[passage, near]
+        except KeyError:
+            pass
+        needle = matching_key(passage)
+        span = None
+        if needle:
+            pos = self.key.find(needle, near) if near > 0 else -1
+            if pos < 0:
+                pos = self.key.find(needle)
+            span = None if pos < 0 else (pos, pos + len(needle))
+        self._spans[passage, near] = span
+        return span
 
     def is_verbatim(self, passage: str | None) -> bool:
         """Same answer as `extractor.core.normalise.is_verbatim`, without re-keying the source."""
-        needle = self._needle(passage)
-        return bool(needle) and needle in self.key
+        return self.locate(passage) is not None
+
+
+@lru_cache(maxsize=64)
+def source_key(source: str) -> SourceKey:
+    """The shared `SourceKey` of `source` (the scorer and the bench score many records
+    against one report; every answer is a pure function of the source and the passage, so
+    sharing changes no result)."""
+    return SourceKey(source)
+
+
+def clear_caches() -> None:
+    """Forget every report key and located passage, and normalise's memoised keys (for
+    benchmarks measuring cold runs)."""
+    source_key.cache_clear()
+    clear_normalise_caches()
 
 
 def overlap(a: Interval, b: Interval) -> int:
@@ -88,35 +107,55 @@ def iou(a: Interval, b: Interval) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def span_weights(pred_spans: Sequence[Interval | None], gold_spans: Sequence[Interval | None]) -> np.ndarray:
-    """IoU matrix (pred x gold) of the eligible located pairs; NaN elsewhere.
+def span_edges(pred_spans: Sequence[Interval | None], gold_spans: Sequence[Interval | None]) -> Edges:
+    """IoU of every eligible located (pred, gold) pair.
 
     A pair is eligible when both are located and the intersection covers at least half of
-    the shorter span. Pairs with an unlocated side are NaN: the caller decides them by its
-    fallback. Computed with array operations: item lists are matched all-against-all.
+    the shorter span. Pairs with an unlocated side are left out: the caller decides them by
+    its fallback. Only overlapping pairs can be eligible, so golds are sorted by start and
+    each prediction walks back from the last gold starting before its end, for as long as
+    some earlier gold still reaches its start: no all-against-all comparison.
     """
-    weights = np.full((len(pred_spans), len(gold_spans)), np.nan)
-    pred_rows = [i for i, span in enumerate(pred_spans) if span is not None]
-    gold_cols = [j for j, span in enumerate(gold_spans) if span is not None]
-    if not pred_rows or not gold_cols:
-        return weights
-    p = np.array([pred_spans[i] for i in pred_rows], dtype=float)
-    g = np.array([gold_spans[j] for j in gold_cols], dtype=float)
-    p_start, p_end = p[:, :1], p[:, 1:]
-    g_start, g_end = g[:, 0][None, :], g[:, 1][None, :]
-    inter = np.clip(np.minimum(p_end, g_end) - np.maximum(p_start, g_start), 0, None)
-    p_len, g_len = p_end - p_start, g_end - g_start
-    shorter = np.minimum(p_len, g_len)
-    eligible = (shorter > 0) & (inter >= MIN_SHORTER_COVERAGE * shorter)
-    union = p_len + g_len - inter
-    located = np.where(eligible, inter / np.where(union > 0, union, 1), np.nan)
-    weights[np.ix_(pred_rows, gold_cols)] = located
+    golds = sorted((span[0], span[1], j) for j, span in enumerate(gold_spans) if span is not None)
+    starts = [start for start, _, _ in golds]
+    reach = list(accumulate((end for _, end, _ in golds), max))  # furthest end among golds[:k+1]
+    edges: Edges = {}
+    for i, span in enumerate(pred_spans):
+        if span is None:
+            continue
+        p_start, p_end = span
+        k = bisect_left(starts, p_end) - 1
+        while k >= 0 and reach[k] > p_start:
+            g_start, g_end, j = golds[k]
+            k -= 1
+            inter = min(p_end, g_end) - max(p_start, g_start)
+            shorter = min(p_end - p_start, g_end - g_start)
+            if shorter > 0 and inter >= MIN_SHORTER_COVERAGE * shorter:
+                edges[i, j] = inter / ((p_end - p_start) + (g_end - g_start) - inter)
+    return edges
+
+
+def dense(edges: Edges, shape: tuple[int, int]) -> np.ndarray:
+    """The (pred x gold) quality matrix of `edges`; NaN where a pair is ineligible."""
+    import numpy as np
+
+    weights = np.full(shape, np.nan)
+    if edges:
+        rows, cols = zip(*edges, strict=True)
+        weights[rows, cols] = list(edges.values())
     return weights
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
-    """One matched (prediction index, gold index) pair and the weight it was matched on."""
+def span_weights(pred_spans: Sequence[Interval | None], gold_spans: Sequence[Interval | None]) -> np.ndarray:
+    """`span_edges` as a (pred x gold) matrix, NaN where ineligible or unlocated."""
+    return dense(span_edges(pred_spans, gold_spans), (len(pred_spans), len(gold_spans)))
+
+
+class Pair(NamedTuple):
+    """One matched (prediction index, gold index) pair and the weight it was matched on.
+
+    A named tuple: scoring makes tens per record, and a frozen dataclass costs several times
+    more to construct."""
 
     pred: int
     gold: int
@@ -130,6 +169,9 @@ def assign(weights: np.ndarray) -> list[Pair]:
     or similarity) among matchings of that size; every returned pair is eligible and each
     index appears at most once. Sorted by gold index.
     """
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
     eligible = ~np.isnan(weights)
     if weights.size == 0 or not eligible.any():
         return []
@@ -146,4 +188,26 @@ def assign(weights: np.ndarray) -> list[Pair]:
         Pair(i, j, w)
         for i, j, w in zip(rows.tolist(), cols.tolist(), weights[rows, cols].tolist(), strict=True)
     ]
+    return sorted(pairs, key=lambda p: p.gold)
+
+
+def assign_edges(edges: Edges, shape: tuple[int, int]) -> list[Pair]:
+    """`assign` on the matrix of `edges`, same result.
+
+    When no prediction and no gold has two eligible pairs, every eligible pair is in the only
+    largest matching, so the solver is not needed (the usual case for one report's lists).
+    """
+    if len({i for i, _ in edges}) == len(edges) == len({j for _, j in edges}):
+        return sorted((Pair(i, j, w) for (i, j), w in edges.items()), key=lambda p: p.gold)
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    # The matrix `assign` would hand the solver, built from the pairs directly.
+    bonus = float(min(shape) + 1)
+    scores = np.zeros(shape)
+    rows, cols = zip(*edges, strict=True)
+    scores[rows, cols] = [weight + bonus for weight in edges.values()]
+    chosen_rows, chosen_cols = linear_sum_assignment(scores, maximize=True)
+    chosen = zip(chosen_rows.tolist(), chosen_cols.tolist(), strict=True)
+    pairs = [Pair(i, j, edges[i, j]) for i, j in chosen if (i, j) in edges]
     return sorted(pairs, key=lambda p: p.gold)

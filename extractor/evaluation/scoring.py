@@ -18,28 +18,30 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from extractor.core.normalise import bigram_count, bigram_dice, matching_key
 from extractor.core.schema import Achievement, ListName, Metric, Plan, Problem, Record
 from extractor.evaluation.matching import (
     SIMILAR,
+    Edges,
     Interval,
     SourceKey,
-    assign,
+    assign_edges,
     iou,
     overlap,
     same_text,
-    span_weights,
+    source_key,
+    span_edges,
 )
 from extractor.evaluation.models import (
     META_FIELDS,
     AreaError,
     CauseError,
     DocumentScore,
+    FlagScore,
     GroundingScore,
     ItemNote,
     ListScore,
@@ -56,7 +58,9 @@ VALUE_REL_TOL = 1e-6
 AnyItem = Achievement | Problem | Plan
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per item and metric of every record, and a frozen dataclass
+# costs several times more to construct.
+@dataclass(slots=True)
 class _Located:
     """An item with its evidence interval in the report's matching key (None if not found)."""
 
@@ -65,7 +69,7 @@ class _Located:
     span: Interval | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _LocatedMetric:
     achievement_index: int
     metric: Metric
@@ -80,7 +84,7 @@ def score_document(pred: Record, gold: Record, source: str) -> DocumentScore:
     metrics. Counts are integers, so documents aggregate exactly (see `aggregate`). The
     result depends only on the arguments.
     """
-    key = SourceKey(source)
+    key = source_key(source)
     result = DocumentScore(doc_id=gold.doc_id)
     for list_name in ListName:
         _score_list(result, list_name, pred.items(list_name), gold.items(list_name), key)
@@ -99,28 +103,44 @@ def aggregate(scores: Iterable[DocumentScore]) -> OverallScore:
 
     An empty iterable gives an OverallScore of zero documents (P=R=F1=1, other ratios None).
     """
-    overall = OverallScore()
+    # Summed in plain variables and put into models once: every assignment to a field of a
+    # pydantic model costs more than the addition.
+    documents = 0
+    list_fields = ("tp", "fp", "fn", "area_correct", "text_similarity_sum", "cause_correct")
+    list_sums: list[dict[str, float]] = [
+        {**dict.fromkeys(list_fields, 0), "text_similarity_sum": 0.0} for _ in ListName
+    ]
+    metric_sums: dict[str, float] = {"tp": 0, "fp": 0, "fn": 0, "name_similarity_sum": 0.0}
+    meta_documents, meta_correct = 0, dict.fromkeys(META_FIELDS, 0)
+    verbatim = passages = 0
+    flag_sums = dict.fromkeys(("items", "flagged", "wrong", "flagged_wrong"), 0)
     for doc in scores:
-        overall.documents += 1
-        for total, part in zip(overall.lists(), doc.lists(), strict=True):
-            total.tp += part.tp
-            total.fp += part.fp
-            total.fn += part.fn
-            total.area_correct += part.area_correct
-            total.text_similarity_sum += part.text_similarity_sum
-            total.cause_correct += part.cause_correct
-        overall.metrics.tp += doc.metrics.tp
-        overall.metrics.fp += doc.metrics.fp
-        overall.metrics.fn += doc.metrics.fn
-        overall.metrics.name_similarity_sum += doc.metrics.name_similarity_sum
-        overall.meta.documents += doc.meta.documents
+        documents += 1
+        for sums, part in zip(list_sums, doc.lists(), strict=True):
+            for name in list_fields:
+                sums[name] += getattr(part, name)
+        for name in metric_sums:
+            metric_sums[name] += getattr(doc.metrics, name)
+        meta_documents += doc.meta.documents
         for name in META_FIELDS:
-            overall.meta.correct[name] += doc.meta.correct.get(name, 0)
-        overall.grounding.verbatim += doc.grounding.verbatim
-        overall.grounding.total += doc.grounding.total
-        for name in ("items", "flagged", "wrong", "flagged_wrong"):
-            setattr(overall.flags, name, getattr(overall.flags, name) + getattr(doc.flags, name))
-    return overall
+            meta_correct[name] += doc.meta.correct.get(name, 0)
+        verbatim += doc.grounding.verbatim
+        passages += doc.grounding.total
+        for name in flag_sums:
+            flag_sums[name] += getattr(doc.flags, name)
+    achievements, problems, plans = (
+        ListScore(list_name=list_name, **sums) for list_name, sums in zip(ListName, list_sums, strict=True)
+    )
+    return OverallScore(
+        documents=documents,
+        achievements=achievements,
+        problems=problems,
+        plans=plans,
+        metrics=MetricScore(**metric_sums),
+        meta=MetaScore(documents=meta_documents, correct=meta_correct),
+        grounding=GroundingScore(verbatim=verbatim, total=passages),
+        flags=FlagScore(**flag_sums),
+    )
 
 
 def fallback_similarity(pred: AnyItem, gold: AnyItem) -> float | None:
@@ -130,43 +150,43 @@ def fallback_similarity(pred: AnyItem, gold: AnyItem) -> float | None:
     is the higher of the two.
     """
     text_similarity = bigram_dice(pred.text, gold.text)
+    if text_similarity == 1.0:
+        return 1.0  # nothing scores higher
     # Evidence similarity only matters if it could beat both the bar and the text's score.
     evidence_similarity = bigram_dice(pred.evidence, gold.evidence, floor=max(SIMILAR, text_similarity))
     similarity = max(text_similarity, evidence_similarity)
     return similarity if similarity >= SIMILAR else None
 
 
-def _item_weights(preds: Sequence[_Located], golds: Sequence[_Located]) -> np.ndarray:
-    """Quality matrix (pred x gold): span IoU where both are located, else the fallback.
+def _item_edges(preds: Sequence[_Located], golds: Sequence[_Located]) -> Edges:
+    """Eligible (pred, gold) pairs and their quality: span IoU where both are located, else
+    the fallback.
 
     The fallback is computed only for plausible pairs: those whose text or evidence bigram
     counts allow a Dice of 0.5 at all (2·min/sum bounds it); the others cannot be eligible."""
-    weights = span_weights([p.span for p in preds], [g.span for g in golds])
-    if not preds or not golds:
-        return weights
-    pred_unlocated = np.array([p.span is None for p in preds])
-    gold_unlocated = np.array([g.span is None for g in golds])
-    needs_fallback = pred_unlocated[:, None] | gold_unlocated[None, :]
-    if not needs_fallback.any():
-        return weights
-    plausible = needs_fallback & (
-        _bound_matrix([p.item.text for p in preds], [g.item.text for g in golds])
-        | _bound_matrix([p.item.evidence for p in preds], [g.item.evidence for g in golds])
-    )
-    for i, j in zip(*np.nonzero(plausible), strict=True):
-        similarity = fallback_similarity(preds[i].item, golds[j].item)
-        if similarity is not None:
-            weights[i, j] = similarity
-    return weights
+    edges = span_edges([p.span for p in preds], [g.span for g in golds])
+    if all(p.span is not None for p in preds) and all(g.span is not None for g in golds):
+        return edges
+    pred_counts = [(bigram_count(p.item.text), bigram_count(p.item.evidence)) for p in preds]
+    gold_counts = [(bigram_count(g.item.text), bigram_count(g.item.evidence)) for g in golds]
+    every_gold = range(len(golds))
+    unlocated_golds = [j for j in every_gold if golds[j].span is None]
+    for i, pred in enumerate(preds):
+        pred_text, pred_evidence = pred_counts[i]
+        for j in every_gold if pred.span is None else unlocated_golds:
+            gold_text, gold_evidence = gold_counts[j]
+            if not (_dice_can_reach(pred_text, gold_text) or _dice_can_reach(pred_evidence, gold_evidence)):
+                continue
+            similarity = fallback_similarity(pred.item, golds[j].item)
+            if similarity is not None:
+                edges[i, j] = similarity
+    return edges
 
 
-def _bound_matrix(pred_texts: Sequence[str | None], gold_texts: Sequence[str | None]) -> np.ndarray:
-    """Whether each (pred, gold) pair's bigram counts allow a Dice coefficient of SIMILAR."""
-    p = np.array([bigram_count(t) for t in pred_texts], dtype=float)[:, None]
-    g = np.array([bigram_count(t) for t in gold_texts], dtype=float)[None, :]
-    total = p + g
-    bound = np.where(total > 0, 2.0 * np.minimum(p, g) / np.where(total > 0, total, 1.0), 1.0)
-    return bound >= SIMILAR
+def _dice_can_reach(count_a: int, count_b: int) -> bool:
+    """Whether two strings of these bigram counts can have a Dice coefficient of SIMILAR."""
+    total = count_a + count_b
+    return (2.0 * min(count_a, count_b) / total if total > 0 else 1.0) >= SIMILAR
 
 
 def values_equal(a: float, b: float) -> bool:
@@ -185,6 +205,11 @@ def metric_weight(pred: _LocatedMetric, gold: _LocatedMetric) -> float | None:
         return None
     if not same_text(pred.metric.unit, gold.metric.unit):
         return None
+    return _metric_quality(pred, gold)
+
+
+def _metric_quality(pred: _LocatedMetric, gold: _LocatedMetric) -> float | None:
+    """`metric_weight` of two metrics already known to have equal value and unit."""
     name_similarity = bigram_dice(pred.metric.name, gold.metric.name)
     spans_overlap = pred.span is not None and gold.span is not None and overlap(pred.span, gold.span) > 0
     if not spans_overlap and name_similarity < SIMILAR:
@@ -214,6 +239,8 @@ def item_is_wrong(pred: AnyItem, gold: AnyItem | None) -> bool:
     if isinstance(pred, Problem) and isinstance(gold, Problem) and not cause_correct(pred.cause, gold.cause):
         return True
     if isinstance(pred, Achievement) and isinstance(gold, Achievement):
+        if [(m.value, m.unit) for m in pred.metrics] == [(m.value, m.unit) for m in gold.metrics]:
+            return False  # the same values and units as written: the same keys, none computed
         return _metric_keys(pred) != _metric_keys(gold)
     return False
 
@@ -242,11 +269,7 @@ def _score_list(
     key: SourceKey,
 ) -> None:
     preds, golds = _locate_items(pred_items, key), _locate_items(gold_items, key)
-    pairs = assign(_item_weights(preds, golds))
-    score: ListScore = getattr(result, list_name.value)
-    score.tp = len(pairs)
-    score.fp = len(preds) - len(pairs)
-    score.fn = len(golds) - len(pairs)
+    pairs = assign_edges(_item_edges(preds, golds), (len(preds), len(golds)))
     matched_pred = {p.pred for p in pairs}
     matched_gold = {p.gold for p in pairs}
     gold_of = {p.pred: golds[p.gold].item for p in pairs}
@@ -295,9 +318,17 @@ def _score_list(
                         pred_cause=pred.cause,
                     )
                 )
-    score.text_similarity_sum += text_similarity_sum
-    score.area_correct += area_correct
-    score.cause_correct += causes_correct
+    # Built whole: every assignment to a field of a score model goes through pydantic.
+    score = ListScore(
+        list_name=list_name,
+        tp=len(pairs),
+        fp=len(preds) - len(pairs),
+        fn=len(golds) - len(pairs),
+        area_correct=area_correct,
+        text_similarity_sum=text_similarity_sum,
+        cause_correct=causes_correct,
+    )
+    setattr(result, list_name.value, score)
 
 
 def _locate_metrics(record: Record, key: SourceKey) -> list[_LocatedMetric]:
@@ -312,27 +343,34 @@ def _locate_metrics(record: Record, key: SourceKey) -> list[_LocatedMetric]:
     return located
 
 
-def _metric_weights(preds: Sequence[_LocatedMetric], golds: Sequence[_LocatedMetric]) -> np.ndarray:
-    """Quality matrix (pred x gold) of metric pairs; NaN where they may not match."""
-    weights = np.full((len(preds), len(golds)), np.nan)
-    if not preds or not golds:
-        return weights
-    # Equal value and unit are cheap array tests that rule out almost every pair; only the
-    # survivors need names and spans compared.
-    pred_values = np.array([float(m.metric.value) for m in preds])[:, None]
-    gold_values = np.array([float(m.metric.value) for m in golds])[None, :]
-    same_value = np.abs(pred_values - gold_values) <= VALUE_REL_TOL * np.maximum(
-        np.abs(pred_values), np.abs(gold_values)
-    )
-    unit_ids: dict[str, int] = {}
-    pred_units = np.array([unit_ids.setdefault(matching_key(m.metric.unit), len(unit_ids)) for m in preds])
-    gold_units = np.array([unit_ids.setdefault(matching_key(m.metric.unit), len(unit_ids)) for m in golds])
-    same_unit = pred_units[:, None] == gold_units[None, :]
-    for i, j in zip(*np.nonzero(same_value & same_unit), strict=True):
-        weight = metric_weight(preds[i], golds[j])
-        if weight is not None:
-            weights[i, j] = weight
-    return weights
+def _metric_edges(preds: Sequence[_LocatedMetric], golds: Sequence[_LocatedMetric]) -> Edges:
+    """Eligible (pred, gold) metric pairs and their quality (see `metric_weight`).
+
+    Equal value and unit rule out almost every pair: golds are grouped by unit and sorted by
+    value, so each prediction compares names and spans only with golds of its unit whose
+    value lies within the tolerance."""
+    by_unit: dict[str, list[tuple[float, int]]] = {}
+    for j, gold in enumerate(golds):
+        value = float(gold.metric.value)
+        if math.isfinite(value):  # an infinite or NaN value equals nothing
+            by_unit.setdefault(matching_key(gold.metric.unit), []).append((value, j))
+    values_of = {unit: sorted(found) for unit, found in by_unit.items()}
+    edges: Edges = {}
+    for i, pred in enumerate(preds):
+        candidates = values_of.get(matching_key(pred.metric.unit))
+        value = float(pred.metric.value)
+        if not candidates or not math.isfinite(value):
+            continue
+        # Twice the tolerance: every value within it lies inside, whatever the rounding.
+        margin = 2 * VALUE_REL_TOL * abs(value)
+        low = bisect_left(candidates, (value - margin, -1))
+        high = bisect_right(candidates, (value + margin, len(golds)))
+        for gold_value, j in candidates[low:high]:
+            if values_equal(value, gold_value):
+                weight = _metric_quality(pred, golds[j])
+                if weight is not None:
+                    edges[i, j] = weight
+    return edges
 
 
 def _metric_note(located: _LocatedMetric) -> MetricNote:
@@ -348,13 +386,14 @@ def _metric_note(located: _LocatedMetric) -> MetricNote:
 
 def _score_metrics(result: DocumentScore, pred: Record, gold: Record, key: SourceKey) -> None:
     preds, golds = _locate_metrics(pred, key), _locate_metrics(gold, key)
-    pairs = assign(_metric_weights(preds, golds))
-    score: MetricScore = result.metrics
-    score.tp = len(pairs)
-    score.fp = len(preds) - len(pairs)
-    score.fn = len(golds) - len(pairs)
-    score.name_similarity_sum = sum(
-        bigram_dice(preds[p.pred].metric.name, golds[p.gold].metric.name) for p in pairs
+    pairs = assign_edges(_metric_edges(preds, golds), (len(preds), len(golds)))
+    result.metrics = MetricScore(
+        tp=len(pairs),
+        fp=len(preds) - len(pairs),
+        fn=len(golds) - len(pairs),
+        name_similarity_sum=sum(
+            bigram_dice(preds[p.pred].metric.name, golds[p.gold].metric.name) for p in pairs
+        ),
     )
     matched_pred = {p.pred for p in pairs}
     matched_gold = {p.gold for p in pairs}
@@ -395,11 +434,12 @@ def _score_grounding(result: DocumentScore, pred: Record, key: SourceKey) -> Non
 def judge_items(pred: Record, gold: Record, source: str) -> list[tuple[AnyItem, bool]]:
     """Every predicted item with whether it is wrong (see `item_is_wrong`), matched as
     `score_document` matches them; for calibrating flags."""
-    key = SourceKey(source)
+    key = source_key(source)
     judged: list[tuple[AnyItem, bool]] = []
     for list_name in ListName:
         preds = _locate_items(pred.items(list_name), key)
         golds = _locate_items(gold.items(list_name), key)
-        gold_of = {p.pred: golds[p.gold].item for p in assign(_item_weights(preds, golds))}
+        pairs = assign_edges(_item_edges(preds, golds), (len(preds), len(golds)))
+        gold_of = {p.pred: golds[p.gold].item for p in pairs}
         judged += [(p.item, item_is_wrong(p.item, gold_of.get(p.index))) for p in preds]
     return judged
