@@ -103,17 +103,13 @@ def _metrics(source: str, span: Span) -> list[MetricMatch]:
 
 def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[Metric]:
     base = span.start
-    # Built without validation (model_construct): every field is this program's own and of
-    # its declared type (str; int or float from the number parser; offsets >= 0 and ordered,
-    # find_metrics' guarantees), and these are a batch's most numerous models. A record read
-    # back (a JSON file, the store) is validated as it is read.
     return [
-        Metric.model_construct(
+        Metric(
             name=_name_as_written(m.name, source, base + m.evidence_start, base + m.evidence_end),
             value=m.value,
             unit=m.unit,
             evidence=source[base + m.evidence_start : base + m.evidence_end].strip(),
-            span=Span.model_construct(start=base + m.evidence_start, end=base + m.evidence_end),
+            span=Span(start=base + m.evidence_start, end=base + m.evidence_end),
             alignment=AlignmentStatus.EXACT,
         )
         for m in matches
