@@ -14,7 +14,7 @@ from conftest import DOCS, REPO, SEED_IDS
 
 from extractor.core.schema import Record
 from extractor.load import load_document
-from extractor.pipeline.batch import extract_batch
+from extractor.pipeline.batch import extract_batch, extract_paths
 from extractor.pipeline.run import extract_document
 from extractor.store import Store, head_revision
 from extractor.store.migrate import shipped_head
@@ -95,3 +95,28 @@ def test_a_crash_loses_only_the_uncommitted_batch_and_resume_completes_it(tmp_pa
     assert [run.status for run in runs if run is not None] == ["interrupted", "ok"]
     for path in out.glob("*.json"):
         assert Record.model_validate(json.loads(path.read_text(encoding="utf-8"))).doc_id == path.stem
+
+
+def test_the_store_keeps_exactly_the_record_each_json_file_holds(tmp_path: Path) -> None:
+    # The batch serialises each record once and stores the parsed file text: it must be the
+    # record's own JSON object, floats and non-ASCII text included.
+    db = tmp_path / "x.db"
+    with Store(f"sqlite:///{db}") as store:
+        extract_paths([DOCS / f"{doc_id}.txt" for doc_id in SEED_IDS], store=store, out_dir=tmp_path / "out")
+    with sqlite3.connect(db) as connection:
+        stored = {
+            doc_id: json.loads(record_json)
+            for doc_id, record_json in connection.execute(
+                "SELECT d.doc_id, v.record_json FROM record_versions v JOIN documents d ON d.id = v.document_id"
+            )
+        }
+    assert sorted(stored) == sorted(SEED_IDS)
+    assert any(
+        isinstance(metric["value"], float)
+        for record in stored.values()
+        for a in record["achievements"]
+        for metric in a["metrics"]
+    )
+    for doc_id, record_json in stored.items():
+        in_file = json.loads((tmp_path / "out" / f"{doc_id}.json").read_text(encoding="utf-8"))
+        assert record_json == in_file == Record.model_validate(in_file).model_dump(mode="json")

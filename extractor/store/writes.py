@@ -103,35 +103,37 @@ def save_extractions(
 def _document_rows(session: Session, docs: Sequence[SourceDocument]) -> list[tuple[DocumentRow, bool]]:
     """`_document_row` for each of `docs`, in order: a content repeated in the batch is
     created once (the first time) and found after that, as one at a time would."""
-    hashes = list(dict.fromkeys(doc.sha256 for doc in docs))
+    # Each content hashed once (`doc.sha256` hashes the whole text at every reading).
+    doc_hashes = [doc.sha256 for doc in docs]
+    hashes = list(dict.fromkeys(doc_hashes))
     found: dict[str, DocumentRow] = {}
     for start in range(0, len(hashes), _LOOKUP_CHUNK):
         chunk = hashes[start : start + _LOOKUP_CHUNK]
         stmt = select(DocumentRow).where(DocumentRow.sha256.in_(chunk)).with_for_update()
         found.update((row.sha256, row) for row in session.scalars(stmt))
     new: dict[str, DocumentRow] = {}
-    for doc in docs:
-        if doc.sha256 not in found and doc.sha256 not in new:
-            new[doc.sha256] = _new_document_row(doc)
+    for doc, sha256 in zip(docs, doc_hashes, strict=True):
+        if sha256 not in found and sha256 not in new:
+            new[sha256] = _new_document_row(doc, sha256)
     session.add_all(new.values())
     session.flush()
     rows: list[tuple[DocumentRow, bool]] = []
-    for doc in docs:
-        created = new.pop(doc.sha256, None)
+    for doc, sha256 in zip(docs, doc_hashes, strict=True):
+        created = new.pop(sha256, None)
         if created is not None:
-            found[doc.sha256] = created
+            found[sha256] = created
             rows.append((created, True))
             continue
-        row = found[doc.sha256]
+        row = found[sha256]
         row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
         row.layout_hints = layout_hints_json(doc)  # the hints of the file the format names
         rows.append((row, False))
     return rows
 
 
-def _new_document_row(doc: SourceDocument) -> DocumentRow:
+def _new_document_row(doc: SourceDocument, sha256: str | None = None) -> DocumentRow:
     return DocumentRow(
-        sha256=doc.sha256,
+        sha256=doc.sha256 if sha256 is None else sha256,
         doc_id=doc.doc_id,
         path=doc.path,
         format=doc.format,

@@ -7,9 +7,10 @@ the original text at the point's span, so grounding is exact by construction.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
-from extractor.core.document import SourceDocument
-from extractor.core.normalise import bigram_dice, matching_key, normalise
+from extractor.core.document import SourceDocument, normalised_view
+from extractor.core.normalise import bigram_dice, matching_key
 from extractor.core.schema import (
     Achievement,
     AlignmentStatus,
@@ -38,27 +39,31 @@ _TEXT_MAX = 40
 _LEAD_WINDOW = 300
 
 
-def _as_written(phrase: str, evidence: str) -> str:
+def _as_written(phrase: str, source: str, start: int, end: int) -> str:
     """`phrase` (read from normalised text) in the report's own characters: the slice of
-    `evidence` it matches (full-width commas stay full-width), else `phrase` itself."""
-    if phrase in evidence:
+    `source[start:end]` it matches (full-width commas stay full-width), else `phrase` itself."""
+    if phrase in source[start:end]:
         return phrase
     # An exact match of the matching keys (align_quote's exact step, without its fuzzy
-    # fallback, whose answer is not used, and without memoising a view of every evidence).
+    # fallback, whose answer is not used). Normalising is per character, so the whole
+    # text's view (made once per document, and read again by the grounding check) holds
+    # the window's normalised text between the first positions at or after its ends.
     key = matching_key(phrase)
-    view = normalise(evidence, drop_whitespace=True)
-    pos = view.text.find(key) if key else -1
+    if not key:
+        return phrase
+    view = normalised_view(source, drop_whitespace=True)
+    pos = view.text.find(key, bisect_left(view.origin, start), bisect_left(view.origin, end))
     if pos < 0:
         return phrase
-    start, end = view.to_original(pos, pos + len(key))
-    return evidence[start:end]
+    found_start, found_end = view.to_original(pos, pos + len(key))
+    return source[found_start:found_end]
 
 
 def summary_text(evidence: str, lead: str | None = None) -> str:
-    """The point's own heading phrase, else its first clause, without the marker, in the
-    report's own characters."""
+    """The point's own heading phrase (`lead`, as written in `evidence`), else its first
+    clause, without the marker, in the report's own characters."""
     if lead:
-        text = _as_written(lead, evidence)
+        text = lead
     else:
         m = marker_at_start(evidence)
         body = evidence[m.end() :] if m else evidence
@@ -100,7 +105,7 @@ def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[
     base = span.start
     return [
         Metric(
-            name=_name_as_written(m.name, source[base + m.evidence_start : base + m.evidence_end]),
+            name=_name_as_written(m.name, source, base + m.evidence_start, base + m.evidence_end),
             value=m.value,
             unit=m.unit,
             evidence=source[base + m.evidence_start : base + m.evidence_end].strip(),
@@ -111,11 +116,11 @@ def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[
     ]
 
 
-def _name_as_written(name: str, evidence: str) -> str:
+def _name_as_written(name: str, source: str, start: int, end: int) -> str:
     """A metric name (found in normalised text) in the report's own characters: 县（市）, not
     县(市). Only where width forms are all that differ (same length): a name read across
     dropped whitespace (a table's cells) stays on one line as found."""
-    written = _as_written(name, evidence)
+    written = _as_written(name, source, start, end)
     return written if len(written) == len(name) else name
 
 
@@ -198,10 +203,14 @@ def _item(
     section_heading: str | None = None,
 ):
     span = point.span
-    evidence = source[span.start : span.end].strip()
+    raw = source[span.start : span.end]
+    evidence = raw.strip()
+    evidence_start = span.start + len(raw) - len(raw.lstrip())
     # The lead may be the point's own heading line just above it: look for it there too.
-    near = source[max(0, span.start - _LEAD_WINDOW) : span.end + _LEAD_WINDOW]
-    lead = _as_written(point.lead, near) if point.lead else None
+    near = (max(0, span.start - _LEAD_WINDOW), min(len(source), span.end + _LEAD_WINDOW))
+    lead = _as_written(point.lead, source, *near) if point.lead else None
+    if lead:
+        lead = _as_written(lead, source, evidence_start, evidence_start + len(evidence))
     text = summary_text(evidence, lead)
     area = classify_area(evidence, lead=text, context=point.context)
     common = {
