@@ -26,7 +26,7 @@ def test_the_setup_key_changes_with_what_changes_the_answers_and_never_holds_the
 
 def test_a_worker_pays_its_start_up_costs_before_its_first_job_and_sends_nothing() -> None:
     # A cold worker's first model job cost ten times the CPU of the next one (the model
-    # client's modules, the area model, the pipeline's tables): the warm-up must load them, in a fresh
+    # client's modules, the area model, the pipeline's tables, the OCR engine): the warm-up must load them, in a fresh
     # process, without a request (its client's address is a closed port) or a stored record.
     import subprocess
     import sys
@@ -39,9 +39,12 @@ def test_a_worker_pays_its_start_up_costs_before_its_first_job_and_sends_nothing
         "if m not in sys.modules]\n"
         "from extractor.extract.rules.area_model import load_area_model\n"
         "print('area model read', load_area_model.cache_info().currsize)\n"
+        "from extractor.load.ocr import ocr_engine\n"
+        "print('ocr engines built', ocr_engine.cache_info().currsize)\n"
         "print('missing', loaded)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "missing []" in done.stdout
     assert "area model read 1" in done.stdout
+    assert "ocr engines built 1" in done.stdout

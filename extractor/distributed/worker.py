@@ -289,6 +289,12 @@ def _warm_up() -> None:
     from extractor.extract.rules.area_model import load_area_model
 
     load_area_model()
+    # A scan's first page would otherwise build the OCR engine inside a job (1.7 s of CPU,
+    # ~165 MB, once per process): two workers taking their first scans at once each stalled on
+    # it, which was a tenth of a short OCR batch's time.
+    from extractor.load.ocr import ocr_engine
+
+    ocr_engine()
 
 
 async def _serve(
