@@ -21,6 +21,7 @@ import os
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,40 +171,33 @@ def run_batch(
     model_settings: dict[str, Any] | None = None,
 ) -> str:
     """OCR one page batch of job `job_id` and keep its lines; the batch that completes the set
-    queues the join. Errors are handled as `run_job` handles them."""
+    queues the join. Failures are recorded as `_attempt` records them."""
     from extractor.load.pdf import read_scanned_pages
 
     started = batches.start_batch(state.store, job_id, worker=state.name)
     if started is None:
         return "already done"
     name, content = started
-    try:
+
+    def read_batch() -> str:
         lines = read_scanned_pages(content, pages, source=name)
         complete = batches.save_batch(state.store, job_id, pages[0], lines, worker=state.name)
         if complete:
             state.queue_join(job_id, model_settings)
-    except (ConfigError, StoreError) as error:
-        jobs.fail_attempt(state.store, job_id, str(error), final=final)
-        raise
-    except ExtractorError as error:
-        jobs.fail_attempt(state.store, job_id, str(error), final=True)
-        return f"failed: {error}"
-    except Exception as error:
-        jobs.fail_attempt(state.store, job_id, f"{type(error).__name__}: {error}"[:500], final=final)
-        raise
-    return f"pages {pages[0]}-{pages[-1]} read" + ("; join queued" if complete else "")
+        return f"pages {pages[0]}-{pages[-1]} read" + ("; join queued" if complete else "")
+
+    return _attempt(state, job_id, read_batch, final=final)
 
 
 def run_job(
     state: WorkerState, job_id: int, *, final: bool, model_settings: dict[str, Any] | None = None
 ) -> str:
-    """Run one queued job; returns what happened. A document that cannot be extracted (not
-    a report, unreadable) fails at once with its reason; any other error is kept and raised,
-    so procrastinate tries again (`final`: this was the last try, the job is failed)."""
+    """Run one queued job; returns what happened (failures as `_attempt` records them)."""
     claimed = jobs.start_attempt(state.store, job_id, worker=state.name)
     if claimed.already_done:
         return "already done"
-    try:
+
+    def extract() -> str:
         doc = _load(claimed, batches.read_pages(state.store, job_id))
         llm = state.llm(model_settings or {"model": claimed.model}) if claimed.backend == "llm" else None
         if llm is not None:
@@ -212,7 +206,19 @@ def run_job(
             )
         extraction = run_extraction(doc, backend=claimed.backend, llm=llm)
         version = jobs.finish_job(state.store, job_id, doc, extraction.record)
-    except (ModelError, ConfigError, StoreError) as error:  # the model's or the database's: try again
+        return "already done" if version is None else f"version {version}"
+
+    return _attempt(state, job_id, extract, final=final)
+
+
+def _attempt(state: WorkerState, job_id: int, work: Callable[[], str], *, final: bool) -> str:
+    """Run one attempt of job `job_id` and record how it failed, for extraction jobs and page
+    batches alike. A document that cannot be extracted (not a report, unreadable) fails at
+    once with its reason; the model's or the database's errors, and any other, are kept and
+    raised, so procrastinate tries again (`final`: this was the last try, the job is failed)."""
+    try:
+        return work()
+    except (ModelError, ConfigError, StoreError) as error:
         jobs.fail_attempt(state.store, job_id, str(error), final=final)
         raise
     except ExtractorError as error:
@@ -221,7 +227,6 @@ def run_job(
     except Exception as error:
         jobs.fail_attempt(state.store, job_id, f"{type(error).__name__}: {error}"[:500], final=final)
         raise
-    return "already done" if version is None else f"version {version}"
 
 
 def _load(claimed: jobs.ClaimedJob, read_pages: dict[int, list[OcrBox]] | None) -> SourceDocument:
