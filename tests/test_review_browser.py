@@ -14,7 +14,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from review_fixtures import DOC_ID, LONG_DOC_ID, REPEATED_SENTENCE, fill_long_store, fill_store, long_report
@@ -36,6 +38,30 @@ CHROMIUM_ARGS = [
 SCREENSHOT = REPO / "artifacts" / "review.png"
 STARTUP_SECONDS = 60
 UI_TIMEOUT_MS = 30_000
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright, closed however the test ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser: Any, width: int, height: int) -> Any:
+    """A page of that size whose waits, expect()'s included (its own default is 5 s), allow a
+    loaded 2-core CI machine's slower reruns."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    return page
 
 
 def _require_chromium() -> None:
@@ -131,45 +157,38 @@ def settled_on(page, value: str) -> None:
 
 
 def test_accept_items_and_save_in_the_browser(served_app: tuple[str, str]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     app_url, db_url = served_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            # expect() has its own 5 s default: a loaded 2-core CI machine needs longer reruns.
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            page.goto(app_url)
-            page.get_by_label("审核人").fill("王五")
-            page.get_by_label("审核人").press("Enter")
-            page.get_by_role("button", name=re.compile("蓝山县司法局")).click()  # one click opens
-            expect(page.get_by_text("报告原文")).to_be_visible()
-            page.get_by_role("tab", name="主要成效").click()
-            # The report's markup is shown as text, not run.
-            expect(page.locator(".rv-source")).to_contain_text("<script>alert('x')</script>")
-            assert page.locator(".rv-source script, .rv-source img").count() == 0
+    with chromium() as browser:
+        page = new_page(browser, 1600, 1100)
+        page.goto(app_url)
+        page.get_by_label("审核人").fill("王五")
+        page.get_by_label("审核人").press("Enter")
+        page.get_by_role("button", name=re.compile("蓝山县司法局")).click()  # one click opens
+        expect(page.get_by_text("报告原文")).to_be_visible()
+        page.get_by_role("tab", name="主要成效").click()
+        # The report's markup is shown as text, not run.
+        expect(page.locator(".rv-source")).to_contain_text("<script>alert('x')</script>")
+        assert page.locator(".rv-source script, .rv-source img").count() == 0
 
-            # Enter in the focused item's 摘要 field accepts it (the flagged item comes first).
-            summary = page.get_by_label("摘要").filter(visible=True)
-            # Act and check only once the script run is over: during a rerun Streamlit shows
-            # the old field beside the new one, and keys pressed mid-run can be lost.
-            idle(page)
-            expect(summary).to_have_value("开展普法活动120场")
-            summary.press("Enter")
-            settled_on(page, "受理行政复议案件37件，已结案31件")
-            expect(summary).to_have_value("受理行政复议案件37件，已结案31件")
-            # The accept button accepts the next one.
-            page.get_by_role("button", name=re.compile(r"^接受 ✓")).filter(visible=True).click()
-            expect(page.get_by_text("已审核条目 2 / 4")).to_be_visible()
+        # Enter in the focused item's 摘要 field accepts it (the flagged item comes first).
+        summary = page.get_by_label("摘要").filter(visible=True)
+        # Act and check only once the script run is over: during a rerun Streamlit shows
+        # the old field beside the new one, and keys pressed mid-run can be lost.
+        idle(page)
+        expect(summary).to_have_value("开展普法活动120场")
+        summary.press("Enter")
+        settled_on(page, "受理行政复议案件37件，已结案31件")
+        expect(summary).to_have_value("受理行政复议案件37件，已结案31件")
+        # The accept button accepts the next one.
+        page.get_by_role("button", name=re.compile(r"^接受 ✓")).filter(visible=True).click()
+        expect(page.get_by_text("已审核条目 2 / 4")).to_be_visible()
 
-            page.get_by_role("button", name="保存为新版本").click()
-            expect(page.get_by_text("已保存为 v2")).to_be_visible()
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-        finally:
-            browser.close()
+        page.get_by_role("button", name="保存为新版本").click()
+        expect(page.get_by_text("已保存为 v2")).to_be_visible()
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     with Store(db_url) as store:
         current = store.current_record(DOC_ID)
@@ -245,73 +264,67 @@ def focused_in_pane(page, item_id: str) -> None:
 
 
 def test_source_pane_follows_focus_keys_clicks_and_selection(served_long_report: tuple[str, str]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     app_url, db_url = served_long_report
     text, record = long_report()
     summaries = [item.text for item in record.achievements]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            # A link names the report and the item: item 30 is far below the pane's first screen.
-            page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=30&keep=1")
-            settled_on(page, summaries[29])
-            focused_in_pane(page, "achievements:29")
+    with chromium() as browser:
+        page = new_page(browser, 1366, 768)
+        # A link names the report and the item: item 30 is far below the pane's first screen.
+        page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=30&keep=1")
+        settled_on(page, summaries[29])
+        focused_in_pane(page, "achievements:29")
 
-            # j moves on: the pane outlines and scrolls at once, the editor follows.
-            page.locator("body").press("j")
-            focused_in_pane(page, "achievements:30")
-            settled_on(page, summaries[30])
-            assert "item=31" in page.url and "keep=1" in page.url  # parameters not ours stay
+        # j moves on: the pane outlines and scrolls at once, the editor follows.
+        page.locator("body").press("j")
+        focused_in_pane(page, "achievements:30")
+        settled_on(page, summaries[30])
+        assert "item=31" in page.url and "keep=1" in page.url  # parameters not ours stay
 
-            # Clicking a highlight (here one scrolled out of view) edits that item.
-            page.locator('mark[data-owner="achievements:4"]').first.click()
-            settled_on(page, summaries[4])
-            focused_in_pane(page, "achievements:4")
+        # Clicking a highlight (here one scrolled out of view) edits that item.
+        page.locator('mark[data-owner="achievements:4"]').first.click()
+        settled_on(page, summaries[4])
+        focused_in_pane(page, "achievements:4")
 
-            # a accepts and moves to the next undecided item; x rejects it.
-            page.locator("body").press("a")
-            focused_in_pane(page, "achievements:5")
-            settled_on(page, summaries[5])
-            expect(page.get_by_text("已审核条目 1 / 40")).to_be_visible()
-            page.locator("body").press("x")
-            focused_in_pane(page, "achievements:6")
-            settled_on(page, summaries[6])
-            expect(page.get_by_text("已审核条目 2 / 40")).to_be_visible()
-            expect(page.locator('mark[data-owner="achievements:5"]').first).to_have_attribute(
-                "data-state", "rejected"
-            )
-            expect(page.locator('mark[data-owner="achievements:4"]').first).to_have_attribute(
-                "data-state", "accepted"
-            )
+        # a accepts and moves to the next undecided item; x rejects it.
+        page.locator("body").press("a")
+        focused_in_pane(page, "achievements:5")
+        settled_on(page, summaries[5])
+        expect(page.get_by_text("已审核条目 1 / 40")).to_be_visible()
+        page.locator("body").press("x")
+        focused_in_pane(page, "achievements:6")
+        settled_on(page, summaries[6])
+        expect(page.get_by_text("已审核条目 2 / 40")).to_be_visible()
+        expect(page.locator('mark[data-owner="achievements:5"]').first).to_have_attribute(
+            "data-state", "rejected"
+        )
+        expect(page.locator('mark[data-owner="achievements:4"]').first).to_have_attribute(
+            "data-state", "accepted"
+        )
 
-            # e puts the cursor in the focused item's summary; ? shows the keys.
-            page.locator("body").press("e")
-            expect(page.get_by_label("摘要").filter(visible=True)).to_be_focused()
-            page.evaluate("document.activeElement.blur()")  # keys act when no field has the cursor
-            page.locator("body").press("?")
-            expect(page.get_by_role("dialog", name="快捷键")).to_be_visible()
-            page.locator("body").press("Escape")
+        # e puts the cursor in the focused item's summary; ? shows the keys.
+        page.locator("body").press("e")
+        expect(page.get_by_label("摘要").filter(visible=True)).to_be_focused()
+        page.evaluate("document.activeElement.blur()")  # keys act when no field has the cursor
+        page.locator("body").press("?")
+        expect(page.get_by_role("dialog", name="快捷键")).to_be_visible()
+        page.locator("body").press("Escape")
 
-            # Selecting the second occurrence of a sentence adds an item located right there.
-            assert page.evaluate(_SELECT_TEXT, [REPEATED_SENTENCE, 1])
-            page.get_by_role("button", name="添加为遗漏条目").click()
-            expect(page.get_by_text("已添加为主要成效第 41 条")).to_be_visible()
-            page.wait_for_function(_EVIDENCE_SHOWN, arg=[REPEATED_SENTENCE], timeout=UI_TIMEOUT_MS)
-            focused_in_pane(page, "achievements:40")
+        # Selecting the second occurrence of a sentence adds an item located right there.
+        assert page.evaluate(_SELECT_TEXT, [REPEATED_SENTENCE, 1])
+        page.get_by_role("button", name="添加为遗漏条目").click()
+        expect(page.get_by_text("已添加为主要成效第 41 条")).to_be_visible()
+        page.wait_for_function(_EVIDENCE_SHOWN, arg=[REPEATED_SENTENCE], timeout=UI_TIMEOUT_MS)
+        focused_in_pane(page, "achievements:40")
 
-            # s saves (with the reviewer's name).
-            page.get_by_label("审核人").fill("王五")
-            page.get_by_label("审核人").press("Enter")
-            idle(page)
-            page.evaluate("document.activeElement.blur()")  # keys act when no field has the cursor
-            page.locator("body").press("s")
-            expect(page.get_by_text("已保存为 v2")).to_be_visible()
-        finally:
-            browser.close()
+        # s saves (with the reviewer's name).
+        page.get_by_label("审核人").fill("王五")
+        page.get_by_label("审核人").press("Enter")
+        idle(page)
+        page.evaluate("document.activeElement.blur()")  # keys act when no field has the cursor
+        page.locator("body").press("s")
+        expect(page.get_by_text("已保存为 v2")).to_be_visible()
 
     with Store(db_url) as store:
         saved = store.current_record(LONG_DOC_ID).record

@@ -10,11 +10,10 @@ import re
 import pytest
 from review_fixtures import DOC_ID, LONG_DOC_ID, long_report
 from test_review_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UI_TIMEOUT_MS,
+    chromium,
     focused_in_pane,
     idle,
+    new_page,
     served_app,  # noqa: F401  (the fixtures these tests share)
     served_long_report,  # noqa: F401
     settled_on,
@@ -32,42 +31,36 @@ def _summary(page):
 
 
 def test_typing_while_a_rerun_is_in_flight_is_kept_and_saved(served_long_report: tuple[str, str]) -> None:  # noqa: F811  (the imported fixture)
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     app_url, db_url = served_long_report
     _, record = long_report()
     summaries = [item.text for item in record.achievements]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=1")
-            page.get_by_label("审核人").fill("王五")
-            page.get_by_label("审核人").press("Enter")
-            settled_on(page, summaries[0])
-            page.evaluate("document.activeElement.blur()")
-            # a: the editor shows the next item at once; type into it before the rerun is back.
-            page.locator("body").press("a")
-            expect(_summary(page)).to_have_value(summaries[1])
-            _summary(page).fill("改写后的摘要")
-            idle(page)  # the accept's rerun has arrived and been drawn
-            expect(page.get_by_text("已审核条目 1 / 40")).to_be_visible()
-            expect(_summary(page)).to_have_value("改写后的摘要")
-            # Away and back: the draft is still there; Enter accepts it with the edit.
-            page.evaluate("document.activeElement.blur()")
-            page.locator("body").press("j")
-            focused_in_pane(page, "achievements:2")
-            page.locator("body").press("k")
-            focused_in_pane(page, "achievements:1")
-            expect(_summary(page)).to_have_value("改写后的摘要")
-            _summary(page).press("Enter")
-            focused_in_pane(page, "achievements:2")
-            page.locator("body").press("s")
-            expect(page.get_by_text(re.compile("已保存为 v2"))).to_be_visible()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = new_page(browser, 1366, 768)
+        page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=1")
+        page.get_by_label("审核人").fill("王五")
+        page.get_by_label("审核人").press("Enter")
+        settled_on(page, summaries[0])
+        page.evaluate("document.activeElement.blur()")
+        # a: the editor shows the next item at once; type into it before the rerun is back.
+        page.locator("body").press("a")
+        expect(_summary(page)).to_have_value(summaries[1])
+        _summary(page).fill("改写后的摘要")
+        idle(page)  # the accept's rerun has arrived and been drawn
+        expect(page.get_by_text("已审核条目 1 / 40")).to_be_visible()
+        expect(_summary(page)).to_have_value("改写后的摘要")
+        # Away and back: the draft is still there; Enter accepts it with the edit.
+        page.evaluate("document.activeElement.blur()")
+        page.locator("body").press("j")
+        focused_in_pane(page, "achievements:2")
+        page.locator("body").press("k")
+        focused_in_pane(page, "achievements:1")
+        expect(_summary(page)).to_have_value("改写后的摘要")
+        _summary(page).press("Enter")
+        focused_in_pane(page, "achievements:2")
+        page.locator("body").press("s")
+        expect(page.get_by_text(re.compile("已保存为 v2"))).to_be_visible()
     with Store(db_url) as store:
         saved = store.current_record(LONG_DOC_ID).record
     assert saved.achievements[1].text == "改写后的摘要"
@@ -77,29 +70,23 @@ def test_typing_while_a_rerun_is_in_flight_is_kept_and_saved(served_long_report:
 def test_an_edit_python_refuses_comes_back_with_the_reason_and_the_typing(
     served_app: tuple[str, str],  # noqa: F811  (the imported fixture)
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     app_url, db_url = served_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            page.goto(f"{app_url}?report={DOC_ID}")
-            settled_on(page, "开展普法活动120场")  # the flagged item comes first
-            evidence = page.get_by_label("证据（须为原文）", exact=True).filter(visible=True)
-            evidence.fill(NOT_IN_SOURCE)
-            page.get_by_role("button", name="修改 ✎").click()
-            # Python refuses (the passage is not in the report): the editor is back on the item,
-            # says why, and still holds what was typed; nothing was decided.
-            expect(page.get_by_text(re.compile("不在报告原文中"))).to_be_visible()
-            focused_in_pane(page, "achievements:1")
-            expect(evidence).to_have_value(NOT_IN_SOURCE)
-            expect(page.get_by_text("第 2 条 · 未审核")).to_be_visible()
-            expect(page.get_by_text("已审核条目 0 / 4")).to_be_visible()
-            assert page.locator(".rv-editor img, .rv-editor script").count() == 0  # text, never markup
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = new_page(browser, 1600, 1100)
+        page.goto(f"{app_url}?report={DOC_ID}")
+        settled_on(page, "开展普法活动120场")  # the flagged item comes first
+        evidence = page.get_by_label("证据（须为原文）", exact=True).filter(visible=True)
+        evidence.fill(NOT_IN_SOURCE)
+        page.get_by_role("button", name="修改 ✎").click()
+        # Python refuses (the passage is not in the report): the editor is back on the item,
+        # says why, and still holds what was typed; nothing was decided.
+        expect(page.get_by_text(re.compile("不在报告原文中"))).to_be_visible()
+        focused_in_pane(page, "achievements:1")
+        expect(evidence).to_have_value(NOT_IN_SOURCE)
+        expect(page.get_by_text("第 2 条 · 未审核")).to_be_visible()
+        expect(page.get_by_text("已审核条目 0 / 4")).to_be_visible()
+        assert page.locator(".rv-editor img, .rv-editor script").count() == 0  # text, never markup
     with Store(db_url) as store:
         assert [v.version for v in store.versions(DOC_ID)] == [1]

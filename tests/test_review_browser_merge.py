@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from review_fixtures import DOC_ID
 from test_review_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     UI_TIMEOUT_MS,
+    chromium,
     focused_in_pane,
     idle,
     served_app,  # noqa: F401  (the fixture these tests share)
@@ -19,6 +19,8 @@ from test_review_browser import (
 )
 
 from extractor.store import Store
+
+pytestmark = pytest.mark.browser
 
 FIRST_SUMMARY = "开展普法活动120场"  # the flagged item, focused first
 SECOND_SUMMARY = "受理行政复议案件37件，已结案31件"
@@ -39,83 +41,71 @@ def _open(page, app_url: str, reviewer: str) -> None:
 
 
 def test_reload_keeps_the_unsaved_decisions_and_the_name(served_app: tuple[str, str]) -> None:  # noqa: F811  (the imported fixture)
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     app_url, _ = served_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
-            _open(page, app_url, "王五")
-            page.locator("body").press("a")
-            settled_on(page, SECOND_SUMMARY)
-            expect(page.get_by_text("已审核条目 1 / 4")).to_be_visible()
-            page.reload()  # F5: the draft is in the database, its owner token in the URL
-            expect(page.get_by_text(re.compile("已恢复您.*未保存的修改"))).to_be_visible()
-            expect(page.get_by_text("已审核条目 1 / 4")).to_be_visible()
-            expect(page.get_by_label("审核人")).to_have_value("王五")
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        _open(page, app_url, "王五")
+        page.locator("body").press("a")
+        settled_on(page, SECOND_SUMMARY)
+        expect(page.get_by_text("已审核条目 1 / 4")).to_be_visible()
+        page.reload()  # F5: the draft is in the database, its owner token in the URL
+        expect(page.get_by_text(re.compile("已恢复您.*未保存的修改"))).to_be_visible()
+        expect(page.get_by_text("已审核条目 1 / 4")).to_be_visible()
+        expect(page.get_by_label("审核人")).to_have_value("王五")
 
 
 def test_two_reviewers_changing_different_items_both_keep_their_work(served_app: tuple[str, str]) -> None:  # noqa: F811  (the imported fixture)
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     app_url, db_url = served_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            first = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
-            second = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
-            _open(first, app_url, "王五")
-            _open(second, app_url, "赵六")
-            # The first reviewer rewrites the flagged item's summary and saves.
-            first.locator("body").press("e")
-            first.get_by_label("摘要").filter(visible=True).fill("开展普法宣传活动120场")
-            first.get_by_label("摘要").filter(visible=True).press("Enter")
-            settled_on(first, SECOND_SUMMARY)
-            first.evaluate("document.activeElement.blur()")
-            first.locator("body").press("s")
-            expect(first.get_by_text("已保存为 v2")).to_be_visible()
-            # The second rewrites the other item, opened before v2 existed, and saves.
-            second.locator("body").press("j")
-            settled_on(second, SECOND_SUMMARY)
-            second.locator("body").press("e")
-            second.get_by_label("摘要").filter(visible=True).fill("受理行政复议案件37件")
-            second.get_by_label("摘要").filter(visible=True).press("Enter")
-            idle(second)
-            second.evaluate("document.activeElement.blur()")
-            second.locator("body").press("s")
-            expect(second.get_by_text(re.compile(r"已保存为 v3（已与 v2 合并）"))).to_be_visible()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        first = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
+        second = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
+        _open(first, app_url, "王五")
+        _open(second, app_url, "赵六")
+        # The first reviewer rewrites the flagged item's summary and saves.
+        first.locator("body").press("e")
+        first.get_by_label("摘要").filter(visible=True).fill("开展普法宣传活动120场")
+        first.get_by_label("摘要").filter(visible=True).press("Enter")
+        settled_on(first, SECOND_SUMMARY)
+        first.evaluate("document.activeElement.blur()")
+        first.locator("body").press("s")
+        expect(first.get_by_text("已保存为 v2")).to_be_visible()
+        # The second rewrites the other item, opened before v2 existed, and saves.
+        second.locator("body").press("j")
+        settled_on(second, SECOND_SUMMARY)
+        second.locator("body").press("e")
+        second.get_by_label("摘要").filter(visible=True).fill("受理行政复议案件37件")
+        second.get_by_label("摘要").filter(visible=True).press("Enter")
+        idle(second)
+        second.evaluate("document.activeElement.blur()")
+        second.locator("body").press("s")
+        expect(second.get_by_text(re.compile(r"已保存为 v3（已与 v2 合并）"))).to_be_visible()
     with Store(db_url) as store:
         saved = store.current_record(DOC_ID).record
     assert [item.text for item in saved.achievements] == ["受理行政复议案件37件", "开展普法宣传活动120场"]
 
 
 def test_a_metric_contradicting_its_evidence_cannot_be_approved(served_app: tuple[str, str]) -> None:  # noqa: F811  (the imported fixture)
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     app_url, db_url = served_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
-            _open(page, app_url, "王五")
-            page.locator("body").press("j")
-            settled_on(page, SECOND_SUMMARY)
-            # 37 -> 38 beside "受理行政复议案件37件": type into the metrics table's value cell.
-            value_cell = page.get_by_label("数值（第1行）")
-            expect(value_cell).to_have_value("37")
-            value_cell.fill("38")
-            page.get_by_role("button", name=re.compile(r"^接受 ✓")).filter(visible=True).click()
-            expect(page.get_by_text(re.compile("不能通过"))).to_be_visible()
-            page.get_by_role("button", name="接受其余全部").click()
-            page.get_by_test_id("stRadioGroup").get_by_text("已通过", exact=True).click()
-            page.get_by_role("button", name=re.compile("保存为新版本")).click()
-            expect(page.get_by_text(re.compile("不能标记为「已通过」"))).to_be_visible()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        _open(page, app_url, "王五")
+        page.locator("body").press("j")
+        settled_on(page, SECOND_SUMMARY)
+        # 37 -> 38 beside "受理行政复议案件37件": type into the metrics table's value cell.
+        value_cell = page.get_by_label("数值（第1行）")
+        expect(value_cell).to_have_value("37")
+        value_cell.fill("38")
+        page.get_by_role("button", name=re.compile(r"^接受 ✓")).filter(visible=True).click()
+        expect(page.get_by_text(re.compile("不能通过"))).to_be_visible()
+        page.get_by_role("button", name="接受其余全部").click()
+        page.get_by_test_id("stRadioGroup").get_by_text("已通过", exact=True).click()
+        page.get_by_role("button", name=re.compile("保存为新版本")).click()
+        expect(page.get_by_text(re.compile("不能标记为「已通过」"))).to_be_visible()
     with Store(db_url) as store:
         assert store.current_record(DOC_ID).status != "approved"
