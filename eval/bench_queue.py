@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,6 +118,8 @@ def timed_run(
             retried = [(Path(r.name).name, r.attempts, r.error) for r in rows if r.attempts > 1]
             if retried:
                 print(f"  (jobs tried more than once: {retried})")
+            shares = sorted(Counter(r.worker for r in rows).values(), reverse=True)
+            print(f"  (jobs per worker: {', '.join(map(str, shares))})")
             if cpu > 0:
                 # What the machine gave the workers: on an idle 2-core machine two busy workers
                 # get ~2 cores; on a shared one, their share of the cores bounds the speed-up.
