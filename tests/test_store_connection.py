@@ -10,7 +10,7 @@ import pytest
 from pg import pg_server  # noqa: F401  (fixture, requested by name)
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from test_store import make_doc
+from store_fixtures import make_doc
 
 from extractor.core.errors import StoreError
 from extractor.store import Store, default_db_url
