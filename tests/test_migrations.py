@@ -288,7 +288,7 @@ def test_the_review_app_opens_the_upgraded_release_database(
     assert not set(shown) & {d["doc_id"] for d in raw.tables["documents"]}
     at.button(key=f"rv_queue_open_{raw.document('lanshan-2024')['sha256'][:16]}").click().run()
     assert not at.exception and not at.error, at.exception or at.error
-    at.session_state["rv_tabs"] = "修改记录"
+    at.session_state["rv_more_tabs"] = "修改记录"
     at.run()
     expected = [e.summary() for e in audit_entries(raw.version_infos("lanshan-2024"))]
     assert [e.label for e in at.expander if e.label in expected] == expected
