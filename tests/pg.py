@@ -56,6 +56,17 @@ def pg_server() -> Iterator[str]:
         pytest.skip(f"{reason}; {hint}")
 
 
+@pytest.fixture(name="db_url", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sqlite_and_postgres_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """`db_url`: a fresh empty database, once on SQLite and once on PostgreSQL (a schema of its
+    own); a test module that imports this function gets the fixture."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'extractor.db'}"
+        return
+    with fresh_schema_url(request.getfixturevalue("pg_server")) as url:
+        yield url
+
+
 @contextlib.contextmanager
 def fresh_schema_url(base_url: str) -> Iterator[str]:
     """A URL whose connections use a new, empty schema, dropped (with its tables) afterwards."""

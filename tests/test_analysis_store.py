@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from analysis_data import gold_records, save
 from openpyxl import load_workbook
-from pg import fresh_schema_url, pg_server  # noqa: F401  (pg_server: fixture, requested by name)
+from pg import pg_server, sqlite_and_postgres_db_url  # noqa: F401  (fixtures: pg_server, db_url)
 from typer.testing import CliRunner
 
 from extractor.analysis import load_records
@@ -17,15 +16,6 @@ from extractor.store import Store
 
 register_commands()
 runner = CliRunner()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'extractor.db'}"
-        return
-    with fresh_schema_url(request.getfixturevalue("pg_server")) as url:
-        yield url
 
 
 @pytest.fixture

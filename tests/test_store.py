@@ -6,10 +6,9 @@ import datetime as dt
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from pg import fresh_schema_url, pg_server  # noqa: F401  (pg_server: fixture, requested by name)
+from pg import pg_server, sqlite_and_postgres_db_url  # noqa: F401  (fixtures: pg_server, db_url)
 from sqlalchemy import String, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from store_fixtures import TEXT, edited, make_doc, make_record
@@ -27,15 +26,6 @@ from extractor.review.labels import Decision
 from extractor.store import RecordVersionInfo, Store, queries
 from extractor.store.diff import FieldChange, record_diff
 from extractor.store.tables import DocumentRow, ReviewDecisionRow
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'extractor.db'}"
-        return
-    with fresh_schema_url(request.getfixturevalue("pg_server")) as url:
-        yield url
 
 
 @pytest.fixture
