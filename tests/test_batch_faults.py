@@ -14,11 +14,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cli_helpers import cli_workdir, run_extract, runner  # noqa: F401  (cli_workdir: the workdir fixture)
 from conftest import DOCS, REPO, SEED_IDS
 from pg import fresh_schema_url, pg_server  # noqa: F401  (fixture, requested by name)
-from typer.testing import CliRunner
 
-from extractor.cli.app import app
 from extractor.core.document import SourceDocument
 from extractor.core.errors import LoadError
 from extractor.core.schema import Record
@@ -27,20 +26,8 @@ from extractor.pipeline.batch import extract_batch
 from extractor.pipeline.output import distinct_doc_ids, write_record_json
 from extractor.store import Store
 
-runner = CliRunner()
 HUBIN = DOCS / "hubin-2024.txt"
 EXIT_SOME_FAILED = 3
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("EXTRACTOR_DB_URL", raising=False)
-    return tmp_path
-
-
-def _extract(*args: str):
-    return runner.invoke(app, ["extract", *args], catch_exceptions=False)
 
 
 def _flat(output: str) -> str:
@@ -65,7 +52,7 @@ def test_an_unexpected_exception_in_one_file_fails_that_file_and_the_batch_goes_
     (workdir / "in" / "page.html").write_text("<html><body>法治政府建设</body></html>", encoding="utf-8")
     (workdir / "in" / "hubin-2024.txt").write_bytes(HUBIN.read_bytes())
 
-    result = _extract("in", "--out", "out")
+    result = run_extract("in", "--out", "out")
 
     assert result.exit_code == EXIT_SOME_FAILED
     failures = [line for line in result.output.splitlines() if "page.html" in line and "✗" in line]
@@ -79,13 +66,13 @@ def test_an_unexpected_exception_in_one_file_fails_that_file_and_the_batch_goes_
 def test_verbose_shows_the_traceback_of_a_failed_file(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "extractor.load.html", None)
     (workdir / "page.html").write_text("<html><body>报告</body></html>", encoding="utf-8")
-    result = _extract("page.html", "--out", "out", "--verbose")
+    result = run_extract("page.html", "--out", "out", "--verbose")
     assert result.exit_code == 1
     assert "Traceback" in result.output and "import_module" in result.output
 
 
 def test_a_missing_path_is_one_line_and_the_rest_runs(workdir: Path) -> None:
-    result = _extract("no-such-report.txt", str(HUBIN), "--out", "out")
+    result = run_extract("no-such-report.txt", str(HUBIN), "--out", "out")
     assert result.exit_code == EXIT_SOME_FAILED
     assert "no-such-report.txt: no such file or folder" in _flat(result.output)
     assert [p.stem for p in (workdir / "out").glob("*.json")] == ["hubin-2024"]
@@ -104,7 +91,7 @@ def test_broken_and_looping_links_in_a_folder_are_reported(workdir: Path) -> Non
     assert set(reasons) == {"back-up", "gone.txt"}
     assert "loop" in reasons["back-up"] and "broken link" in reasons["gone.txt"]
 
-    result = _extract(str(folder), "--out", "out")
+    result = run_extract(str(folder), "--out", "out")
     assert result.exit_code == EXIT_SOME_FAILED
     out = _flat(result.output)
     assert "back-up" in out and "gone.txt" in out and "1 extracted" in out
@@ -117,7 +104,7 @@ def test_same_file_name_in_different_folders_gives_two_records(workdir: Path) ->
     for folder, doc_id in (("a", "hubin-2024"), ("b", "lanshan-2024")):
         (workdir / folder).mkdir()
         (workdir / folder / "report.txt").write_bytes((DOCS / f"{doc_id}.txt").read_bytes())
-    result = _extract("a", "b", "--out", "out")
+    result = run_extract("a", "b", "--out", "out")
     assert result.exit_code == 0, result.output
     written = {
         p.name: Record.model_validate_json(p.read_text(encoding="utf-8"))
@@ -377,7 +364,7 @@ def test_a_long_batch_lists_its_failures_and_sums_up_the_rest(
     import extractor.cli.extract_cmd as extract_cmd
 
     monkeypatch.setattr(extract_cmd, "SUMMARY_ROWS", 2)
-    result = _extract(
+    result = run_extract(
         str(DOCS / "hubin-2024.txt"), str(DOCS / "lanshan-2024.txt"), "missing.txt", "--out", "out"
     )
     assert result.exit_code == EXIT_SOME_FAILED

@@ -8,30 +8,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_helpers import cli_workdir, run_extract, runner  # noqa: F401  (cli_workdir: the workdir fixture)
 from conftest import DOCS, SEED_IDS
-from typer.testing import CliRunner
 
-from extractor.cli.app import app, register_commands
+from extractor.cli.app import app
 from extractor.core.schema import Record
 from extractor.store import Store
 
-register_commands()
-runner = CliRunner()
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("EXTRACTOR_DB_URL", raising=False)
-    return tmp_path
-
-
-def _extract(*args: str):
-    return runner.invoke(app, ["extract", *args], catch_exceptions=False)
-
 
 def test_extract_the_seed_reports_writes_one_record_each(workdir: Path) -> None:
-    result = _extract(str(DOCS), "--out", "out")
+    result = run_extract(str(DOCS), "--out", "out")
     assert result.exit_code == 0, result.output
     written = sorted(p.stem for p in (workdir / "out").glob("*.json"))
     assert written == sorted(SEED_IDS)
@@ -43,13 +29,13 @@ def test_extract_the_seed_reports_writes_one_record_each(workdir: Path) -> None:
 
 
 def test_rerun_duplicates_nothing_and_resume_skips(workdir: Path) -> None:
-    _extract(str(DOCS), "--out", "out")
-    _extract(str(DOCS), "--out", "out")
+    run_extract(str(DOCS), "--out", "out")
+    run_extract(str(DOCS), "--out", "out")
     store = Store(f"sqlite:///{workdir / 'extractor.db'}")
     assert len(store.list_documents()) == 5
     assert all(len(store.versions(doc_id)) == 1 for doc_id in SEED_IDS)
     store.close()
-    result = _extract(str(DOCS), "--out", "out", "--resume")
+    result = run_extract(str(DOCS), "--out", "out", "--resume")
     assert "5 skipped" in result.output and result.exit_code == 0
 
 
@@ -64,7 +50,7 @@ def test_bad_files_are_reported_and_the_batch_goes_on(workdir: Path) -> None:
     )
     (folder / "huge.txt").write_text("法治" * 1_400_000, encoding="utf-8")  # ~8 MB
     (folder / "fake.pdf").write_bytes(b"%PDF-1.4\n% not really a pdf\n")
-    result = _extract(str(folder), "--out", "out")
+    result = run_extract(str(folder), "--out", "out")
     assert result.exit_code == 3  # some failed, the others were extracted
     out = " ".join(result.output.split())
     for name in ("empty.txt", "binary.txt", "novel.txt", "huge.txt", "fake.pdf"):
@@ -75,20 +61,20 @@ def test_bad_files_are_reported_and_the_batch_goes_on(workdir: Path) -> None:
 
 def test_exit_status_is_one_when_nothing_was_extracted(workdir: Path) -> None:
     (workdir / "empty.txt").write_text("   \n", encoding="utf-8")
-    result = _extract(str(workdir / "empty.txt"), "--out", "out")
+    result = run_extract(str(workdir / "empty.txt"), "--out", "out")
     assert result.exit_code == 1
     assert "empty.txt" in result.output
 
 
 def test_a_failed_file_never_touches_stored_records(workdir: Path) -> None:
-    _extract(str(DOCS / "lanshan-2024.txt"), "--out", "out")
+    run_extract(str(DOCS / "lanshan-2024.txt"), "--out", "out")
     db = f"sqlite:///{workdir / 'extractor.db'}"
     store = Store(db)
     before = store.current_record("lanshan-2024").record
     store.close()
     broken = workdir / "lanshan-2024.txt"
     broken.write_bytes(b"\x00\x01\x02" * 100)  # same doc_id, unreadable
-    _extract(str(broken), "--out", "out")
+    run_extract(str(broken), "--out", "out")
     store = Store(db)
     assert store.current_record("lanshan-2024").record == before
     store.close()
@@ -97,7 +83,7 @@ def test_a_failed_file_never_touches_stored_records(workdir: Path) -> None:
 
 
 def test_show_prints_a_readable_summary(workdir: Path) -> None:
-    _extract(str(DOCS / "heping-2024.txt"), "--out", "out")
+    run_extract(str(DOCS / "heping-2024.txt"), "--out", "out")
     result = runner.invoke(app, ["show", "out/heping-2024.json"])
     assert result.exit_code == 0
     assert "和平县司法局" in result.output and "主要成效" in result.output
@@ -117,6 +103,6 @@ def test_schema_prints_the_json_schema() -> None:
 def test_db_url_from_environment(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = workdir / "elsewhere.db"
     monkeypatch.setenv("EXTRACTOR_DB_URL", f"sqlite:///{target}")
-    _extract(str(DOCS / "hubin-2024.txt"), "--out", "out")
+    run_extract(str(DOCS / "hubin-2024.txt"), "--out", "out")
     assert target.exists() and not (workdir / "extractor.db").exists()
     assert os.environ["EXTRACTOR_DB_URL"].endswith("elsewhere.db")
