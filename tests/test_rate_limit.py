@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from llm_server import (
     scripted_settings,
     section_kind_of,
 )
+from pg import pg_server, sqlite_and_postgres_db_url  # noqa: F401  (fixtures: pg_server, db_url)
 
 from extractor.core.errors import ConfigError
 from extractor.distributed.ratelimit import Budget, SharedRateLimit
@@ -58,8 +58,9 @@ def test_every_request_to_the_model_passes_the_gate_with_its_size(
     assert all(seen >= size for seen, size in zip(sorted(gate_log), sizes, strict=True))
 
 
-def test_threads_sharing_a_budget_never_go_faster_than_it(tmp_path: Path) -> None:
-    with Store(f"sqlite:///{tmp_path / 'budget.db'}") as store:
+def test_threads_sharing_a_budget_never_go_faster_than_it(db_url: str) -> None:
+    # On PostgreSQL a slot is one atomic UPDATE … WHERE due; on SQLite a locked transaction.
+    with Store(db_url) as store:
         # Two limiters on one row: as two worker processes would share it.
         limiters = [SharedRateLimit(store.engine, Budget(requests_per_minute=600)) for _ in range(2)]
         sent: list[float] = []
@@ -85,8 +86,8 @@ def test_threads_sharing_a_budget_never_go_faster_than_it(tmp_path: Path) -> Non
     assert sent[-1] - sent[0] >= 19 * 0.1 - 0.05
 
 
-def test_a_token_budget_paces_by_size(tmp_path: Path) -> None:
-    with Store(f"sqlite:///{tmp_path / 'budget.db'}") as store:
+def test_a_token_budget_paces_by_size(db_url: str) -> None:
+    with Store(db_url) as store:
         limiter = SharedRateLimit(store.engine, Budget(tokens_per_minute=60_000))  # 1,000 tokens a second
         started = time.monotonic()
         for _ in range(3):

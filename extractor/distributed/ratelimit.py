@@ -2,9 +2,9 @@
 
 The budget is one row of `rate_limits`: `next_request_at` is the earliest time the next
 request may be sent, `next_token_at` the time by which the tokens already granted have been
-paid for. A worker takes a slot in a short transaction under the row's lock (SELECT … FOR
-UPDATE) only when it is due, and sends at once; otherwise it sleeps until it is due and tries
-again. So workers on any number of machines send at most one request per
+paid for. A worker takes a slot only when it is due, in one atomic statement on PostgreSQL
+(UPDATE … WHERE due RETURNING: one round trip, no transaction held open), and sends at once;
+otherwise it sleeps until it is due and tries again. So workers on any number of machines send at most one request per
 `60 / requests_per_minute` seconds between them: in any minute, no more requests than the
 budget. Tokens are paid the same way, with the tokens a request may use (prompt characters
 plus its answer limit, the count providers reserve); within any minute they stay under the
@@ -21,16 +21,21 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, DateTime, Engine, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from extractor.core.errors import ConfigError
 from extractor.store.engine import WRITE_OPTION, store_error
 from extractor.store.tables import RateLimitRow, utc_now
 
 logger = logging.getLogger(__name__)
+
+RATE_LIMITS = cast(Table, RateLimitRow.__table__)  # declared with a Table: its columns are known
+#: Sleep before trying again when the slot came due between the two statements (it is taken
+#: at once next time, unless another worker took it first).
+_RETRY_AT_ONCE_S = 1e-6
 
 #: Environment variables of `extractor worker` (a worker without them sends as fast as it can).
 RPM_ENV = "EXTRACTOR_MODEL_RPM"
@@ -61,6 +66,9 @@ class SharedRateLimit:
         self.engine, self.budget, self.name = engine, budget, name
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._postgres = engine.dialect.name == "postgresql"
+        # PostgreSQL: the slot is taken by one statement, its own transaction (no BEGIN/COMMIT
+        # round trips). The pool resets the connection's isolation level on return.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._lock = threading.Lock()  # SQLite ignores FOR UPDATE: threads queue here too
         self._row_made = False  # rows are never deleted: looked for once per process
         self.waited_s = 0.0
@@ -76,8 +84,12 @@ class SharedRateLimit:
         waited = 0.0
         while True:
             try:
-                with self._lock:
-                    delay = self._take(max(tokens, 0))
+                self._ensure_row()
+                if self._postgres:
+                    delay = self._take_postgres(max(tokens, 0))
+                else:
+                    with self._lock:
+                        delay = self._take_locked(max(tokens, 0))
             except SQLAlchemyError as e:
                 raise store_error("cannot take from the shared model budget", e, self.engine.url) from e
             if delay <= 0:
@@ -89,45 +101,76 @@ class SharedRateLimit:
     def __call__(self, tokens: int) -> None:
         self.acquire(tokens)
 
-    def _take(self, tokens: int) -> float:
-        """Take the budget's next slot if it is due (returns 0), else the seconds until it is."""
-        self._ensure_row()
-        with Session(self._writer) as session, session.begin():
-            row = session.get(RateLimitRow, self.name, with_for_update=True)
-            assert row is not None  # made by _ensure_row; rows are never deleted
-            now = self._now(session)
+    def _advances(self, tokens: int, now: ColumnElement[dt.datetime] | dt.datetime) -> dict[str, Any]:
+        """The row's new schedule once a request of `tokens` tokens is sent at `now`."""
+        rpm, tpm = self.budget.requests_per_minute, self.budget.tokens_per_minute
+        values: dict[str, Any] = {}
+        if rpm is not None:
+            values["next_request_at"] = now + dt.timedelta(seconds=60.0 / rpm)
+        if tpm is not None:
+            values["next_token_at"] = now + dt.timedelta(seconds=60.0 * tokens / tpm)
+        return values
+
+    def _take_postgres(self, tokens: int) -> float:
+        """Take the slot if it is due (returns 0), else the seconds until it is.
+
+        The fast path is one atomic UPDATE … WHERE due RETURNING, timed by the server's
+        `clock_timestamp()`: of two workers updating at once, the second waits on the row's
+        lock and then re-checks the condition against the row the first wrote, which is no
+        longer due. Only a request that is not due pays a second statement, to learn how long
+        to sleep."""
+        now = func.clock_timestamp(type_=DateTime(timezone=True))
+        table = RATE_LIMITS
+        due = func.greatest(table.c.next_request_at, table.c.next_token_at)
+        take = (
+            update(table)
+            .where(table.c.name == self.name, due <= now)
+            .values(**self._advances(tokens, now))
+            .returning(table.c.name)
+        )
+        wait = select(func.extract("epoch", due - func.clock_timestamp(type_=DateTime(timezone=True)))).where(
+            table.c.name == self.name
+        )
+        with self._autocommit.connect() as connection:
+            if connection.execute(take).first() is not None:
+                return 0.0
+            seconds = connection.execute(wait).scalar()
+        # Due again by now (another worker's slot passed meanwhile): try at once.
+        return max(float(seconds or 0.0), 0.0) or _RETRY_AT_ONCE_S
+
+    def _take_locked(self, tokens: int) -> float:
+        """SQLite: the same decision in a write transaction (BEGIN IMMEDIATE serialises
+        processes), timed by this machine's clock."""
+        table = RATE_LIMITS
+        with self._writer.begin() as connection:
+            row = connection.execute(
+                select(table.c.next_request_at, table.c.next_token_at).where(table.c.name == self.name)
+            ).one()
+            now = utc_now()
             due = max(_aware(row.next_request_at), _aware(row.next_token_at))
             if now < due:
                 return (due - now).total_seconds()
-            rpm, tpm = self.budget.requests_per_minute, self.budget.tokens_per_minute
-            if rpm is not None:
-                row.next_request_at = now + dt.timedelta(seconds=60.0 / rpm)
-            if tpm is not None:
-                row.next_token_at = now + dt.timedelta(seconds=60.0 * tokens / tpm)
+            connection.execute(
+                update(table).where(table.c.name == self.name).values(**self._advances(tokens, now))
+            )
             return 0.0
 
     def _ensure_row(self) -> None:
         if self._row_made:
             return
-        with Session(self.engine) as session:
-            if session.get(RateLimitRow, self.name) is not None:
-                self._row_made = True
-                return
-        try:
-            with Session(self._writer) as session, session.begin():
-                epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-                session.add(RateLimitRow(name=self.name, next_request_at=epoch, next_token_at=epoch))
-        except IntegrityError:
-            pass  # another worker made it first
+        table = RATE_LIMITS
+        with self.engine.connect() as connection:
+            found = connection.execute(select(table.c.name).where(table.c.name == self.name)).first()
+        if found is None:
+            epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            try:
+                with self._writer.begin() as connection:
+                    connection.execute(
+                        insert(table).values(name=self.name, next_request_at=epoch, next_token_at=epoch)
+                    )
+            except IntegrityError:
+                pass  # another worker made it first
         self._row_made = True
-
-    def _now(self, session: Session) -> dt.datetime:
-        if self._postgres:
-            now = session.scalar(select(func.clock_timestamp()))
-            if now is not None:
-                return _aware(now)
-
-        return utc_now()
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
