@@ -15,6 +15,7 @@ from llm_server import (
     scripted_settings,
     section_kind_of,
 )
+from pg import fresh_schema_url, pg_server  # noqa: F401  (pg_server: fixture, requested by name)
 
 from extractor.core.errors import ModelError
 from extractor.extract.llm import (
@@ -88,6 +89,40 @@ def test_no_cache_bypasses_the_cache(server: ScriptedServer, db_url: str) -> Non
     )
     assert len(server.requests) == 10
     assert {c.status for c in out.calls} == {"ok"}
+
+
+@pytest.mark.postgres
+def test_answers_and_call_log_on_postgresql_one_cache_row_per_answer(
+    server: ScriptedServer, request: pytest.FixtureRequest
+) -> None:
+    # Workers share the database: a second run that asks again (cache not read) writes the
+    # same keys, which are kept once, and every call of both runs is still logged.
+    with fresh_schema_url(request.getfixturevalue("pg_server")) as url:
+        engine = open_llm_engine(url)
+        try:
+            cache, log = LLMCache(engine), CallLog(engine)
+            doc, segmented, rules = sample_report()
+            for _ in range(2):
+                extract_with_llm(
+                    doc,
+                    segmented,
+                    rules_record=rules,
+                    settings=settings_for(server, cache=False),
+                    cache=cache,
+                    call_log=log,
+                )
+            assert len(server.requests) == 10
+            assert [r["status"] for r in log.rows()] == ["ok"] * 10
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("SELECT count(*) FROM llm_cache").scalar() == 5
+            # A process that does read the cache gets all five answers from it.
+            third = extract_with_llm(
+                doc, segmented, rules_record=rules, settings=settings_for(server), cache=LLMCache(engine)
+            )
+            assert len(server.requests) == 10
+            assert [c.status for c in third.calls] == ["cached"] * 5
+        finally:
+            engine.dispose()
 
 
 def test_failed_section_is_not_cached(server: ScriptedServer, db_url: str) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from extractor.check.align import SourceIndex
 from extractor.core.document import SourceDocument
-from extractor.extract.llm.cache import CallLog, LLMCache, cache_key
+from extractor.extract.llm.cache import CallLog, LLMCache, PendingAnswer, cache_key
 from extractor.extract.llm.client import CallResult, LLMClient, shared_client
 from extractor.extract.llm.costs import CallRecord, estimate_cost
 from extractor.extract.llm.prompts import PromptSet
@@ -48,6 +48,7 @@ class ReportCalls:
         self.cache, self.call_log, self.run_id = cache, call_log, run_id
         self._client = client
         self._client_lock = threading.Lock()
+        self._answers: dict[int, PendingAnswer] = {}  # by id(call): cache rows awaiting `log`
 
     def client(self) -> LLMClient:
         # Built on the first cache miss only: a fully cached run needs no key and no network.
@@ -102,7 +103,7 @@ class ReportCalls:
         call.cost_usd = estimate_cost(result.usage, settings.price())
         call.duration_ms = int((time.monotonic() - clock) * 1000)
         if result.answer is not None and self.cache is not None:
-            self.cache.put(
+            pending = self.cache.answer(
                 key,
                 answer_json=result.answer.model_dump_json(),
                 model=settings.model,
@@ -112,9 +113,25 @@ class ReportCalls:
                 input_tokens=result.usage.input_tokens,
                 output_tokens=result.usage.output_tokens,
             )
+            if self._logs_answers():
+                # Written with the call's log row: one transaction per call, not two. An
+                # answer whose call is never logged (the report failed) is asked again next time.
+                with self._client_lock:
+                    self._answers[id(call)] = pending
+            else:
+                self.cache.put_pending(pending)
         return result.answer, result, call
 
+    def _logs_answers(self) -> bool:
+        """Whether the call log can carry the cache's rows (both on one database)."""
+        return (
+            self.cache is not None and self.call_log is not None and self.call_log.engine is self.cache.engine
+        )
+
     def log(self, call: CallRecord) -> None:
+        """Log `call` (with its answer's cache row, when `ask` kept it for this)."""
+        with self._client_lock:
+            answer = self._answers.pop(id(call), None)
         if self.call_log is not None:
             self.call_log.add(
                 call,
@@ -123,4 +140,5 @@ class ReportCalls:
                 mode=self.settings.mode.value,
                 prompt_hash=self.prompts.prompt_hash,
                 run_id=self.run_id,
+                answer=answer,
             )
