@@ -70,6 +70,17 @@ def test_few_shot_never_comes_from_the_document_itself(tmp_path: Path) -> None:
     assert choose_few_shot("heping-2024", heping_text, only_self)[0] == "builtin"
 
 
+def test_a_gold_file_changed_between_documents_is_read_again(tmp_path: Path) -> None:
+    # A worker process chooses the few-shot for every job: a gold file edited or promoted
+    # meanwhile must count for the next document, not the version read first.
+    gold_dir = copy_gold(tmp_path, ["heping-2024", "lanshan-2024"])
+    assert choose_few_shot("other", "无关", gold_dir)[0] == "gold:heping-2024.json"
+    (gold_dir / "heping-2024.json").write_text("{ being written", encoding="utf-8")
+    assert choose_few_shot("other", "无关", gold_dir)[0] == "gold:lanshan-2024.json"
+    shutil.copy(GOLD / "heping-2024.json", gold_dir / "heping-2024.json")
+    assert choose_few_shot("other", "无关", gold_dir)[0] == "gold:heping-2024.json"
+
+
 def test_few_shot_example_is_verbatim_gold_with_its_labels(tmp_path: Path) -> None:
     gold_dir = copy_gold(tmp_path, ["heping-2024"])
     source, examples = choose_few_shot("other", "无关", gold_dir)

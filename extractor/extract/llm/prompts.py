@@ -15,6 +15,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -211,24 +212,65 @@ def builtin_examples() -> list[FewShotExample]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _GoldExamples:
+    """What one gold file offers as few-shot: its examples, and the long passages that
+    identify its report (a document containing one of them is that report)."""
+
+    examples: tuple[FewShotExample, ...]
+    keys: tuple[str, ...]
+
+
+#: Gold files read so far, by path, with the (mtime, size) they had: each version is parsed
+#: once per process (a worker chose the example for every job by re-reading the gold files),
+#: and a file promoted or edited meanwhile is read again.
+_GOLD: dict[Path, tuple[tuple[int, int], _GoldExamples]] = {}
+_GOLD_LOCK = threading.Lock()
+
+
+def _gold_examples(path: Path) -> _GoldExamples | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    version = (stat.st_mtime_ns, stat.st_size)
+    with _GOLD_LOCK:
+        cached = _GOLD.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    try:
+        record = Record.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValidationError):
+        return None  # a gold file being written or broken is not our problem here
+    # Only long passages identify a report: short boilerplate recurs across reports.
+    evidence = [a.evidence for a in record.achievements + record.problems + record.plans]
+    keys = [k for k in (matching_key(e) for e in evidence) if len(k) >= 30][:5]
+    found = _GoldExamples(tuple(examples_from_gold(record)), tuple(keys))
+    with _GOLD_LOCK:
+        _GOLD[path] = (version, found)
+    return found
+
+
 def choose_few_shot(doc_id: str, doc_text: str, gold_dir: Path) -> tuple[str, list[FewShotExample]]:
     """(source name, examples): the first usable gold file not of this document, else built-in."""
-    doc_key = matching_key(doc_text)
+    doc_key: str | None = None  # the document's matching key, made only if a gold file needs it
     for path in sorted(gold_dir.glob("*.json")) if gold_dir.is_dir() else []:
         if path.stem == doc_id:
             continue
-        try:
-            record = Record.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValidationError):
-            continue  # a gold file being written or broken is not our problem here
-        examples = examples_from_gold(record)
+        gold = _gold_examples(path)
+        if gold is None or not gold.examples:
+            continue
         # The same report under another id (a copy, a re-download) must not teach itself.
-        # Only long passages identify a report: short boilerplate recurs across reports.
-        evidence = [a.evidence for a in record.achievements + record.problems + record.plans]
-        keys = [k for k in (matching_key(e) for e in evidence) if len(k) >= 30][:5]
-        if examples and not any(k in doc_key for k in keys):
-            return f"gold:{path.name}", examples
-    return "builtin", builtin_examples()
+        if gold.keys and doc_key is None:
+            doc_key = matching_key(doc_text)
+        if not any(k in (doc_key or "") for k in gold.keys):
+            return f"gold:{path.name}", list(gold.examples)
+    return "builtin", list(_builtin_examples())
+
+
+@functools.cache
+def _builtin_examples() -> tuple[FewShotExample, ...]:
+    return tuple(builtin_examples())
 
 
 class PromptSet:
@@ -237,17 +279,20 @@ class PromptSet:
     def __init__(self, *, prompts_dir: Path, few_shot_source: str, examples: list[FewShotExample]) -> None:
         self.prompts_dir = prompts_dir
         self.few_shot_source = few_shot_source
+        try:
+            sources = {name: (prompts_dir / name).read_text(encoding="utf-8") for name in TEMPLATE_NAMES}
+        except OSError as e:
+            raise ConfigError(f"prompt template missing: {e.filename}", source=str(prompts_dir)) from e
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(prompts_dir),
+            # The sources just read and hashed, compiled once: what is rendered is what the
+            # prompt hash covers (a template edited on disk meanwhile is not picked up half-way),
+            # and no call checks the files' modification times again.
+            loader=jinja2.DictLoader(sources),
             undefined=jinja2.StrictUndefined,
             # Prompts are plain text for a model, not HTML: escaping would corrupt quotes.
             autoescape=False,
             keep_trailing_newline=False,
         )
-        try:
-            sources = {name: (prompts_dir / name).read_text(encoding="utf-8") for name in TEMPLATE_NAMES}
-        except OSError as e:
-            raise ConfigError(f"prompt template missing: {e.filename}", source=str(prompts_dir)) from e
         example_dicts = [{"kind_label": e.kind_label, "input": e.input, "output": e.output} for e in examples]
         self.items_system = self.render("items_system.j2", examples=example_dicts)
         self.meta_system = self.render("meta_system.j2")
