@@ -316,3 +316,17 @@ def test_seed_documents_through_the_real_segmenter(doc_id: str) -> None:
     assert f"gold:{doc_id}.json" != prompt_set_for(doc.doc_id, doc.text).few_shot_source
     # Each section once, plus the outline call's compact paragraph list (openings, lengths).
     assert sum(c.input_chars for c in out.calls) <= 1.9 * len(doc.text)
+
+
+def test_later_reports_build_no_new_response_schemas(server: ScriptedServer) -> None:
+    # A worker asks thousands of calls of the same few response models: each model's schema
+    # is built once, not once per call (instructor's schema cache, keyed by class, kept every
+    # per-call class it was handed and never hit).
+    from instructor.v2.providers.openai.schema import generate_openai_schema
+
+    run_sample(server)
+    built = generate_openai_schema.cache_info().currsize
+    run_sample(server)
+    run_sample(server)
+    assert len(server.requests) == 15
+    assert generate_openai_schema.cache_info().currsize == built

@@ -16,6 +16,7 @@ Two retry layers, each owned by a library:
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import logging
 import re
@@ -299,7 +300,7 @@ class LLMClient:
                     if self._fatal is not None:  # checked once holding a slot: no request after it
                         raise ModelError(self._fatal.message)
                     result.answer = self._instructor.chat.completions.create(
-                        response_model=response_model,
+                        response_model=instructor_model(response_model),
                         messages=templated,
                         max_retries=self.settings.max_retries,
                         context=full_context,
@@ -316,6 +317,17 @@ class LLMClient:
                 raise fatal from None  # chained openai errors carry response bodies
             result.error = describe_failure(e)
         return result
+
+
+@functools.cache
+def instructor_model(model: type[BaseModel]) -> type[BaseModel]:
+    """`model` wrapped as instructor's response schema, once per model class.
+
+    instructor wraps a plain pydantic model in a new class on every call (pydantic's
+    create_model), so its schema cache never hits: each call paid for a class build and a
+    JSON schema (measured: ~8% of a worker's model-call time), and the cache kept up to 256
+    such classes. A class that already is a response schema is used as it is."""
+    return instructor.openai_schema(model)
 
 
 def _cassettes_for(settings: LLMSettings) -> Cassettes | None:
