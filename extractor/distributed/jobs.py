@@ -89,43 +89,52 @@ def register_files(store: Store, run_id: int, paths: list[Path], *, setup_key: s
 
     A file whose bytes were already extracted with the same setup (backend, model, settings)
     in an earlier run is recorded done at once, with a note naming that run: it needs no job.
-    The same bytes twice in one list count once.
+    The same bytes twice in one list count once. A handful of statements whatever the number
+    of files (workers wait for the run's jobs until this commits).
     """
     contents: dict[str, tuple[Path, bytes]] = {}
     for path in paths:
         content = path.read_bytes()
         contents.setdefault(file_sha256(content), (path, content))
+    shas = list(contents)
 
     def work(session: Session) -> list[QueuedFile]:
-        return [
-            _register(session, run_id, sha, path, content, setup_key)
+        if not shas:
+            return []
+        stored = set(session.scalars(select(QueuedFileRow.sha256).where(QueuedFileRow.sha256.in_(shas))))
+        session.add_all(
+            QueuedFileRow(sha256=sha, name=path.name, size=len(content), content=content)
             for sha, (path, content) in contents.items()
+            if sha not in stored
+        )
+        session.flush()  # the files before the jobs that reference them
+        earlier: dict[str, QueueJobRow] = {}
+        for done in session.scalars(
+            select(QueueJobRow)
+            .where(
+                QueueJobRow.file_sha256.in_(shas),
+                QueueJobRow.setup_key == setup_key,
+                QueueJobRow.status == "done",
+            )
+            .order_by(QueueJobRow.id)
+        ):
+            earlier.setdefault(done.file_sha256, done)
+        rows = [
+            _job_row(run_id, sha, path, setup_key, earlier.get(sha)) for sha, (path, _) in contents.items()
         ]
+        session.add_all(rows)
+        session.flush()  # one INSERT per table (the dialect batches the rows), ids returned
+        return [QueuedFile(row.id, row.file_sha256, row.name, row.status, row.note) for row in rows]
 
     return write_transaction(store, "cannot queue files", work)
 
 
-def _register(
-    session: Session, run_id: int, sha: str, path: Path, content: bytes, setup_key: str
-) -> QueuedFile:
-    if session.get(QueuedFileRow, sha) is None:
-        session.add(QueuedFileRow(sha256=sha, name=path.name, size=len(content), content=content))
-        session.flush()
-    earlier = session.scalars(
-        select(QueueJobRow)
-        .where(
-            QueueJobRow.file_sha256 == sha, QueueJobRow.setup_key == setup_key, QueueJobRow.status == "done"
-        )
-        .order_by(QueueJobRow.id)
-        .limit(1)
-    ).first()
+def _job_row(run_id: int, sha: str, path: Path, setup_key: str, earlier: QueueJobRow | None) -> QueueJobRow:
     row = QueueJobRow(run_id=run_id, file_sha256=sha, name=str(path), setup_key=setup_key, status="queued")
     if earlier is not None:
         row.status, row.note = "done", f"already extracted in run {earlier.run_id}"
         row.document_id, row.version = earlier.document_id, earlier.version
-    session.add(row)
-    session.flush()
-    return QueuedFile(row.id, sha, row.name, row.status, row.note)
+    return row
 
 
 def start_attempt(store: Store, job_id: int, *, worker: str) -> ClaimedJob:
