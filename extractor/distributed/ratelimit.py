@@ -17,14 +17,27 @@ need not agree. A worker killed while waiting holds nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, DateTime, Engine, Table, func, insert, select, update
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Interval,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from extractor.core.errors import ConfigError
 from extractor.store.engine import WRITE_OPTION, store_error
@@ -101,15 +114,30 @@ class SharedRateLimit:
     def __call__(self, tokens: int) -> None:
         self.acquire(tokens)
 
-    def _advances(self, tokens: int, now: ColumnElement[dt.datetime] | dt.datetime) -> dict[str, Any]:
-        """The row's new schedule once a request of `tokens` tokens is sent at `now`."""
+    def _gaps(self, tokens: int) -> dict[str, dt.timedelta]:
+        """How far a request of `tokens` tokens moves each limited schedule on."""
         rpm, tpm = self.budget.requests_per_minute, self.budget.tokens_per_minute
-        values: dict[str, Any] = {}
+        gaps: dict[str, dt.timedelta] = {}
         if rpm is not None:
-            values["next_request_at"] = now + dt.timedelta(seconds=60.0 / rpm)
+            gaps["next_request_at"] = dt.timedelta(seconds=60.0 / rpm)
         if tpm is not None:
-            values["next_token_at"] = now + dt.timedelta(seconds=60.0 * tokens / tpm)
-        return values
+            gaps["next_token_at"] = dt.timedelta(seconds=60.0 * tokens / tpm)
+        return gaps
+
+    @functools.cached_property
+    def _postgres_statements(self) -> tuple[ReturningUpdate[Any], Select[Any]]:
+        """(take, wait), built once: the slot if due, else how many seconds until it is."""
+        table = RATE_LIMITS
+        due = func.greatest(table.c.next_request_at, table.c.next_token_at)
+        now = func.clock_timestamp(type_=DateTime(timezone=True))
+        take = (
+            update(table)
+            .where(table.c.name == self.name, due <= now)
+            .values({column: now + bindparam(f"gap_{column}", type_=Interval()) for column in self._gaps(0)})
+            .returning(table.c.name)
+        )
+        wait = select(func.extract("epoch", due - now)).where(table.c.name == self.name)
+        return take, wait
 
     def _take_postgres(self, tokens: int) -> float:
         """Take the slot if it is due (returns 0), else the seconds until it is.
@@ -119,20 +147,10 @@ class SharedRateLimit:
         lock and then re-checks the condition against the row the first wrote, which is no
         longer due. Only a request that is not due pays a second statement, to learn how long
         to sleep."""
-        now = func.clock_timestamp(type_=DateTime(timezone=True))
-        table = RATE_LIMITS
-        due = func.greatest(table.c.next_request_at, table.c.next_token_at)
-        take = (
-            update(table)
-            .where(table.c.name == self.name, due <= now)
-            .values(**self._advances(tokens, now))
-            .returning(table.c.name)
-        )
-        wait = select(func.extract("epoch", due - func.clock_timestamp(type_=DateTime(timezone=True)))).where(
-            table.c.name == self.name
-        )
+        take, wait = self._postgres_statements
         with self._autocommit.connect() as connection:
-            if connection.execute(take).first() is not None:
+            gaps = {f"gap_{column}": gap for column, gap in self._gaps(tokens).items()}
+            if connection.execute(take, gaps).first() is not None:
                 return 0.0
             seconds = connection.execute(wait).scalar()
         # Due again by now (another worker's slot passed meanwhile): try at once.
@@ -150,9 +168,8 @@ class SharedRateLimit:
             due = max(_aware(row.next_request_at), _aware(row.next_token_at))
             if now < due:
                 return (due - now).total_seconds()
-            connection.execute(
-                update(table).where(table.c.name == self.name).values(**self._advances(tokens, now))
-            )
+            advanced = {column: now + gap for column, gap in self._gaps(tokens).items()}
+            connection.execute(update(table).where(table.c.name == self.name).values(advanced))
             return 0.0
 
     def _ensure_row(self) -> None:
