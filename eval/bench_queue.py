@@ -19,7 +19,9 @@ per worker, as it would be).
 
     python eval/bench_queue.py [--scans 4] [--pages 2] [--reports 16] [--latency 0.3] [--skip-ocr]
 
-The machine may be shared: the load average before each part is printed with the figures.
+The machine may be shared: the load average before each part is printed with the figures,
+and so are the CPU seconds the workers used (per job too: the figure to compare on a loaded
+machine), the local PostgreSQL server's CPU seconds, and how long the enqueue took.
 Each worker runs in a session of its own, as a service manager (systemd, a Procfile runner)
 starts it: Linux's scheduler (autogroup) shares the CPU between sessions first, so workers
 started in the bench's own session would share one session's CPU on a loaded machine, and
@@ -101,10 +103,13 @@ def timed_run(
                     api_key=env["OPENAI_API_KEY"],
                 )
             cpu_before = _cpu_seconds(procs)
+            postmaster = _postmaster_pid(store)
+            pg_before = _postgres_cpu_seconds(postmaster)
             started = time.perf_counter()
             run = enqueue_paths(
                 store, files, backend=backend, settings=settings, ocr_batch_pages=ocr_batch_pages
             )
+            enqueued = time.perf_counter() - started
             done = wait_until(
                 lambda: all(r.status in ("done", "failed") for r in job_rows(store, run.run_id)),
                 timeout=1800,
@@ -112,6 +117,7 @@ def timed_run(
             )
             elapsed = time.perf_counter() - started
             cpu = _cpu_seconds(procs) - cpu_before
+            pg_cpu = _postgres_cpu_seconds(postmaster) - pg_before
             rows = job_rows(store, run.run_id)
             failed = [(r.name, r.error) for r in rows if r.status != "done"]
             assert done and not failed, f"jobs not done: {failed[:3]}"
@@ -124,8 +130,13 @@ def timed_run(
                 # What the machine gave the workers: on an idle 2-core machine two busy workers
                 # get ~2 cores; on a shared one, their share of the cores bounds the speed-up.
                 print(
-                    f"  ({workers} worker(s): {cpu:.1f} s of CPU in {elapsed:.1f} s = {cpu / elapsed:.2f} cores)"
+                    f"  ({workers} worker(s): {cpu:.1f} s of CPU in {elapsed:.1f} s = {cpu / elapsed:.2f} cores;"
+                    f" {cpu / len(rows):.3f} s of worker CPU per job)"
                 )
+            # The shared database's CPU comes out of the same cores (a local server only), and
+            # workers wait for the enqueue's commit before the first job.
+            pg = f"PostgreSQL {pg_cpu:.1f} s of CPU; " if postmaster else ""
+            print(f"  ({pg}enqueue {enqueued:.2f} s)")
             return elapsed
         finally:
             stop(procs)
@@ -148,6 +159,41 @@ def _cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _postmaster_pid(store: Store) -> int | None:
+    """The local PostgreSQL server's postmaster (None: the server is not on this machine)."""
+    with store.engine.connect() as connection:
+        backend = int(connection.execute(text("SELECT pg_backend_pid()")).scalar() or 0)
+    try:
+        return _proc_stat(backend)[0]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _proc_stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds of the process and of its children it has reaped)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[1]), sum(int(f) for f in fields[11:15]) / ticks
+
+
+def _postgres_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds of the server so far: the postmaster, the backends it reaped, the live ones."""
+    if not postmaster:
+        return 0.0
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent, cpu = _proc_stat(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if int(entry.name) == postmaster or parent == postmaster:
+            total += cpu
     return total
 
 
