@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,7 @@ class ClaimedJob:
     model: str | None
     setup_key: str
     already_done: bool
+    split: bool = False  # read by page batches first (extractor.distributed.batches)
 
 
 @dataclass
@@ -145,12 +146,19 @@ def start_attempt(store: Store, job_id: int, *, worker: str) -> ClaimedJob:
     """
 
     def work(session: Session) -> ClaimedJob:
-        row = session.get(QueueJobRow, job_id, with_for_update=True)
-        if row is None:
+        # The row (locked), its run's setup, the file's bytes and whether page batches read
+        # it, in one statement: a worker's every job starts with this.
+        split = exists().where(QueuePageBatchRow.job_id == QueueJobRow.id)
+        found = session.execute(
+            select(QueueJobRow, RunRow.backend, RunRow.model, QueuedFileRow.content, split)
+            .join(RunRow, RunRow.id == QueueJobRow.run_id)
+            .join(QueuedFileRow, QueuedFileRow.sha256 == QueueJobRow.file_sha256)
+            .where(QueueJobRow.id == job_id)
+            .with_for_update(of=QueueJobRow)
+        ).first()
+        if found is None:
             raise StoreError(f"no queued job with id {job_id}")
-        run = session.get(RunRow, row.run_id)
-        file = session.get(QueuedFileRow, row.file_sha256)
-        assert run is not None and file is not None  # foreign keys
+        row, backend, model, content, has_batches = found
         done = row.status == "done"
         if not done:
             row.status, row.worker, row.attempts, row.updated_at = (
@@ -163,11 +171,12 @@ def start_attempt(store: Store, job_id: int, *, worker: str) -> ClaimedJob:
             job_id=row.id,
             run_id=row.run_id,
             name=row.name,
-            content=file.content,
-            backend=run.backend,
-            model=run.model,
+            content=content,
+            backend=backend,
+            model=model,
             setup_key=row.setup_key,
             already_done=done,
+            split=bool(has_batches),
         )
 
     return write_transaction(store, "cannot start job", work)

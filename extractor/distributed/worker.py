@@ -198,7 +198,7 @@ def run_job(
         return "already done"
 
     def extract() -> str:
-        doc = _load(claimed, batches.read_pages(state.store, job_id))
+        doc = _load(claimed, batches.read_pages(state.store, job_id) if claimed.split else None)
         llm = state.llm(model_settings or {"model": claimed.model}) if claimed.backend == "llm" else None
         if llm is not None:
             llm = LLMResources(
