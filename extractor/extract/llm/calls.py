@@ -49,6 +49,7 @@ class ReportCalls:
         self._client = client
         self._client_lock = threading.Lock()
         self._answers: dict[int, PendingAnswer] = {}  # by id(call): cache rows awaiting `log`
+        self._answers_lock = threading.Lock()
 
     def client(self) -> LLMClient:
         # Built on the first cache miss only: a fully cached run needs no key and no network.
@@ -116,7 +117,7 @@ class ReportCalls:
             if self._logs_answers():
                 # Written with the call's log row: one transaction per call, not two. An
                 # answer whose call is never logged (the report failed) is asked again next time.
-                with self._client_lock:
+                with self._answers_lock:
                     self._answers[id(call)] = pending
             else:
                 self.cache.put_pending(pending)
@@ -130,7 +131,7 @@ class ReportCalls:
 
     def log(self, call: CallRecord) -> None:
         """Log `call` (with its answer's cache row, when `ask` kept it for this)."""
-        with self._client_lock:
+        with self._answers_lock:
             answer = self._answers.pop(id(call), None)
         if self.call_log is not None:
             self.call_log.add(
