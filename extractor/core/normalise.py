@@ -89,6 +89,39 @@ def normalise(text: str, *, drop_whitespace: bool = False, keep_circled: bool = 
     return NormalisedText(normalised, origin, len(text))
 
 
+# Whitespace runs (what dropping whitespace removes from a normalised view) and, in a view
+# that kept them, the circled numbers (which NFKC reads as plain numbers).
+_WHITESPACE_RUN = re.compile(r"\s+")
+_WHITESPACE_RUN_OR_CIRCLED = re.compile(f"\\s+|[{''.join(sorted(_CIRCLED))}]")
+
+
+def without_whitespace(view: NormalisedText, *, read_circled: bool = False) -> NormalisedText:
+    """What `normalise(text, drop_whitespace=True)` gives, made from `view`, the same text
+    normalised with whitespace kept: NFKC works per character, so dropping whitespace
+    afterwards leaves the same characters with the same origins. `read_circled`: `view` kept
+    ①…⑳ (`keep_circled`) and the result must not, so they are read as NFKC numbers.
+
+    Cheaper than normalising again: the stretches between whitespace are copied whole,
+    origins included, and the full-width pass is already done."""
+    text, origin = view.text, view.origin
+    out: list[str] = []
+    kept: list[int] = []
+    pos = 0
+    for m in (_WHITESPACE_RUN_OR_CIRCLED if read_circled else _WHITESPACE_RUN).finditer(text):
+        at = m.start()
+        if at > pos:
+            out.append(text[pos:at])
+            kept.extend(origin[pos:at])
+        if not m.group().isspace():  # a circled number: ⑩ is "10", both from the one character
+            piece = unicodedata.normalize("NFKC", m.group())
+            out.append(piece)
+            kept.extend([origin[at]] * len(piece))
+        pos = m.end()
+    out.append(text[pos:])
+    kept.extend(origin[pos:])
+    return NormalisedText("".join(out), kept, view.original_length)
+
+
 #: Strings up to this length have their matching key memoised (scoring keys the same item
 #: texts, evidence and units many times); longer ones (whole reports) are keyed each time,
 #: so the cache stays small.

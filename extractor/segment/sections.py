@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extractor.core.document import SourceDocument
 from extractor.core.schema import Span
@@ -230,6 +231,9 @@ def place_paragraph(outline: Outline, para: Paragraph) -> None:
         outline.preamble.append(_whole(para))
 
 
+# Memoised (the result is frozen): a paragraph's head is read by the walk (twice when the
+# learned hints call for a second walk), the check for a late section and the hints.
+@lru_cache(maxsize=4096)
 def read_head(text: str, *, whole: bool = False) -> ParagraphHead:
     """How the paragraph opens; `whole`: the paragraph is a heading line all through (the
     file styles it so), whatever punctuation it holds."""

@@ -42,7 +42,7 @@ _LEAD_WINDOW = 300
 def _as_written(phrase: str, source: str, start: int, end: int) -> str:
     """`phrase` (read from normalised text) in the report's own characters: the slice of
     `source[start:end]` it matches (full-width commas stay full-width), else `phrase` itself."""
-    if phrase in source[start:end]:
+    if source.find(phrase, start, end) >= 0:  # phrase in source[start:end], without the copy
         return phrase
     # An exact match of the matching keys (align_quote's exact step, without its fuzzy
     # fallback, whose answer is not used). Normalising is per character, so the whole
