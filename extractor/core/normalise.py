@@ -90,9 +90,10 @@ def normalise(text: str, *, drop_whitespace: bool = False, keep_circled: bool = 
 
 
 # Whitespace runs (what dropping whitespace removes from a normalised view) and, in a view
-# that kept them, the circled numbers (which NFKC reads as plain numbers).
-_WHITESPACE_RUN = re.compile(r"\s+")
-_WHITESPACE_RUN_OR_CIRCLED = re.compile(f"\\s+|[{''.join(sorted(_CIRCLED))}]")
+# that kept them, a circled number (which NFKC reads as a plain number) with the whitespace
+# after it. Each opens with a character class, so that re skips to the next one in C.
+_WHITESPACE_RUN = re.compile(r"[\s]\s*")
+_CIRCLED_OR_WHITESPACE_RUN = re.compile(f"[\\s{''.join(sorted(_CIRCLED))}]\\s*")
 
 
 def without_whitespace(view: NormalisedText, *, read_circled: bool = False) -> NormalisedText:
@@ -107,13 +108,13 @@ def without_whitespace(view: NormalisedText, *, read_circled: bool = False) -> N
     out: list[str] = []
     kept: list[int] = []
     pos = 0
-    for m in (_WHITESPACE_RUN_OR_CIRCLED if read_circled else _WHITESPACE_RUN).finditer(text):
+    for m in (_CIRCLED_OR_WHITESPACE_RUN if read_circled else _WHITESPACE_RUN).finditer(text):
         at = m.start()
         if at > pos:
             out.append(text[pos:at])
             kept.extend(origin[pos:at])
-        if not m.group().isspace():  # a circled number: ⑩ is "10", both from the one character
-            piece = unicodedata.normalize("NFKC", m.group())
+        if not text[at].isspace():  # a circled number: ⑩ is "10", both from the one character
+            piece = unicodedata.normalize("NFKC", text[at])
             out.append(piece)
             kept.extend([origin[at]] * len(piece))
         pos = m.end()
