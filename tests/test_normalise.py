@@ -65,6 +65,19 @@ def test_dropping_whitespace_from_a_view_equals_normalising_without_it(
         assert (shared.text, list(shared.origin)) == (expected.text, list(expected.origin))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(_REPORT_CHARS), st.integers(0, 40), st.integers(0, 40))
+def test_a_slice_of_a_view_is_the_view_of_the_slice(text: str, a: int, b: int) -> None:
+    start, end = sorted((min(a, len(text)), min(b, len(text))))
+    sliced = normalise(text, drop_whitespace=True).of_slice(start, end)
+    alone = normalise(text[start:end], drop_whitespace=True)
+    assert (sliced.text, list(sliced.origin), sliced.original_length) == (
+        alone.text,
+        list(alone.origin),
+        alone.original_length,
+    )
+
+
 def test_report_punctuation_and_markers() -> None:
     text = "一、受理１２件，\n　达９５％…㈠①"
     assert normalise(text).text == "一、受理12件,\n 达95%…(一)1"

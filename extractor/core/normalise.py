@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,15 @@ class NormalisedText:
 
     def find(self, needle: str, start: int = 0) -> int:
         return self.text.find(needle, start)
+
+    def of_slice(self, start: int, end: int) -> NormalisedText:
+        """The view of the original `[start, end)` alone, offsets counted from `start`: what
+        normalising that slice gives, since normalising is per character (a stage reading
+        many passages of one document slices its view rather than normalising each)."""
+        first, stop = bisect_left(self.origin, start), bisect_left(self.origin, end)
+        return NormalisedText(
+            self.text[first:stop], [at - start for at in self.origin[first:stop]], end - start
+        )
 
 
 # Characters normalised without looking at them one by one: those NFKC leaves alone (ASCII

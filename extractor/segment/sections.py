@@ -231,8 +231,7 @@ def place_paragraph(outline: Outline, para: Paragraph) -> None:
         outline.preamble.append(_whole(para))
 
 
-# Memoised (the result is frozen): a paragraph's head is read by the walk (twice when the
-# learned hints call for a second walk), the check for a late section and the hints.
+# Memoised (frozen result): the walks, the late-section check and the hints all read it.
 @lru_cache(maxsize=4096)
 def read_head(text: str, *, whole: bool = False) -> ParagraphHead:
     """How the paragraph opens; `whole`: the paragraph is a heading line all through (the

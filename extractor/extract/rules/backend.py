@@ -88,17 +88,26 @@ def metric_text(text: str) -> str:
     (`均\n达100%`) reads whole while offsets stay valid."""
     if "\n" not in text:
         return text
+    return _WRAP.sub(" ", _without_chrome(text))
 
+
+def _without_chrome(text: str) -> str:
     def blank(m: re.Match[str]) -> str:
         line = m.group(0)
         return " " * len(line) if line.strip() and is_chrome_line(line.strip()) else line
 
-    text = _LINE.sub(blank, text)
-    return _WRAP.sub(" ", text)
+    return _LINE.sub(blank, text) if "\n" in text else text
 
 
 def _metrics(source: str, span: Span) -> list[MetricMatch]:
-    return find_metrics(metric_text(source[span.start : span.end]))
+    raw = source[span.start : span.end]
+    unchromed = _without_chrome(raw)
+    view = None
+    if unchromed == raw:
+        # Only line breaks become spaces, and whitespace is dropped: the passage normalises
+        # as the document's shared view has it there.
+        view = normalised_view(source, drop_whitespace=True).of_slice(span.start, span.end)
+    return find_metrics(_WRAP.sub(" ", unchromed) if "\n" in raw else raw, normalised=view)
 
 
 def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[Metric]:
@@ -240,12 +249,11 @@ def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Recor
     seen: dict[tuple[float, str], list[MetricMatch]] = {}
     separate_causes: list[str] = []
     for section in segmented.sections:
-        for point in section.points:
-            if section.kind is SectionKind.CAUSES:
-                separate_causes.append(_strip_marker(source[point.span.start : point.span.end]))
-                continue
-            item = _item(source, point, section.kind, seen, section.heading)
-            record.items(ListName(section.kind.value)).append(item)
+        if section.kind is SectionKind.CAUSES:
+            separate_causes += [_strip_marker(source[p.span.start : p.span.end]) for p in section.points]
+            continue
+        items = record.items(ListName(section.kind.value))
+        items += [_item(source, point, section.kind, seen, section.heading) for point in section.points]
     _assign_separate_causes(record.problems, separate_causes)
     record.provenance = Provenance(
         backend=BACKEND_NAME,
