@@ -146,7 +146,11 @@ def _candidates(s: str) -> list[_Candidate]:
         value: int | float | None
         if arabic:
             multiplier = MULTIPLIERS.get(m.group("ar_mult") or "", 1)
-            value = as_number(Decimal(arabic.replace(",", "")) * multiplier)
+            digits = arabic.replace(",", "")
+            # A whole number (most are) needs no Decimal: the product is the same int.
+            value = (
+                int(digits) * multiplier if digits.isdecimal() else as_number(Decimal(digits) * multiplier)
+            )
         else:
             value = parse_chinese_number(numeral or m.group("pct_num"))
         if value is not None:
