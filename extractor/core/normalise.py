@@ -93,9 +93,13 @@ def normalise(text: str, *, drop_whitespace: bool = False, keep_circled: bool = 
     out.append(text[pos:])
     origin.extend(range(pos, len(text)))
     normalised = "".join(out)
-    # NFKC never produces a full-width form, so only the plain stretches hold any.
-    for wide in set(_FULLWIDTH.findall(normalised)):
-        normalised = normalised.replace(wide, chr(ord(wide) - 0xFEE0))
+    # NFKC never produces a full-width form, so only the plain stretches hold any. Each one
+    # found is replaced all through (a report has a few distinct ones, used hundreds of
+    # times), and the search goes on from there: nothing before it is full-width any more.
+    pos = 0
+    while (wide := _FULLWIDTH.search(normalised, pos)) is not None:
+        normalised = normalised.replace(wide.group(), chr(ord(wide.group()) - 0xFEE0))
+        pos = wide.start()
     return NormalisedText(normalised, origin, len(text))
 
 
