@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +42,8 @@ class NormalisedText:
         normalising that slice gives, since normalising is per character (a stage reading
         many passages of one document slices its view rather than normalising each)."""
         first, stop = bisect_left(self.origin, start), bisect_left(self.origin, end)
-        return NormalisedText(
-            self.text[first:stop], [at - start for at in self.origin[first:stop]], end - start
-        )
+        shifted = list(map(operator.sub, self.origin[first:stop], repeat(start)))  # in C
+        return NormalisedText(self.text[first:stop], shifted, end - start)
 
 
 # Characters normalised without looking at them one by one: those NFKC leaves alone (ASCII

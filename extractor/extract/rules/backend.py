@@ -25,7 +25,7 @@ from extractor.core.schema import (
     Span,
 )
 from extractor.extract.meta import extract_meta
-from extractor.extract.rules.areas import area_call_strength, classify_area
+from extractor.extract.rules.areas import area_call_strength, classify_area, learned_model_enabled
 from extractor.load.chrome import is_chrome_line
 from extractor.numbers.metrics import MetricMatch, find_metrics
 from extractor.segment import LEAD_END, Point, SectionKind, SegmentedReport, marker_at_start
@@ -188,11 +188,13 @@ DENSE_METRICS = 2
 DENSE_PASSAGE_CHARS = 150
 
 
-def _weak_spots(evidence: str, lead: str, point: Point, section_heading: str | None) -> list[Flag]:
+def _weak_spots(
+    evidence: str, lead: str, point: Point, section_heading: str | None, learned: bool | None
+) -> list[Flag]:
     """What the rules decided on weak evidence: an area with no keyword or a close call, a
     section found without a heading, a point with no marker of its own."""
     flags = []
-    strength = area_call_strength(evidence, lead=lead, context=point.context)
+    strength = area_call_strength(evidence, lead=lead, context=point.context, learned=learned)
     if strength == "default":
         flags.append(Flag(code=FlagCode.AREA_DEFAULT))
     elif strength == "close":
@@ -210,6 +212,7 @@ def _item(
     kind: SectionKind,
     seen_metrics: dict[tuple[float, str], list[MetricMatch]],
     section_heading: str | None = None,
+    learned: bool | None = None,
 ):
     span = point.span
     raw = source[span.start : span.end]
@@ -221,14 +224,14 @@ def _item(
     if lead:
         lead = _as_written(lead, source, evidence_start, evidence_start + len(evidence))
     text = summary_text(evidence, lead)
-    area = classify_area(evidence, lead=text, context=point.context)
+    area = classify_area(evidence, lead=text, context=point.context, learned=learned)
     common = {
         "area": area,
         "text": text,
         "evidence": evidence,
         "span": span,
         "alignment": AlignmentStatus.EXACT,
-        "flags": _weak_spots(evidence, text, point, section_heading),
+        "flags": _weak_spots(evidence, text, point, section_heading, learned),
     }
     if kind is SectionKind.ACHIEVEMENTS:
         # A figure repeated later for the same thing counts once, at its first statement.
@@ -248,12 +251,15 @@ def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Recor
     record = Record(doc_id=doc.doc_id, meta=extract_meta(doc, segmented))
     seen: dict[tuple[float, str], list[MetricMatch]] = {}
     separate_causes: list[str] = []
+    learned = learned_model_enabled()  # the area model switch, read once for the report
     for section in segmented.sections:
         if section.kind is SectionKind.CAUSES:
             separate_causes += [_strip_marker(source[p.span.start : p.span.end]) for p in section.points]
             continue
         items = record.items(ListName(section.kind.value))
-        items += [_item(source, point, section.kind, seen, section.heading) for point in section.points]
+        items += [
+            _item(source, point, section.kind, seen, section.heading, learned) for point in section.points
+        ]
     _assign_separate_causes(record.problems, separate_causes)
     record.provenance = Provenance(
         backend=BACKEND_NAME,
