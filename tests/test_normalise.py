@@ -7,7 +7,8 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractor.core.normalise import normalise
+from extractor.core.document import normalised_view
+from extractor.core.normalise import normalise, without_whitespace
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
@@ -42,6 +43,39 @@ def test_normalise_is_nfkc_per_character_with_offsets(text: str, drop: bool, kee
     assert norm.text == expected_text
     assert list(norm.origin) == expected_origin
     assert norm.original_length == len(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(_REPORT_CHARS)), st.booleans(), st.booleans())
+def test_dropping_whitespace_from_a_view_equals_normalising_without_it(
+    text: str, keep_circled: bool, read_circled: bool
+) -> None:
+    # The whitespace-free view the stages share is made from the one segmentation reads.
+    kept = normalise(text, keep_circled=keep_circled)
+    derived = without_whitespace(kept, read_circled=keep_circled and read_circled)
+    direct = normalise(text, drop_whitespace=True, keep_circled=keep_circled and not read_circled)
+    assert (derived.text, list(derived.origin), derived.original_length) == (
+        direct.text,
+        list(direct.origin),
+        direct.original_length,
+    )
+    for circled in (False, True):
+        shared = normalised_view(text, drop_whitespace=True, keep_circled=circled)
+        expected = normalise(text, drop_whitespace=True, keep_circled=circled)
+        assert (shared.text, list(shared.origin)) == (expected.text, list(expected.origin))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(_REPORT_CHARS), st.integers(0, 40), st.integers(0, 40))
+def test_a_slice_of_a_view_is_the_view_of_the_slice(text: str, a: int, b: int) -> None:
+    start, end = sorted((min(a, len(text)), min(b, len(text))))
+    sliced = normalise(text, drop_whitespace=True).of_slice(start, end)
+    alone = normalise(text[start:end], drop_whitespace=True)
+    assert (sliced.text, list(sliced.origin), sliced.original_length) == (
+        alone.text,
+        list(alone.origin),
+        alone.original_length,
+    )
 
 
 def test_report_punctuation_and_markers() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from extractor.core.normalise import matching_key
+from extractor.numbers import vocabulary
 from extractor.numbers.metrics import MetricMatch, dedupe_repeats, find_metrics
 
 
@@ -410,3 +411,23 @@ def test_more_forms(text: str, value: float, unit: str) -> None:
 @pytest.mark.parametrize("text", ["开展“进万家”活动。", "推进千所联千企。", "春节期间走访。"])
 def test_bare_multipliers_and_unit_words_are_not_counts(text: str) -> None:
     assert find_metrics(text) == []
+
+
+def test_an_ending_pattern_is_searched_back_as_far_as_its_longest_match() -> None:
+    # `Ending.search` starts `reach` characters before the end; a reach shorter than the
+    # pattern's longest match would miss matches. re's own parser knows that width
+    # (a private module, read here only to check the hand-written figure).
+    from re import _parser
+
+    endings = {
+        name: value for name, value in vars(vocabulary).items() if isinstance(value, vocabulary.Ending)
+    }
+    assert {"TRAILING_NOISE_RE", "SHARED_VALUE_BEFORE_RE"} <= endings.keys()
+    for name, ending in endings.items():
+        assert ending.regex.pattern.endswith("$"), name
+        assert ending.reach >= _parser.parse(ending.regex.pattern).getwidth()[1], name
+    # A long clause: the ending is still found, where a plain search finds it.
+    clause = "全县" * 40 + "各类案件办结率均已达到"
+    ending = vocabulary.SHARED_VALUE_BEFORE_RE
+    found = ending.search(clause)
+    assert found is not None and found.span() == ending.regex.search(clause).span()

@@ -140,6 +140,15 @@ def locate(
     return found.span, found.status
 
 
+def _set_location(located: Item | Metric, span: Span | None, alignment: AlignmentStatus) -> None:
+    """Set what `locate` found, skipping what is already so (a rules record's spans hold):
+    assigning to a pydantic model's field costs more than the check."""
+    if span is not located.span:
+        located.span = span
+    if alignment is not located.alignment:
+        located.alignment = alignment
+
+
 def check_metric(
     metric: Metric,
     *,
@@ -151,7 +160,7 @@ def check_metric(
 ) -> list[Finding]:
     """Locate `metric` (sets its span and alignment) and judge it. `item_evidence` None: the
     item is not known (a metric edited on its own); containment is then not judged."""
-    metric.span, metric.alignment = locate(index, metric.evidence, metric.span, near=near, within=within)
+    _set_location(metric, *locate(index, metric.evidence, metric.span, near=near, within=within))
     findings: list[Finding] = []
     if metric.alignment is AlignmentStatus.NONE:
         findings.append(Finding(FindingKind.METRIC_UNALIGNED, position))
@@ -173,7 +182,7 @@ def check_item(item: Item, index: SourceIndex, *, within: Span | None = None) ->
     `within` limits the search to a part of the source (the section a model was shown).
     """
     near = item.span.start if item.span else (within.start if within else 0)
-    item.span, item.alignment = locate(index, item.evidence, item.span, near=near, within=within)
+    _set_location(item, *locate(index, item.evidence, item.span, near=near, within=within))
     findings: list[Finding] = []
     if item.alignment is AlignmentStatus.NONE:
         findings.append(Finding(FindingKind.EVIDENCE_UNALIGNED))

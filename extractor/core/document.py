@@ -5,7 +5,6 @@ Every offset in the pipeline (segment points, evidence spans) indexes `SourceDoc
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 from functools import lru_cache
@@ -13,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from extractor.core.normalise import NormalisedText, normalise
+from extractor.core.normalise import NormalisedText, normalise, without_whitespace
 
 
 class HeadingHint(BaseModel):
@@ -72,10 +71,10 @@ class SourceDocument(BaseModel):
         return normalised_view(self.text, drop_whitespace=drop_whitespace, keep_circled=keep_circled)
 
     def normalised_head(self, chars: int) -> str:
-        """The normalised text of the first `chars` original characters (what
-        `normalise(text[:chars]).text` gives, read from the shared view)."""
-        view = self.normalised()
-        return view.text[: bisect.bisect_left(view.origin, chars)]
+        """The normalised text of the first `chars` original characters: `normalise(text[:chars]).text`
+        (normalising is per character, so the head alone gives the same characters; no other
+        stage of a rules run reads this view of the whole text)."""
+        return normalise(self.text[:chars]).text
 
 
 def text_sha256(text: str) -> str:
@@ -93,4 +92,9 @@ def normalised_view(
     """`normalise(text, ...)` memoised: every stage of one run reads the same NormalisedText.
 
     Callers must not mutate the returned view (its `origin` is shared)."""
+    if drop_whitespace:
+        # Made from the view with whitespace and ① kept, which segmentation reads first in
+        # every run: filtering it costs much less than a second normalisation.
+        kept = normalised_view(text, keep_circled=True)
+        return without_whitespace(kept, read_circled=not keep_circled)
     return normalise(text, drop_whitespace=drop_whitespace, keep_circled=keep_circled)

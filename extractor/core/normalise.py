@@ -11,10 +11,12 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,14 @@ class NormalisedText:
 
     def find(self, needle: str, start: int = 0) -> int:
         return self.text.find(needle, start)
+
+    def of_slice(self, start: int, end: int) -> NormalisedText:
+        """The view of the original `[start, end)` alone, offsets counted from `start`: what
+        normalising that slice gives, since normalising is per character (a stage reading
+        many passages of one document slices its view rather than normalising each)."""
+        first, stop = bisect_left(self.origin, start), bisect_left(self.origin, end)
+        shifted = list(map(operator.sub, self.origin[first:stop], repeat(start)))  # in C
+        return NormalisedText(self.text[first:stop], shifted, end - start)
 
 
 # Characters normalised without looking at them one by one: those NFKC leaves alone (ASCII
@@ -83,10 +93,48 @@ def normalise(text: str, *, drop_whitespace: bool = False, keep_circled: bool = 
     out.append(text[pos:])
     origin.extend(range(pos, len(text)))
     normalised = "".join(out)
-    # NFKC never produces a full-width form, so only the plain stretches hold any.
-    for wide in set(_FULLWIDTH.findall(normalised)):
-        normalised = normalised.replace(wide, chr(ord(wide) - 0xFEE0))
+    # NFKC never produces a full-width form, so only the plain stretches hold any. Each one
+    # found is replaced all through (a report has a few distinct ones, used hundreds of
+    # times), and the search goes on from there: nothing before it is full-width any more.
+    pos = 0
+    while (wide := _FULLWIDTH.search(normalised, pos)) is not None:
+        normalised = normalised.replace(wide.group(), chr(ord(wide.group()) - 0xFEE0))
+        pos = wide.start()
     return NormalisedText(normalised, origin, len(text))
+
+
+# Whitespace runs (what dropping whitespace removes from a normalised view) and, in a view
+# that kept them, a circled number (which NFKC reads as a plain number) with the whitespace
+# after it. Each opens with a character class, so that re skips to the next one in C.
+_WHITESPACE_RUN = re.compile(r"[\s]\s*")
+_CIRCLED_OR_WHITESPACE_RUN = re.compile(f"[\\s{''.join(sorted(_CIRCLED))}]\\s*")
+
+
+def without_whitespace(view: NormalisedText, *, read_circled: bool = False) -> NormalisedText:
+    """What `normalise(text, drop_whitespace=True)` gives, made from `view`, the same text
+    normalised with whitespace kept: NFKC works per character, so dropping whitespace
+    afterwards leaves the same characters with the same origins. `read_circled`: `view` kept
+    ①…⑳ (`keep_circled`) and the result must not, so they are read as NFKC numbers.
+
+    Cheaper than normalising again: the stretches between whitespace are copied whole,
+    origins included, and the full-width pass is already done."""
+    text, origin = view.text, view.origin
+    out: list[str] = []
+    kept: list[int] = []
+    pos = 0
+    for m in (_CIRCLED_OR_WHITESPACE_RUN if read_circled else _WHITESPACE_RUN).finditer(text):
+        at = m.start()
+        if at > pos:
+            out.append(text[pos:at])
+            kept.extend(origin[pos:at])
+        if not text[at].isspace():  # a circled number: ⑩ is "10", both from the one character
+            piece = unicodedata.normalize("NFKC", text[at])
+            out.append(piece)
+            kept.extend([origin[at]] * len(piece))
+        pos = m.end()
+    out.append(text[pos:])
+    kept.extend(origin[pos:])
+    return NormalisedText("".join(out), kept, view.original_length)
 
 
 #: Strings up to this length have their matching key memoised (scoring keys the same item

@@ -27,22 +27,20 @@ def _table() -> dict[int, str]:
     return table
 
 
-# Characters outside the Basic Multilingual Plane: a few traditional ones are, and a regex
-# class holding them is scanned slowly, so any such character just takes the full path.
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
 @lru_cache(maxsize=1)
-def _traditional_bmp_char() -> re.Pattern[str]:
-    """Any BMP character `_table` maps: one regex scan is about ten times faster than
-    `str.translate`, which looks every character up in the table one by one."""
+def _maybe_traditional() -> re.Pattern[str]:
+    """Any BMP character `_table` maps, or any character outside the Basic Multilingual Plane
+    (a few traditional ones are, and a class listing them one by one is scanned slowly, so
+    any such character takes the full path). One regex scan is about ten times faster than
+    `str.translate`, which looks every character up in the table one by one; one class for
+    both scans the text once."""
     chars = "".join(re.escape(chr(cp)) for cp in sorted(_table()) if cp <= 0xFFFF)
-    return re.compile(f"[{chars}]")
+    return re.compile(f"[{chars}\U00010000-\U0010ffff]")
 
 
 def to_simplified(text: str) -> str:
     """`text` with each traditional character in its simplified form (same length)."""
     # Most reports are in simplified script: find that out without translating.
-    if _traditional_bmp_char().search(text) is None and _ASTRAL.search(text) is None:
+    if _maybe_traditional().search(text) is None:
         return text
     return text.translate(_table())

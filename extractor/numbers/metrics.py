@@ -146,7 +146,11 @@ def _candidates(s: str) -> list[_Candidate]:
         value: int | float | None
         if arabic:
             multiplier = MULTIPLIERS.get(m.group("ar_mult") or "", 1)
-            value = as_number(Decimal(arabic.replace(",", "")) * multiplier)
+            digits = arabic.replace(",", "")
+            # A whole number (most are) needs no Decimal: the product is the same int.
+            value = (
+                int(digits) * multiplier if digits.isdecimal() else as_number(Decimal(digits) * multiplier)
+            )
         else:
             value = parse_chinese_number(numeral or m.group("pct_num"))
         if value is not None:
@@ -304,7 +308,7 @@ def _name_and_evidence(
     return name, evidence_start, evidence_end
 
 
-def find_metrics(text: str) -> list[MetricMatch]:
+def find_metrics(text: str, *, normalised: NormalisedText | None = None) -> list[MetricMatch]:
     """All metrics stated in `text`, in text order.
 
     Guarantees: offsets index `text` itself (so `text[m.evidence_start:m.evidence_end]` is
@@ -313,18 +317,25 @@ def find_metrics(text: str) -> list[MetricMatch]:
     quotes and titles, years, dates, ordinals, ranges, frequencies, durations and slogans
     are left out. A rate list sharing one number (参考率、合格率均达100%) gives one match
     per name, all with the same span.
+
+    `normalised`: `normalise(text, drop_whitespace=True)` where the caller has it already
+    (a slice of its document's view); read only for text in simplified script.
     """
     if not text:
         return []
     # Read traditional script as simplified (one to one: offsets hold); names and units are
     # then taken from the text as written.
     simplified = to_simplified(text)
-    nt = normalise(simplified, drop_whitespace=True)
+    nt = (
+        normalised
+        if normalised is not None and simplified == text
+        else normalise(simplified, drop_whitespace=True)
+    )
     s = nt.text
     found = _candidates(s)
     if not found:
         return []
-    written = s if simplified == text else normalise(text, drop_whitespace=True).text
+    written = _written(text, simplified, s)
     clauses = _Clauses(s, _hard_line_breaks(text, nt))
     results: list[MetricMatch] = []
     previous_name: tuple[int, int] | None = None
@@ -363,6 +374,11 @@ def find_metrics(text: str) -> list[MetricMatch]:
             label = written[name_span[0] : name_span[1]] if name_span else ""
             results.append(MetricMatch(label, c.value, unit, start, end, ev_start, ev_end))
     return results
+
+
+def _written(text: str, simplified: str, s: str) -> str:
+    """The normalised text in the report's own script (`s` is that of `simplified`)."""
+    return s if simplified == text else normalise(text, drop_whitespace=True).text
 
 
 def _as_written(unit: str, written: str, end: int) -> str:

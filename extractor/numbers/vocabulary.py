@@ -12,8 +12,26 @@ ordinary word (see `FORBIDDEN_AFTER_UNIT`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from extractor.numbers.numerals import CN_DIGIT_CHARS, CN_NUMERAL_CHARS, MULTIPLIER_ALTERNATION
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """A pattern that matches only at the end of what it is searched in (it ends in `$`), and
+    the most characters a match of it spans (`reach`; lookbehinds do not count). `search`
+    starts that far back: `re` would try every position of a long clause for a few
+    characters at its end."""
+
+    regex: re.Pattern[str]
+    reach: int
+
+    def search(self, text: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
+        end = len(text) if end is None else min(end, len(text))
+        # One more: `$` also matches before a final line break.
+        return self.regex.search(text, max(start, end - self.reach - 1), end)
+
 
 # Longest first: the regex alternation takes the first unit that fits, and 人次 must win over 人.
 UNITS: tuple[str, ...] = (
@@ -202,17 +220,23 @@ LEADING_NOISE_RE = re.compile(
     r"|有(?![效关力序利])|其(?![他余它])|均|都|达到|达(?![成标])|约(?![谈束定])|近(?![期年])|逾|超过)"
 )
 # Single characters only where they cannot be the end of a word (行为, 拥有, 下达, 平均, 公共).
-TRAILING_NOISE_RE = re.compile(
-    r"(?:共计|合计|总计|累计|共有|(?<!公)共|约|将近|接近|(?<![最附])近|逾|超过|超|达到|高达|多达"
-    r"|(?<![下传送表到抵直通转])达|(?<![行作认成因称以])为|(?<![但于就凡总还只要即可])是"
-    r"|(?<![拥没所具享占])有|等|的|了|(?<![平人户年日月])均|都|已|分别|不少于|不低于|不足|不到"
-    r"|仅|只有|总数|(?:始终|一直)?(?:控制在|保持在|稳定在|维持在))$"
+TRAILING_NOISE_RE = Ending(
+    re.compile(
+        r"(?:共计|合计|总计|累计|共有|(?<!公)共|约|将近|接近|(?<![最附])近|逾|超过|超|达到|高达|多达"
+        r"|(?<![下传送表到抵直通转])达|(?<![行作认成因称以])为|(?<![但于就凡总还只要即可])是"
+        r"|(?<![拥没所具享占])有|等|的|了|(?<![平人户年日月])均|都|已|分别|不少于|不低于|不足|不到"
+        r"|仅|只有|总数|(?:始终|一直)?(?:控制在|保持在|稳定在|维持在))$"
+    ),
+    reach=5,
 )
 # Where a count stands before its noun (共有44名律师, 全县312所中小学), the name is the noun after
 # the unit; these endings of the preceding text mark that word order.
-PREPOSITIONED_BEFORE_RE = re.compile(
-    r"(?:等|的|对|为|有|及|和|与|给|向|了|组织|选派|抽调|聘请|成立|配备|抽取|全县|全区|全市|全乡|全镇"
-    r"|我县|我区|我市|全省|约|近|逾|超过|共|累计|共计)$"
+PREPOSITIONED_BEFORE_RE = Ending(
+    re.compile(
+        r"(?:等|的|对|为|有|及|和|与|给|向|了|组织|选派|抽调|聘请|成立|配备|抽取|全县|全区|全市|全乡|全镇"
+        r"|我县|我区|我市|全省|约|近|逾|超过|共|累计|共计)$"
+    ),
+    reach=2,
 )
 # A bare place name before the number (湖滨区106个调解组织) is not what is counted (fullmatch).
 PLACE_ONLY_RE = re.compile(r"[\u4e00-\u9fff]{1,6}[省市县区乡镇村州旗]$")
@@ -232,7 +256,13 @@ NAME_MAX = 30
 # The start of a tail cut inside a quote or title: up to its first unmatched closing mark.
 UNMATCHED_CLOSING_RE = re.compile(r"[^“《]*?[”》]")
 # Before a number that every name of a 、-joined list shares (参考率、合格率均达100%) ...
-SHARED_VALUE_BEFORE_RE = re.compile(r"(?:均|都|全部|全都)(?:已经|已)?(?:达到|达|为|是|在|超过|超|保持在)?$")
+SHARED_VALUE_BEFORE_RE = Ending(
+    re.compile(r"(?:均|都|全部|全都)(?:已经|已)?(?:达到|达|为|是|在|超过|超|保持在)?$"),
+    reach=7,
+)
 # ... and before the first of as many 、-joined numbers as names (参考率、合格率分别为100%、98%).
-RESPECTIVELY_BEFORE_RE = re.compile(r"分别(?:为|是|达到|达|占)?$")
+RESPECTIVELY_BEFORE_RE = Ending(
+    re.compile(r"分别(?:为|是|达到|达|占)?$"),
+    reach=4,
+)
 LIST_NAME_MAX = 15

@@ -4,6 +4,7 @@ the other phrasings both the section walk and the closing of sections look for."
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extractor.core.script import to_simplified
 from extractor.segment.model import SectionKind
@@ -40,6 +41,9 @@ INTRODUCTION = re.compile(
 YEAR = re.compile(r"(20\d{2})\s*年")
 
 
+# Memoised: the walk, the check for a late section and the learned hints each ask about the
+# same heading lines.
+@lru_cache(maxsize=4096)
 def classify_heading(title: str, *, numbered_top: bool = True) -> SectionKind | None:
     """Which section a heading opens, by its wording; None if it names no section.
 

@@ -86,10 +86,10 @@ class KindModel:
         keyword features' weights."""
         idf, weights = self.idf, self.weights
         by_count: dict[int, list[str]] = {}
-        # Counted in C over every n-gram, then only the distinct ones are looked up.
-        for term, count in Counter(char_ngrams(model_text(text), *self.ngram_range)).items():
-            if term in idf:
-                by_count.setdefault(count, []).append(term)
+        # Only the model's own n-grams are counted; filtering and counting both run in C.
+        known = filter(idf.__contains__, char_ngrams(model_text(text), *self.ngram_range))
+        for term, count in Counter(known).items():
+            by_count.setdefault(count, []).append(term)
         sums = [0.0] * len(self.classes)
         squares = 0.0
         # Terms seen equally often share their tf: their weights are summed column-wise in C

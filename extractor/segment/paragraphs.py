@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 
 from extractor.core.document import HeadingHint, normalised_view
 from extractor.load.chrome import is_chrome_line
@@ -73,7 +73,7 @@ class Paragraph:
 @dataclass(frozen=True, slots=True)
 class _Line:
     text: str
-    origin: list[int]
+    origin: Sequence[int]
     blank_before: bool
     indented: bool
     heading: HeadingHint | None = None  # the styled heading the line belongs to
@@ -172,7 +172,7 @@ def split_paragraphs(text: str, *, headings: Sequence[HeadingHint] = ()) -> list
             break  # the page's list of other articles: the report has ended
         if stripped and not is_chrome_line(stripped):
             lead = len(raw) - len(raw.lstrip())
-            origin = list(norm.origin[pos + lead : pos + lead + len(stripped)])
+            origin = norm.origin[pos + lead : pos + lead + len(stripped)]
             heading = _heading_at(headings, heading_starts, origin[0])
             lines.append(_Line(stripped, origin, blank, lead >= 2, heading))
             blank = False
@@ -186,20 +186,22 @@ def split_paragraphs(text: str, *, headings: Sequence[HeadingHint] = ()) -> list
     paragraphs: list[Paragraph] = []
     first = lines[0]
     buf_text = [first.text]
-    buf_origin = list(first.origin)
+    buf_origin = [first.origin]
     for prev, nxt in pairwise(lines):
         if _should_join(prev, nxt, width, indents=indents):
             buf_text.append(nxt.text)
-            buf_origin.extend(nxt.origin)
+            buf_origin.append(nxt.origin)
         else:
             paragraphs.append(_paragraph(buf_text, buf_origin, first.heading))
-            first, buf_text, buf_origin = nxt, [nxt.text], list(nxt.origin)
+            first, buf_text, buf_origin = nxt, [nxt.text], [nxt.origin]
     paragraphs.append(_paragraph(buf_text, buf_origin, first.heading))
     return paragraphs
 
 
-def _paragraph(texts: list[str], origin: list[int], heading: HeadingHint | None) -> Paragraph:
-    return Paragraph("".join(texts), tuple(origin), heading.level if heading is not None else None)
+def _paragraph(texts: list[str], origins: list[Sequence[int]], heading: HeadingHint | None) -> Paragraph:
+    # The lines' origins are copied once, straight into the paragraph's tuple.
+    origin = tuple(origins[0]) if len(origins) == 1 else tuple(chain.from_iterable(origins))
+    return Paragraph("".join(texts), origin, heading.level if heading is not None else None)
 
 
 def _heading_at(headings: Sequence[HeadingHint], starts: list[int], offset: int) -> HeadingHint | None:

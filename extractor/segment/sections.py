@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extractor.core.document import SourceDocument
 from extractor.core.schema import Span
@@ -230,6 +231,8 @@ def place_paragraph(outline: Outline, para: Paragraph) -> None:
         outline.preamble.append(_whole(para))
 
 
+# Memoised (frozen result): the walks, the late-section check and the hints all read it.
+@lru_cache(maxsize=4096)
 def read_head(text: str, *, whole: bool = False) -> ParagraphHead:
     """How the paragraph opens; `whole`: the paragraph is a heading line all through (the
     file styles it so), whatever punctuation it holds."""

@@ -313,8 +313,9 @@ def area_scores(text: str) -> dict[Area, float]:
 @lru_cache(maxsize=4096)
 def _area_scores(text: str) -> tuple[tuple[Area, float], ...]:
     scores: dict[Area, float] = {}
-    for m in _PATTERN.finditer(to_simplified(text)):
-        for area, weight in _WEIGHTS.get(m.group(0), ()):
+    # findall: the pattern has no groups, so it gives each keyword found as it is.
+    for word in _PATTERN.findall(to_simplified(text)):
+        for area, weight in _WEIGHTS.get(word, ()):
             scores[area] = scores.get(area, 0.0) + weight
     return tuple(scores.items())
 
@@ -365,11 +366,18 @@ def learned_model_enabled() -> bool:
     return os.environ.get(AREA_MODEL_ENV, "").strip().lower() == "learned"
 
 
-@lru_cache(maxsize=4096)
-def _model_call(body: str) -> tuple[Area, float] | None:
+def _model_call(body: str, learned: bool | None) -> tuple[Area, float] | None:
     """(the model's area, runner-up probability over the best), or None when the learned
-    model is not switched on (or no weights file was shipped)."""
-    model = load_area_model() if learned_model_enabled() else None
+    model is not switched on (or no weights file was shipped). `learned`: whether it is
+    switched on, when the caller has read that once for a whole report (None: read it now)."""
+    if not (learned_model_enabled() if learned is None else learned):
+        return None
+    return _learned_call(body)
+
+
+@lru_cache(maxsize=4096)
+def _learned_call(body: str) -> tuple[Area, float] | None:
+    model = load_area_model()
     if model is None:
         return None
     probabilities = model.probabilities(body, area_scores(body))
@@ -377,13 +385,15 @@ def _model_call(body: str) -> tuple[Area, float] | None:
     return best, p_second / p_best
 
 
-def area_call_strength(body: str, *, lead: str | None = None, context: Sequence[str] = ()) -> str:
+def area_call_strength(
+    body: str, *, lead: str | None = None, context: Sequence[str] = (), learned: bool | None = None
+) -> str:
     """How the area was decided: "default" (no keyword in the item itself, and the area fell
     to "other"), "close" (a close call: by the model's probabilities when the model decides,
     else the keyword runner-up scored at least CLOSE_CALL of the best), or "model" / "keywords"
-    (a clear call by the model or by the keywords)."""
+    (a clear call by the model or by the keywords). `learned` as for `classify_area`."""
     scores, _context = _item_scores(body, lead, context)
-    call = _model_call(body)
+    call = _model_call(body, learned)
     if call is not None:
         area, ratio = call
         if not scores and area is Area.OTHER:
@@ -395,11 +405,15 @@ def area_call_strength(body: str, *, lead: str | None = None, context: Sequence[
     return "close" if rest and rest[0] >= CLOSE_CALL * best else "keywords"
 
 
-def classify_area(body: str, *, lead: str | None = None, context: Sequence[str] = ()) -> Area:
+def classify_area(
+    body: str, *, lead: str | None = None, context: Sequence[str] = (), learned: bool | None = None
+) -> Area:
     """The item's area: the learned model's (`area_model.py`) when switched on
     (`EXTRACTOR_AREA_MODEL=learned`), reading the body with keyword scores among its features;
-    else `keyword_area`."""
-    call = _model_call(body)
+    else `keyword_area`. `learned`: whether the model is switched on, read once per report by
+    a caller classifying many items (reading the environment costs more than a cached call);
+    None reads it now."""
+    call = _model_call(body, learned)
     if call is not None:
         return call[0]
     return keyword_area(body, lead=lead, context=context)

@@ -25,7 +25,7 @@ from extractor.core.schema import (
     Span,
 )
 from extractor.extract.meta import extract_meta
-from extractor.extract.rules.areas import area_call_strength, classify_area
+from extractor.extract.rules.areas import area_call_strength, classify_area, learned_model_enabled
 from extractor.load.chrome import is_chrome_line
 from extractor.numbers.metrics import MetricMatch, find_metrics
 from extractor.segment import LEAD_END, Point, SectionKind, SegmentedReport, marker_at_start
@@ -42,7 +42,7 @@ _LEAD_WINDOW = 300
 def _as_written(phrase: str, source: str, start: int, end: int) -> str:
     """`phrase` (read from normalised text) in the report's own characters: the slice of
     `source[start:end]` it matches (full-width commas stay full-width), else `phrase` itself."""
-    if phrase in source[start:end]:
+    if source.find(phrase, start, end) >= 0:  # phrase in source[start:end], without the copy
         return phrase
     # An exact match of the matching keys (align_quote's exact step, without its fuzzy
     # fallback, whose answer is not used). Normalising is per character, so the whole
@@ -88,17 +88,26 @@ def metric_text(text: str) -> str:
     (`均\n达100%`) reads whole while offsets stay valid."""
     if "\n" not in text:
         return text
+    return _WRAP.sub(" ", _without_chrome(text))
 
+
+def _without_chrome(text: str) -> str:
     def blank(m: re.Match[str]) -> str:
         line = m.group(0)
         return " " * len(line) if line.strip() and is_chrome_line(line.strip()) else line
 
-    text = _LINE.sub(blank, text)
-    return _WRAP.sub(" ", text)
+    return _LINE.sub(blank, text) if "\n" in text else text
 
 
 def _metrics(source: str, span: Span) -> list[MetricMatch]:
-    return find_metrics(metric_text(source[span.start : span.end]))
+    raw = source[span.start : span.end]
+    unchromed = _without_chrome(raw)
+    view = None
+    if unchromed == raw:
+        # Only line breaks become spaces, and whitespace is dropped: the passage normalises
+        # as the document's shared view has it there.
+        view = normalised_view(source, drop_whitespace=True).of_slice(span.start, span.end)
+    return find_metrics(_WRAP.sub(" ", unchromed) if "\n" in raw else raw, normalised=view)
 
 
 def _metric_models(source: str, span: Span, matches: list[MetricMatch]) -> list[Metric]:
@@ -179,11 +188,13 @@ DENSE_METRICS = 2
 DENSE_PASSAGE_CHARS = 150
 
 
-def _weak_spots(evidence: str, lead: str, point: Point, section_heading: str | None) -> list[Flag]:
+def _weak_spots(
+    evidence: str, lead: str, point: Point, section_heading: str | None, learned: bool | None
+) -> list[Flag]:
     """What the rules decided on weak evidence: an area with no keyword or a close call, a
     section found without a heading, a point with no marker of its own."""
     flags = []
-    strength = area_call_strength(evidence, lead=lead, context=point.context)
+    strength = area_call_strength(evidence, lead=lead, context=point.context, learned=learned)
     if strength == "default":
         flags.append(Flag(code=FlagCode.AREA_DEFAULT))
     elif strength == "close":
@@ -201,6 +212,7 @@ def _item(
     kind: SectionKind,
     seen_metrics: dict[tuple[float, str], list[MetricMatch]],
     section_heading: str | None = None,
+    learned: bool | None = None,
 ):
     span = point.span
     raw = source[span.start : span.end]
@@ -212,14 +224,14 @@ def _item(
     if lead:
         lead = _as_written(lead, source, evidence_start, evidence_start + len(evidence))
     text = summary_text(evidence, lead)
-    area = classify_area(evidence, lead=text, context=point.context)
+    area = classify_area(evidence, lead=text, context=point.context, learned=learned)
     common = {
         "area": area,
         "text": text,
         "evidence": evidence,
         "span": span,
         "alignment": AlignmentStatus.EXACT,
-        "flags": _weak_spots(evidence, text, point, section_heading),
+        "flags": _weak_spots(evidence, text, point, section_heading, learned),
     }
     if kind is SectionKind.ACHIEVEMENTS:
         # A figure repeated later for the same thing counts once, at its first statement.
@@ -239,13 +251,15 @@ def extract_with_rules(doc: SourceDocument, segmented: SegmentedReport) -> Recor
     record = Record(doc_id=doc.doc_id, meta=extract_meta(doc, segmented))
     seen: dict[tuple[float, str], list[MetricMatch]] = {}
     separate_causes: list[str] = []
+    learned = learned_model_enabled()  # the area model switch, read once for the report
     for section in segmented.sections:
-        for point in section.points:
-            if section.kind is SectionKind.CAUSES:
-                separate_causes.append(_strip_marker(source[point.span.start : point.span.end]))
-                continue
-            item = _item(source, point, section.kind, seen, section.heading)
-            record.items(ListName(section.kind.value)).append(item)
+        if section.kind is SectionKind.CAUSES:
+            separate_causes += [_strip_marker(source[p.span.start : p.span.end]) for p in section.points]
+            continue
+        items = record.items(ListName(section.kind.value))
+        items += [
+            _item(source, point, section.kind, seen, section.heading, learned) for point in section.points
+        ]
     _assign_separate_causes(record.problems, separate_causes)
     record.provenance = Provenance(
         backend=BACKEND_NAME,
