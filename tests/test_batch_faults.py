@@ -7,6 +7,7 @@ import io
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -147,6 +148,18 @@ def test_concurrent_writers_of_one_record_never_collide(tmp_path: Path) -> None:
     assert (
         Record.model_validate_json((tmp_path / "shared.json").read_text(encoding="utf-8")).doc_id == "shared"
     )
+
+
+def test_a_record_file_is_as_readable_as_any_other_output(tmp_path: Path) -> None:
+    # Written under a private temporary name, but not left owner-only once in place.
+    record = Record.model_validate_json(json.dumps({"doc_id": "shared", "meta": {}}))
+    umask = os.umask(0o022)
+    try:
+        written = write_record_json(record, tmp_path / "out")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    assert written.read_text(encoding="utf-8") == record.to_json() + "\n"
 
 
 # -- several processes, one fresh database, one out/ folder -------------------------------------

@@ -6,8 +6,6 @@ import codecs
 import unicodedata
 from collections import Counter
 
-from charset_normalizer import from_bytes
-
 from extractor.core.errors import LoadError
 from extractor.load.common import Extracted, normalise_newlines
 
@@ -91,6 +89,10 @@ def decode_text(data: bytes, *, source: str, declared: str | None = None) -> tup
             continue
         if looks_like_text(text):
             return text, encoding
+
+    # Detection is the last resort (most reports are UTF-8 or GB18030): its library is
+    # imported only when a file gets this far.
+    from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is not None and looks_like_text(str(best)):

@@ -9,42 +9,48 @@ file behind.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from extractor.core.schema import Record
 
-
-def _read_umask() -> int:
-    # Read once at import: setting and restoring it later would race with other threads.
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-_UMASK = _read_umask()
+#: Part of every temporary name this process writes: with the process id (read at each
+#: write: a forked child is another writer) no two writers on this machine share a name, and
+#: it tells apart machines writing to one shared folder. O_EXCL settles any clash left.
+_WRITER_TOKEN = os.urandom(4).hex()
+#: Tells apart the temporary files of one process's threads.
+_WRITE_COUNT = itertools.count()
 
 
 def write_record_json(record: Record, out_dir: Path) -> Path:
     """Write `record` to `out_dir/<doc_id>.json` atomically; returns the path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{record.doc_id}.json"
-    handle, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{record.doc_id}.", suffix=".json.tmp")
-    tmp = Path(tmp_name)
+    data = (record.to_json() + "\n").encode("utf-8")
+    descriptor, tmp = _create_temporary(out_dir, record.doc_id)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(record.to_json() + "\n")
-        # mkstemp creates the file owner-only; a record is as readable as any other output.
-        tmp.chmod(0o644 & ~_UMASK)
-        tmp.replace(target)  # atomic: a reader sees the old record or the new, never half
+        with open(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(tmp, target)  # atomic: a reader sees the old record or the new, never half
     except BaseException:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)
         raise
     return target
+
+
+def _create_temporary(out_dir: Path, doc_id: str) -> tuple[int, str]:
+    """A new file beside the target, under a name no other writer uses, open for writing.
+    Created with the permissions of any other output (0o644 less the umask)."""
+    while True:
+        name = os.path.join(out_dir, f".{doc_id}.{os.getpid()}-{_WRITER_TOKEN}-{next(_WRITE_COUNT)}.json.tmp")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), name
+        except FileExistsError:
+            continue  # left by a writer that died, or another machine's: take the next number
 
 
 def distinct_doc_ids(paths: Sequence[Path]) -> dict[Path, str]:

@@ -31,6 +31,19 @@ PG_CONNECT_TIMEOUT_S = 10
 WRITE_OPTION = "extractor_write"
 
 
+class JSONText(str):
+    """A value for a JSON column that is already JSON text: stored as it is, not serialised
+    again (a batch serialises each record once, in pydantic's compiled serialiser, instead
+    of building it as Python objects and encoding those)."""
+
+
+def _json_serializer(value: Any) -> str:
+    if isinstance(value, JSONText):
+        return value
+    # Keep Chinese readable in the stored JSON (and in psql / sqlite3 sessions).
+    return json.dumps(value, ensure_ascii=False)
+
+
 def default_db_url() -> str:
     """The database URL to use when none is given: `$EXTRACTOR_DB_URL`, else
     `sqlite:///<cwd>/extractor.db` (resolved now, so a later `chdir` changes nothing)."""
@@ -91,8 +104,7 @@ def create_db_engine(url: URL) -> Engine:
     engine = create_engine(
         url,
         connect_args=connect_args,
-        # Keep Chinese readable in the stored JSON (and in psql / sqlite3 sessions).
-        json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False),
+        json_serializer=_json_serializer,
         pool_pre_ping=True,
     )
     if url.get_backend_name() == "sqlite":

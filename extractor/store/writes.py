@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from extractor.core.document import LayoutHints, SourceDocument
@@ -18,9 +18,10 @@ from extractor.core.errors import ReviewConflictError, StoreError
 from extractor.core.schema import Record
 from extractor.store import queries as q
 from extractor.store.diff import FieldChange, record_diff
+from extractor.store.engine import JSONText
 from extractor.store.grounding import recheck_record, refuse_ungrounded_approval
 from extractor.store.models import RecordVersionInfo
-from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow
+from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow, metadata, utc_now
 
 #: Changed fields named per version in a conflict message before "and N more".
 _MAX_FIELDS_IN_MESSAGE = 6
@@ -67,6 +68,9 @@ def source_document_of(row: DocumentRow) -> SourceDocument:
 
 #: Content hashes per SELECT when a batch looks its documents up (bound parameters are limited).
 _LOOKUP_CHUNK = 500
+#: The tables a batch of new documents is inserted into without the unit of work.
+_DOCUMENTS = metadata.tables[DocumentRow.__tablename__]
+_VERSIONS = metadata.tables[RecordVersionRow.__tablename__]
 
 
 def save_extraction(
@@ -84,56 +88,124 @@ def save_extraction(
 def save_extractions(
     session: Session, extractions: Sequence[tuple[SourceDocument, Record]], *, run_id: int | None
 ) -> list[RecordVersionInfo]:
-    """`save_extraction` for each of a batch, in order, with the same rows as a result; the
-    documents are looked up with one SELECT, the new ones inserted together, and the new
-    versions written in one flush (the database sees a few statements, not several per
-    document)."""
-    rows = _document_rows(session, [doc for doc, _ in extractions])
-    pending = [
-        (_extraction_version(session, document, created, doc, record, run_id=run_id), document)
-        for (doc, record), (document, created) in zip(extractions, rows, strict=True)
-    ]
-    session.flush()
-    return [
-        version if isinstance(version, RecordVersionInfo) else q.to_version_info(version, document)
-        for version, document in pending
-    ]
+    """`save_extraction` for each of a batch, in order, with the same rows as a result.
 
-
-def _document_rows(session: Session, docs: Sequence[SourceDocument]) -> list[tuple[DocumentRow, bool]]:
-    """`_document_row` for each of `docs`, in order: a content repeated in the batch is
-    created once (the first time) and found after that, as one at a time would."""
+    A content the database does not hold yet (the common case: a batch of new reports)
+    takes a short path: its document and its first version are plain inserts, a few
+    statements for the whole batch, each record serialised once to JSON text. A content
+    already stored, or repeated in the batch after its first occurrence, then goes through
+    `save_extraction`, which sees the rows inserted before it: the rows are those one
+    document at a time would have written.
+    """
+    if not extractions:
+        return []
+    run = None if run_id is None else session.get(RunRow, run_id)
+    if run_id is not None and run is None:
+        raise StoreError(f"no run with id {run_id}", source=extractions[0][0].path)
     # Each content hashed once (`doc.sha256` hashes the whole text at every reading).
-    doc_hashes = [doc.sha256 for doc in docs]
-    hashes = list(dict.fromkeys(doc_hashes))
-    found: dict[str, DocumentRow] = {}
+    hashes = [doc.sha256 for doc, _ in extractions]
+    stored = _stored_hashes(session, hashes)
+    first_seen: dict[str, int] = {}
+    for position, sha256 in enumerate(hashes):
+        if sha256 not in stored:
+            first_seen.setdefault(sha256, position)
+    new = sorted(first_seen.values())
+    saved = dict(
+        zip(new, _insert_new(session, [(*extractions[p], hashes[p]) for p in new], run=run), strict=True)
+    )
+    for position, (doc, record) in enumerate(extractions):
+        if position not in saved:
+            saved[position] = save_extraction(session, doc, record, run_id=run_id)
+    return [saved[position] for position in range(len(extractions))]
+
+
+def _stored_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
+    """Which of `hashes` the documents table already holds."""
+    distinct = list(dict.fromkeys(hashes))
+    documents = _DOCUMENTS.c
+    found: set[str] = set()
+    for start in range(0, len(distinct), _LOOKUP_CHUNK):
+        chunk = distinct[start : start + _LOOKUP_CHUNK]
+        found.update(session.scalars(select(documents.sha256).where(documents.sha256.in_(chunk))))
+    return found
+
+
+def _insert_new(
+    session: Session, extractions: Sequence[tuple[SourceDocument, Record, str]], *, run: RunRow | None
+) -> list[RecordVersionInfo]:
+    """Insert documents new to the database (distinct contents) with each one's record as
+    its version 1: two multi-row inserts and one SELECT, no unit of work."""
+    if not extractions:
+        return []
+    setups = [_setup(record, run, doc) for doc, record, _ in extractions]
+    documents = _DOCUMENTS
+    session.execute(
+        insert(documents),
+        [
+            {
+                "sha256": sha256,
+                "doc_id": doc.doc_id,
+                "path": doc.path,
+                "format": doc.format,
+                "ocr": doc.ocr,
+                "char_count": len(doc.text),
+                "text": doc.text,
+                "layout_hints": layout_hints_json(doc),
+                "created_at": utc_now(),
+            }
+            for doc, _, sha256 in extractions
+        ],
+    )
+    hashes = [sha256 for _, _, sha256 in extractions]
+    ids: dict[str, int] = {}
     for start in range(0, len(hashes), _LOOKUP_CHUNK):
         chunk = hashes[start : start + _LOOKUP_CHUNK]
-        stmt = select(DocumentRow).where(DocumentRow.sha256.in_(chunk)).with_for_update()
-        found.update((row.sha256, row) for row in session.scalars(stmt))
-    new: dict[str, DocumentRow] = {}
-    for doc, sha256 in zip(docs, doc_hashes, strict=True):
-        if sha256 not in found and sha256 not in new:
-            new[sha256] = _new_document_row(doc, sha256)
-    session.add_all(new.values())
-    session.flush()
-    rows: list[tuple[DocumentRow, bool]] = []
-    for doc, sha256 in zip(docs, doc_hashes, strict=True):
-        created = new.pop(sha256, None)
-        if created is not None:
-            found[sha256] = created
-            rows.append((created, True))
-            continue
-        row = found[sha256]
-        row.path, row.format, row.ocr = doc.path, doc.format, doc.ocr
-        row.layout_hints = layout_hints_json(doc)  # the hints of the file the format names
-        rows.append((row, False))
-    return rows
+        found = session.execute(
+            select(documents.c.sha256, documents.c.id).where(documents.c.sha256.in_(chunk))
+        )
+        ids.update((sha256, document_id) for sha256, document_id in found)
+    rows = [
+        {
+            "document_id": ids[sha256],
+            "version": 1,
+            "kind": "extraction",
+            "run_id": None if run is None else run.id,
+            "backend": backend,
+            "model": model,
+            "prompt_hash": prompt_hash,
+            "reviewer": None,
+            "status": "pending",
+            "base_version": None,
+            "record_json": JSONText(record.model_dump_json()),
+            "diff_json": None,
+            "created_at": utc_now(),
+        }
+        for (_, record, sha256), (backend, model, prompt_hash) in zip(extractions, setups, strict=True)
+    ]
+    session.execute(insert(_VERSIONS), rows)
+    return [
+        RecordVersionInfo(
+            doc_id=doc.doc_id,
+            sha256=sha256,
+            version=1,
+            kind="extraction",
+            status="pending",
+            reviewer=None,
+            backend=row["backend"],
+            model=row["model"],
+            prompt_hash=row["prompt_hash"],
+            run_id=row["run_id"],
+            base_version=None,
+            diff=None,
+            created_at=row["created_at"],
+        )
+        for (doc, _, sha256), row in zip(extractions, rows, strict=True)
+    ]
 
 
-def _new_document_row(doc: SourceDocument, sha256: str | None = None) -> DocumentRow:
+def _new_document_row(doc: SourceDocument) -> DocumentRow:
     return DocumentRow(
-        sha256=doc.sha256 if sha256 is None else sha256,
+        sha256=doc.sha256,
         doc_id=doc.doc_id,
         path=doc.path,
         format=doc.format,
@@ -158,13 +230,7 @@ def _extraction_version(
     run = None if run_id is None else session.get(RunRow, run_id)
     if run_id is not None and run is None:
         raise StoreError(f"no run with id {run_id}", source=doc.path)
-    provenance = record.provenance
-    backend = provenance.backend if provenance else run.backend if run else None
-    if not backend:
-        raise StoreError("the record names no backend (no provenance and no run)", source=doc.path)
-    model = provenance.model if provenance else run.model if run else None
-    prompt_hash = provenance.prompt_hash if provenance else run.prompt_hash if run else None
-
+    backend, model, prompt_hash = _setup(record, run, doc)
     record_json = record.model_dump(mode="json")
     rv = RecordVersionRow
     # A document created just now has no versions: nothing to compare with or diff against.
@@ -204,6 +270,18 @@ def _extraction_version(
     )
     session.add(row)
     return row
+
+
+def _setup(record: Record, run: RunRow | None, doc: SourceDocument) -> tuple[str, str | None, str | None]:
+    """Backend, model and prompt hash of an extraction: from the record's provenance, else
+    from its run; StoreError (naming the file) when neither names a backend."""
+    provenance = record.provenance
+    backend = provenance.backend if provenance else run.backend if run else None
+    if not backend:
+        raise StoreError("the record names no backend (no provenance and no run)", source=doc.path)
+    model = provenance.model if provenance else run.model if run else None
+    prompt_hash = provenance.prompt_hash if provenance else run.prompt_hash if run else None
+    return backend, model, prompt_hash
 
 
 def save_review(
