@@ -40,6 +40,7 @@ def test_ink_height_is_the_printed_characters_not_the_crop() -> None:
     assert abs(_ink_height(tight) - _ink_height(loose)) <= 1
     assert 26 <= _ink_height(loose) <= 34 < loose.shape[0]
     assert _ink_height(np.full((30, 200, 3), 255, np.uint8)) == 30  # nothing printed: the crop
+    assert _ink_height(255 - loose) == _ink_height(loose)  # white print on a dark band
 
 
 def test_lines_are_narrowed_by_their_type_size_not_by_the_detectors_margin() -> None:

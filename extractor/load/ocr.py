@@ -43,8 +43,9 @@ PAGE_MAX_SIDE_PX = 2000
 #: OCR time and its cost grows linearly with that width (the convolutions dominate, not the
 #: attention). The model emits one frame per 8 px: ~3.5 frames a Chinese character, ~2 a
 #: digit, enough for CTC to keep runs such as "3333" apart. Measured on rendered number-dense
-#: pages at 24-40 px type (eval/bench_ocr.py): same digits as at full width; at 24 px (20 %
-#: fewer) repeated digits began to merge. The default 150-dpi page: ~0.7 of the width.
+#: pages at 24, 32 and 40 px type: every digit kept, as at full width (at 26 px one of 2,207
+#: merged on 24 px type; a fixed 0.7 shrink of every crop lost four). A 150-dpi page of
+#: 32 px type is read at ~0.7 of its width: 0.71x the CPU a page (eval/bench_ocr.py).
 REC_TEXT_HEIGHT_AS_WIDTH_PX = 28.0
 
 # PP-OCRv4 mobile models and the recogniser's character list, as shipped in the rapidocr
@@ -211,13 +212,16 @@ def narrow_recogniser_input(engine: RapidOCR, text_height_as_width_px: float | N
 
 def _ink_height(line: np.ndarray) -> int:
     """Height in pixels of a line crop's printed characters: the span of rows holding at least
-    15 % of the busiest row's dark pixels (so the thin tails of brackets, and specks from the
+    15 % of the busiest row's print pixels (so the thin tails of brackets, and specks from the
     neighbouring lines, do not count). The crop's height when it has no contrast."""
     gray = line.min(axis=2) if line.ndim == 3 else line
     darkest, lightest = int(gray.min()), int(gray.max())
     if lightest - darkest < _MIN_INK_CONTRAST:
         return line.shape[0]
-    ink_per_row = (gray < (darkest + lightest) / 2).sum(axis=1)
+    dark = gray < (darkest + lightest) / 2
+    if dark.mean() > 0.5:  # light print on a dark band: the print is the light part
+        dark = ~dark
+    ink_per_row = dark.sum(axis=1)
     rows = (ink_per_row >= 0.15 * ink_per_row.max()).nonzero()[0]
     return int(rows[-1] - rows[0] + 1)
 
