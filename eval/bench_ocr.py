@@ -7,18 +7,23 @@ CJK font, saves them as an image-only PDF (no text layer) and loads it with
 - one worker: the engine in this process (one inference thread, so one core);
 - `--workers N` (default 2): pages OCRed in N worker processes, engines loaded at their start;
 - character accuracy: 1 - edit distance / length, on NFKC, whitespace-free text;
-- CPU seconds per page in each stage (detection, classifier, recognition, the rest);
+- a number-dense page (synthetic report text full of counts, percentages, dates, amounts and
+  runs of one digit): its character accuracy and its digit accuracy (the page's digits as one
+  sequence, 1 - edit distance / count), so a speed-up that merges or drops digits shows;
+- CPU seconds per page in each stage (detection, classifier, recognition, the rest), with text
+  lines recognised at full width (before) and narrowed (`REC_TEXT_HEIGHT_AS_WIDTH_PX`, now), back to back;
 - the blank-scan guard: a PDF of `--blank-pages` blank page images, time and peak memory
   until it is refused;
 - before/after: the previous engine (rapidocr-onnxruntime 1.x, default settings, pages
   rendered at 200 dpi) on the same pages, when it is still importable.
 
 Bars (issue 14, on an otherwise idle 2-core machine): >= 0.5 pages/s with one worker,
->= 0.9 pages/s with 2 workers, character accuracy >= 0.99. On a shared machine wall-clock
+>= 0.9 pages/s with 2 workers, character accuracy >= 0.99 (seed pages and the number-dense
+page, whose digit accuracy too must be >= 0.99). On a shared machine wall-clock
 figures drop with the load; the CPU seconds per page and the ratios are the steadier figures
 (with one inference thread, an idle core reads about 1 / (CPU s/page) pages per second).
 
-    python eval/bench_ocr.py [--pages 4] [--workers 2] [--blank-pages 300] [--out DIR]
+    python eval/bench_ocr.py [--pages 4] [--number-pages 2] [--workers 2] [--blank-pages 300] [--out DIR]
 
 Needs a CJK font (Debian: fonts-noto-cjk).
 """
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -42,12 +48,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from fixtures_load import find_cjk_font, render_text_pages, write_image_pdf  # noqa: E402
+from fixtures_load import find_cjk_font, number_dense_text, render_text_pages, write_image_pdf  # noqa: E402
 
 from extractor.core.errors import LoadError  # noqa: E402
 from extractor.core.normalise import matching_key  # noqa: E402
 from extractor.load import load_document  # noqa: E402
-from extractor.load.ocr import boxes_to_text, ocr_engine  # noqa: E402
+from extractor.load.ocr import (  # noqa: E402
+    REC_TEXT_HEIGHT_AS_WIDTH_PX,
+    boxes_to_text,
+    narrow_recogniser_input,
+    ocr_engine,
+)
 from extractor.load.ocr_run import OcrSettings, ocr_session  # noqa: E402
 
 
@@ -55,6 +66,12 @@ def char_accuracy(ocr_text: str, source_text: str) -> float:
     """1 - character edit distance / source length, compared as the evaluation compares text."""
     source = matching_key(source_text)
     return 1 - Levenshtein.distance(matching_key(ocr_text), source) / max(len(source), 1)
+
+
+def digit_accuracy(ocr_text: str, source_text: str) -> float:
+    """1 - edit distance / count over the texts' digits alone, read as one sequence each."""
+    source = re.sub(r"\D", "", matching_key(source_text))
+    return 1 - Levenshtein.distance(re.sub(r"\D", "", matching_key(ocr_text)), source) / max(len(source), 1)
 
 
 def timed(action: Callable[[], str]) -> tuple[str, float, float]:
@@ -108,9 +125,10 @@ def report(label: str, pages: int, wall: float, cpu: float | None, accuracy: flo
     return rate
 
 
-def stage_cpu(pages: list[Image.Image]) -> None:
+def stage_cpu(pages: list[Image.Image], label: str) -> float:
     """CPU seconds per page in each stage of the in-process engine (one inference thread, so
-    the calling thread's CPU time is the stage's), and how many lines went to recognition."""
+    the calling thread's CPU time is the stage's), and how many lines went to recognition;
+    returns the total per page."""
     import numpy as np
 
     engine = ocr_engine()
@@ -143,9 +161,22 @@ def stage_cpu(pages: list[Image.Image]) -> None:
     rest = total - sum(spent.values())
     parts = ", ".join(f"{name} {seconds / len(pages):.2f}" for name, seconds in spent.items())
     print(
-        f"CPU s/page by stage: {parts}, rest (resize, crops, filtering) {rest / len(pages):.2f}; "
+        f"{label}: CPU s/page by stage: {parts}, rest (resize, crops, filtering) {rest / len(pages):.2f}; "
         f"total {total / len(pages):.2f}; {lines / len(pages):.0f} lines/page; inference threads 1"
     )
+    return total / len(pages)
+
+
+def line_width_before_after(pages: list[Image.Image]) -> None:
+    """Stage CPU with text lines recognised at full width, then narrowed as configured."""
+    engine = ocr_engine()
+    try:
+        narrow_recogniser_input(engine, None)
+        before = stage_cpu(pages, "lines at full width (before)")
+    finally:
+        narrow_recogniser_input(engine, REC_TEXT_HEIGHT_AS_WIDTH_PX)
+    after = stage_cpu(pages, "lines narrowed (now)")
+    print(f"  CPU per page now / before: {after / before:.2f}")
 
 
 def blank_scan_guard(folder: Path, pages: int) -> None:
@@ -165,9 +196,25 @@ def blank_scan_guard(folder: Path, pages: int) -> None:
     print(f"  -> {outcome}")
 
 
+def number_dense_accuracy(folder: Path, font: Path, pages: int) -> None:
+    """Character and digit accuracy on number-dense pages, read as `extractor extract` reads them."""
+    rendered = render_text_pages(number_dense_text(paragraphs=30 * pages), font, max_pages=pages)
+    source = "\n".join(page.info["source_text"] for page in rendered)
+    with ocr_session(OcrSettings(workers=1)):
+        text = load_document(write_image_pdf(folder / "number-dense.pdf", rendered)).text
+    digits = len(re.sub(r"\D", "", source))
+    print(
+        f"number-dense pages ({len(rendered)}, {digits} digits): char accuracy "
+        f"{char_accuracy(text, source):.4f}, digit accuracy {digit_accuracy(text, source):.4f}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=4, help="pages to render and OCR (default 4)")
+    parser.add_argument(
+        "--number-pages", type=int, default=2, help="number-dense pages to render and OCR (default 2)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the parallel run")
     parser.add_argument(
         "--blank-pages", type=int, default=300, help="pages of the blank scan refused by the page limit"
@@ -199,18 +246,22 @@ def main(argv: list[str] | None = None) -> int:
         # The blank-scan guards first, so the peak memory they report is not the page runs'.
         blank_scan_guard(folder, args.blank_pages)
         blank_scan_guard(folder, min(150, OcrSettings.from_env().max_pages))
-        stage_cpu(pages)
+        line_width_before_after(pages)
         with ocr_session(OcrSettings(workers=1)):
             text, wall, cpu = timed(lambda: load_document(pdf_path).text)
         one = report(
             "rapidocr 3 + OpenVINO, 1 worker", len(pages), wall, cpu, char_accuracy(text, source_text)
         )
+        number_dense_accuracy(folder, font, args.number_pages)
 
         with ocr_session(OcrSettings(workers=args.workers)):
             # Workers start, and load their engines, with a file's first scanned page: once
-            # per batch. Timed apart on a one-page scan, then the pages with warm workers.
+            # per batch. Timed apart on a scan of one page per worker (a fresh engine's first
+            # page has been seen to take ~0.6 CPU s more than later ones), then the pages with
+            # warm workers, as the one-worker run above had a warm engine.
+            warm_pages = [pages[i % len(pages)] for i in range(args.workers)]
             _, start_wall, _ = timed(
-                lambda: load_document(write_image_pdf(folder / "warm.pdf", pages[:1])).text
+                lambda: load_document(write_image_pdf(folder / "warm.pdf", warm_pages)).text
             )
             text, wall, _ = timed(lambda: load_document(pdf_path).text)
         many = report(
@@ -220,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             None,
             char_accuracy(text, source_text),
         )
-        print(f"  worker start-up and a first page: {start_wall:.1f} s (once per batch)")
+        print(f"  worker start-up and a first page each: {start_wall:.1f} s (once per batch)")
         print(f"speed-up with {args.workers} workers: {many / one:.2f}x")
 
         old = old_engine_text(pdf_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -98,6 +99,42 @@ def render_text_pages(
         page.info["source_text"] = "\n".join(lines[start : start + per_page])
         pages.append(page)
     return pages
+
+
+_MATTERS = ("行政复议", "行政诉讼", "信访", "执法检查", "政务公开", "法律援助", "投诉举报", "合同审查")
+_UNITS = ("件", "人次", "项", "次", "个", "万元")
+
+
+def number_dense_text(*, paragraphs: int = 40, seed: int = 0) -> str:
+    """Synthetic report text full of figures (counts, percentages, decimals, dates, amounts),
+    one paragraph a line: a page where OCR that drops or merges digits shows at once."""
+    rng = random.Random(seed)
+
+    def repeated() -> str:
+        # Runs of one digit ("1111", "00"): CTC needs a blank frame between equal neighbours,
+        # so these are the first to merge when a line is read at too few frames.
+        return str(rng.randint(1, 9)) * rng.randint(2, 4)
+
+    def sentence() -> str:
+        matter = rng.choice(_MATTERS)
+        count, unit = rng.randint(1, 9999), rng.choice(_UNITS)
+        year, month, day = rng.randint(2015, 2025), rng.randint(1, 12), rng.randint(1, 28)
+        change = f"{rng.uniform(0.1, 99.9):.1f}"
+        rate = f"{rng.uniform(50, 100):.1f}"
+        amount = f"{rng.randint(1, 999)},{rng.randint(0, 999):03d}.{rng.randint(0, 99):02d}"
+        return rng.choice(
+            (
+                f"受理{matter}案件{count}件，同比增长{change}%，办结率{rate}%。",
+                f"{year}年{month}月{day}日召开{matter}工作会议{rng.randint(2, 60)}次，参会{count}人次。",
+                f"全年{matter}经费{amount}元，占预算的{rate}%，较{year - 1}年下降{change}个百分点。",
+                f"第{rng.randint(1, 4)}季度办理{matter}事项{count}{unit}，其中{rng.randint(10, 99)}%在{rng.randint(3, 30)}日内办结。",
+                f"清理文件{repeated()}件，废止{repeated()}件，修订{rng.randint(1, 9) * 100}件，"
+                f"见{year}年第{rng.randint(1, 99)}号文件。",
+                f"截至{year}年{month}月底，累计{count}{unit}，编号{rng.randint(100000, 999999)}至{rng.randint(100000, 999999)}。",
+            )
+        )
+
+    return "\n".join("".join(sentence() for _ in range(rng.randint(2, 4))) for _ in range(paragraphs))
 
 
 def page_paragraphs(page_text: str, text: str) -> list[str]:

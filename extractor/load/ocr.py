@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import threading
 import warnings
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from extractor.core.errors import LoadError
 
 if TYPE_CHECKING:
+    import numpy as np
     from PIL import Image
     from rapidocr import RapidOCR
 
@@ -36,6 +38,15 @@ _SAME_LINE_OVERLAP = 0.5
 DETECTOR_MAX_SIDE_PX = 960
 #: Pages are shrunk to at most this long side before anything else (RapidOCR's own default).
 PAGE_MAX_SIDE_PX = 2000
+#: A text line reaches the recogniser (48 px high) narrowed so that one height of its
+#: printed characters spans this many pixels of the input's width. Recognition is ~94 % of
+#: OCR time and its cost grows linearly with that width (the convolutions dominate, not the
+#: attention). The model emits one frame per 8 px: ~3.5 frames a Chinese character, ~2 a
+#: digit, enough for CTC to keep runs such as "3333" apart. Measured on rendered number-dense
+#: pages at 24, 32 and 40 px type: every digit kept, as at full width (at 26 px one of 2,207
+#: merged on 24 px type; a fixed 0.7 shrink of every crop lost four). A 150-dpi page of
+#: 32 px type is read at ~0.7 of its width: 0.71x the CPU a page (eval/bench_ocr.py).
+REC_TEXT_HEIGHT_AS_WIDTH_PX = 28.0
 
 # PP-OCRv4 mobile models and the recogniser's character list, as shipped in the rapidocr
 # 3.4 wheel (rapidocr/models/). Named explicitly so the engine never looks for a download.
@@ -135,6 +146,7 @@ def _build_engine(rotated: bool) -> RapidOCR:
 
         engine = RapidOCR(params=engine_params(rotated=rotated))
     _cap_detector(engine, DETECTOR_MAX_SIDE_PX)
+    narrow_recogniser_input(engine, REC_TEXT_HEIGHT_AS_WIDTH_PX)
     return engine
 
 
@@ -162,6 +174,60 @@ def _cap_detector(engine: RapidOCR, max_side: int) -> None:
     detector.get_preprocess = lambda _longest_side: Float32DetPreProcess(
         max_side, "max", detector.mean, detector.std
     )
+
+
+def narrow_recogniser_input(engine: RapidOCR, text_height_as_width_px: float | None) -> None:
+    """Make `engine` resize each text line, in one step and unpadded, to the model's height and
+    a width at which one height of its printed characters spans `text_height_as_width_px`
+    pixels (never wider than its own aspect ratio); None: its own aspect ratio (full width).
+
+    The characters' height is measured on the line (`_ink_height`), not taken from the crop:
+    the detector's margin around a line varies with the type size, and a fixed shrink
+    starved small type of frames. rapidocr itself pads every line to at least 320 px: with
+    one line per recognition pass (`Rec.rec_batch_num` 1) padding only costs time.
+    """
+    import cv2
+    import numpy as np
+
+    recogniser = engine.text_rec
+    if recogniser.rec_batch_num != 1:
+        raise ValueError("narrow_recogniser_input needs one line per recognition batch")
+    height = recogniser.rec_image_shape[1]
+
+    def resize_norm_img(line: np.ndarray, _max_wh_ratio: float) -> np.ndarray:
+        line_height, line_width = line.shape[:2]
+        scale = height / max(line_height, 1)
+        width_scale = 1.0
+        if text_height_as_width_px is not None:
+            width_scale = min(1.0, text_height_as_width_px / (_ink_height(line) * scale))
+        # At least one output frame (the model's width stride is 8).
+        width = max(8, math.ceil(line_width * scale * width_scale))
+        resized = cv2.resize(line, (width, height), interpolation=cv2.INTER_LINEAR)
+        # rapidocr's own normalisation, (x / 255 - 0.5) / 0.5, in float32 in one step.
+        normalised = resized.astype(np.float32) * np.float32(2 / 255) - np.float32(1)
+        return normalised.transpose(2, 0, 1)
+
+    recogniser.resize_norm_img = resize_norm_img
+
+
+def _ink_height(line: np.ndarray) -> int:
+    """Height in pixels of a line crop's printed characters: the span of rows holding at least
+    15 % of the busiest row's print pixels (so the thin tails of brackets, and specks from the
+    neighbouring lines, do not count). The crop's height when it has no contrast."""
+    gray = line.min(axis=2) if line.ndim == 3 else line
+    darkest, lightest = int(gray.min()), int(gray.max())
+    if lightest - darkest < _MIN_INK_CONTRAST:
+        return line.shape[0]
+    dark = gray < (darkest + lightest) / 2
+    if dark.mean() > 0.5:  # light print on a dark band: the print is the light part
+        dark = ~dark
+    ink_per_row = dark.sum(axis=1)
+    rows = (ink_per_row >= 0.15 * ink_per_row.max()).nonzero()[0]
+    return int(rows[-1] - rows[0] + 1)
+
+
+# Grey levels between a line's darkest and lightest pixel below which it holds no print.
+_MIN_INK_CONTRAST = 32
 
 
 # One engine holds one OpenVINO inference request, which is not safe to share between
