@@ -110,3 +110,17 @@ def test_summaries_keep_the_reports_own_characters() -> None:
         record = extract_document(doc)
         for item in record.achievements + record.problems + record.plans:
             assert item.text in doc.text, (path.name, item.text)
+
+
+def test_area_keywords_are_read_longest_first_without_overlap() -> None:
+    # The longest keyword at a position wins and the words inside it do not count again
+    # (行政复议, not also 复议); a neutral word takes its characters out of any keyword
+    # (设立法治宣传: 设立 blocks 立法, 法治宣传 still counts); hits are summed per area.
+    from extractor.core.schema import Area
+    from extractor.extract.rules.areas import area_scores
+
+    assert area_scores("复议") == {Area.RECONSIDERATION: 2.0}
+    assert area_scores("办理行政复议案件") == {Area.RECONSIDERATION: 3.0}
+    assert area_scores("推进立法") == {Area.RULEMAKING: 2.0}
+    assert area_scores("设立法治宣传专区") == {Area.LEGAL_EDUCATION: 2.5}
+    assert area_scores("行政复议，行政复议") == {Area.RECONSIDERATION: 6.0}

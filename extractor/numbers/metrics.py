@@ -124,10 +124,13 @@ def _rejected_by_context(s: str, start: int, end: int, unit: str, *, chinese: bo
 
 def _candidates(s: str) -> list[_Candidate]:
     """Every number + measure word in `s` that survives the exclusion rules, in text order."""
+    numbers = list(vocabulary.METRIC_RE.finditer(s))
+    if not numbers:
+        return []  # many passages state no figure: no need to look for quotes in them
     quoted = [(m.start(), m.end()) for m in vocabulary.QUOTED_RE.finditer(s)]
     quoted_starts = [q[0] for q in quoted]
     found: list[_Candidate] = []
-    for m in vocabulary.METRIC_RE.finditer(s):
+    for m in numbers:
         start, end = m.start(), m.end()
         index = bisect_right(quoted_starts, start) - 1
         if index >= 0 and start < quoted[index][1]:
@@ -158,6 +161,19 @@ def _candidates(s: str) -> list[_Candidate]:
     return found
 
 
+_BOUNDARIES_TO_NUL = str.maketrans(dict.fromkeys(vocabulary.BOUNDARY_CHARS, "\0"))
+
+
+def _masked(m: re.Match[str]) -> str:
+    """A bracketed or quoted span with its clause boundaries turned into NULs."""
+    span = m.group()
+    if span[0] == "(":
+        # A bracket holds no digit (MASKED_PUNCTUATION_RE), so no comma or point in it can be
+        # a thousands separator or a decimal point: every mark is a boundary, no lookaround.
+        return span.translate(_BOUNDARIES_TO_NUL)
+    return vocabulary.BOUNDARY_RE.sub("\0", span)
+
+
 class _Clauses:
     """Clause boundaries of one normalised text, found on demand around each number.
 
@@ -168,9 +184,7 @@ class _Clauses:
     _WINDOW = 160
 
     def __init__(self, s: str, hard_breaks: list[int]) -> None:
-        self.scan = vocabulary.MASKED_PUNCTUATION_RE.sub(
-            lambda m: vocabulary.BOUNDARY_RE.sub("\0", m.group()), s
-        )
+        self.scan = vocabulary.MASKED_PUNCTUATION_RE.sub(_masked, s)
         self.length = len(s)
         self.breaks = hard_breaks
         self._around: dict[tuple[int, int], tuple[int, int]] = {}

@@ -8,9 +8,10 @@ lead phrase; the enclosing heading only breaks ties or fills in when the body sa
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from functools import lru_cache
+
+from ahocorasick_rs import AhoCorasick, MatchKind
 
 from extractor.core.schema import Area
 from extractor.core.script import to_simplified
@@ -271,31 +272,16 @@ _KEYWORDS: dict[Area, dict[str, float]] = {
 }
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """One regex for many keywords, shaped as a trie (Python's re does not factor
-    alternations itself); longer keywords win at each position."""
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, dict]) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
-
-    return build(trie)
-
-
 # Words that score nothing but stop a keyword matching across a word boundary
 # (设立法治宣传专区 is not 立法).
 _NEUTRAL = ("设立", "成立", "建立", "确立", "树立", "独立", "订立", "创立")
-_PATTERN = re.compile(_trie_pattern([k for kw in _KEYWORDS.values() for k in kw] + list(_NEUTRAL)))
+# Leftmost-longest, non-overlapping: scanning left to right, the longest keyword starting at
+# the first position where any starts, then on after it (a neutral word there blocks the
+# keywords inside it). One automaton pass instead of re trying ~135 first characters' branches
+# one by one wherever a keyword could start.
+_MATCHER = AhoCorasick(
+    [k for kw in _KEYWORDS.values() for k in kw] + list(_NEUTRAL), matchkind=MatchKind.LeftmostLongest
+)
 _WEIGHTS: dict[str, list[tuple[Area, float]]] = {}
 for _area, _kw in _KEYWORDS.items():
     for _word, _weight in _kw.items():
@@ -313,8 +299,7 @@ def area_scores(text: str) -> dict[Area, float]:
 @lru_cache(maxsize=4096)
 def _area_scores(text: str) -> tuple[tuple[Area, float], ...]:
     scores: dict[Area, float] = {}
-    # findall: the pattern has no groups, so it gives each keyword found as it is.
-    for word in _PATTERN.findall(to_simplified(text)):
+    for word in _MATCHER.find_matches_as_strings(to_simplified(text)):
         for area, weight in _WEIGHTS.get(word, ()):
             scores[area] = scores.get(area, 0.0) + weight
     return tuple(scores.items())
