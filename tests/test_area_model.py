@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 
 import pytest
 
 from extractor.core.schema import Area
-from extractor.extract.rules.area_model import WEIGHTS_FILE, load_area_model, predict
+from extractor.extract.rules.area_model import WEIGHTS_FILE, RowSums, load_area_model, predict
 from extractor.extract.rules.areas import area_scores, classify_area
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,12 @@ def test_plain_python_predictions_equal_scikit_learns() -> None:
     fitted, model, _data = training.train(examples)
     texts = [e.evidence for e in examples]
     assert predict(model, texts, area_scores) == fitted.predict(texts)
+    # The probabilities too (the reviewer's flag shows them), terms seen several times included.
+    expected = fitted.classifier.predict_proba(fitted.features(texts))
+    assert fitted.classifier.classes_.tolist() == [area.value for area in model.classes]
+    for text, row in zip(texts, expected, strict=True):
+        got = model.probabilities(text, area_scores(text))
+        assert [got[area] for area in model.classes] == pytest.approx(row.tolist(), abs=1e-9)
 
 
 def test_shipped_weights_were_trained_on_the_current_labels() -> None:
@@ -70,3 +77,17 @@ def test_classify_area_reads_the_content() -> None:
         is Area.CORRECTIONS
     )
     assert classify_area("二是深化府院联动，行政机关负责人出庭应诉率达100%。") is Area.RECONSIDERATION
+
+
+def test_row_sums_add_each_column_exactly() -> None:
+    # Negative, tiny and large values side by side: each column's sum is the exact sum of its
+    # values (as math.fsum gives it), whichever terms are summed.
+    columns = [
+        {"甲": 2.25, "乙": 1e-9, "丙": 7.5, "丁": 0.1},
+        {"甲": -3.125, "丙": 0.333},
+        {"乙": -1e-6, "丁": -40.0, "丙": 1e-12},
+    ]
+    rows = RowSums(columns)
+    for terms in (["甲"], ["乙", "丁"], ["甲", "乙", "丙", "丁"], []):
+        expected = [math.fsum(column.get(term, 0.0) for term in terms) for column in columns]
+        assert rows.sums(terms) == pytest.approx(expected, rel=1e-15, abs=1e-18)

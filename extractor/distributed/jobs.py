@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -190,23 +190,24 @@ def finish_job(store: Store, job_id: int, doc: SourceDocument, record: Record) -
     document's latest extraction by this setup adds no version (Store.save_extraction)."""
 
     def work(session: Session) -> int | None:
-        row = session.get(QueueJobRow, job_id, with_for_update=True)
-        if row is None:
+        # The job's row (locked) with its run in one statement: the run is then known to the
+        # session, and saving the version asks for it again without a query.
+        found = session.execute(
+            select(QueueJobRow, RunRow)
+            .join(RunRow, RunRow.id == QueueJobRow.run_id)
+            .where(QueueJobRow.id == job_id)
+            .with_for_update(of=QueueJobRow)
+        ).first()
+        if found is None:
             raise StoreError(f"no queued job with id {job_id}")
+        row = found[0]
         if row.status == "done":
             return None
-        document = writes.upsert_document_row(session, doc)  # locks the document's row
         # Two files of one text (a .txt and its GBK copy) are one document: one version per run.
-        version = session.scalar(
-            select(RecordVersionRow.version).where(
-                RecordVersionRow.document_id == document.id,
-                RecordVersionRow.run_id == row.run_id,
-                RecordVersionRow.kind == "extraction",
-            )
-        )
-        if version is None:
-            version = writes.save_extraction(session, doc, record, run_id=row.run_id).version
-        else:
+        document, version, already = writes.save_extraction_once_in_run(
+            session, doc, record, run_id=row.run_id
+        )  # locks the document's row
+        if already:
             row.note = "same text as another file of this run"
         # The error stays: why an earlier try of this job was lost or failed.
         row.status, row.updated_at = "done", utc_now()
@@ -239,7 +240,13 @@ def _close_run_if_finished(session: Session, run_id: int) -> None:
     # NO KEY UPDATE: the version just inserted holds a key-share lock on this row (its foreign
     # key), which a plain FOR UPDATE would wait on, deadlocking two finishing workers.
     run = session.get(RunRow, run_id, with_for_update={"key_share": True})
-    counts = Counter(session.scalars(select(QueueJobRow.status).where(QueueJobRow.run_id == run_id)))
+    # Counted by the server: a run of thousands of jobs sends four numbers, not every status.
+    by_status = (
+        select(QueueJobRow.status, func.count())
+        .where(QueueJobRow.run_id == run_id)
+        .group_by(QueueJobRow.status)
+    )
+    counts: Counter[str] = Counter(dict(session.execute(by_status).all()))
     if counts["queued"] or counts["running"]:
         return
     if run is not None:

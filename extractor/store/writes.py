@@ -85,6 +85,31 @@ def save_extraction(
     return q.to_version_info(version, document)
 
 
+def save_extraction_once_in_run(
+    session: Session, doc: SourceDocument, record: Record, *, run_id: int
+) -> tuple[DocumentRow, int, bool]:
+    """`save_extraction` for a run that keeps one extraction version per document:
+    (the document's row, its version, whether the run already had one). When the run already
+    has an extraction version of this document (a second file of the same text), that
+    version is kept and nothing but the document row's path and format (as
+    `upsert_document_row`) is written. The document's row is locked (PostgreSQL)."""
+    document, created = _document_row(session, doc)
+    if not created:  # a document created just now has no versions to look for
+        in_run = session.scalar(
+            select(RecordVersionRow.version).where(
+                RecordVersionRow.document_id == document.id,
+                RecordVersionRow.run_id == run_id,
+                RecordVersionRow.kind == "extraction",
+            )
+        )
+        if in_run is not None:
+            return document, in_run, True
+    version = _extraction_version(session, document, created, doc, record, run_id=run_id)
+    if isinstance(version, RecordVersionRow):
+        session.flush()
+    return document, version.version, False
+
+
 def save_extractions(
     session: Session, extractions: Sequence[tuple[SourceDocument, Record]], *, run_id: int | None
 ) -> list[RecordVersionInfo]:
