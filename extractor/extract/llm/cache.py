@@ -151,30 +151,6 @@ class LLMCache(_Tables):
             }
         )
 
-    def put(
-        self,
-        key: str,
-        *,
-        answer_json: str,
-        model: str,
-        mode: str,
-        prompt_hash: str,
-        response_model: str,
-        input_tokens: int,
-        output_tokens: int,
-    ) -> None:
-        pending = self.answer(
-            key,
-            answer_json=answer_json,
-            model=model,
-            mode=mode,
-            prompt_hash=prompt_hash,
-            response_model=response_model,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-        )
-        self.put_pending(pending)
-
     def put_pending(self, pending: PendingAnswer) -> None:
         self._write("cannot write the LLM cache", answer=pending)
 
