@@ -5,14 +5,21 @@ Serves `review_app.py` (streamlit run) over a temporary SQLite store holding the
 Playwright at 1366x768, and times, in the page (performance.now(), checked every frame):
 
 - open: one click on the report in the queue until the source pane shows the focused item
-  outlined and the editor shows its summary, the script run finished (bar <= 1.0 s);
+  outlined and inside the pane's visible box, the editor shows its summary and the script run
+  has finished (bar <= 1.0 s). Every round opens the report in a new page (a new Streamlit
+  session): a reviewer opening a report for the first time, so the server loads and checks
+  the record and sends the 30,000 characters and every item's fields, none of it held from
+  an earlier round;
 - accept -> next: the `a` key until the next item is outlined in the pane ("pane") and until
   the editor shows its summary ("editor"; the bar, <= 0.15 s, is for this one). The editor is
   drawn by the browser and does not wait for Streamlit's rerun, so neither does this figure;
-  what the rerun must still do is persist the decision: "accept -> draft in DB" times the key
-  press until the reviewer's draft in the database holds the accepted item (bounded: the
-  benchmark fails if it takes over DRAFT_TIMEOUT_S);
-- save: the `s` key until "已保存为 v…" shows and the run has finished (bar <= 0.4 s).
+  what the rerun must still do is persist the decision and agree: "accept -> draft in DB"
+  times the key press until the reviewer's draft in the database holds the accepted item
+  (bounded: the benchmark fails if it takes over DRAFT_TIMEOUT_S), and the benchmark fails
+  if, once the rerun is over, the server's focus (the link's item) is not the item the
+  editor showed or the editor no longer shows it;
+- save: the `s` key until "已保存为 v…" shows and the run has finished (bar <= 0.4 s); the
+  benchmark then fails unless the store holds that version with the accepted item's decision.
 
 Run: python eval/bench_review_browser.py [--repeat 7]
 Prints the median and worst of each, and the CPU time the Streamlit server and the browser
@@ -39,6 +46,7 @@ from bench_review import build_report
 
 from extractor.core.document import SourceDocument
 from extractor.core.schema import ListName
+from extractor.review.decisions import load_decisions
 from extractor.review.queue import load_queue
 from extractor.store import Store
 
@@ -55,8 +63,15 @@ _IDLE = 'document.querySelector(\'[data-testid="stApp"]\').getAttribute("data-te
 _SUMMARY_SHOWN = f"""
 ([wanted]) => {{
   const fields = [...document.querySelectorAll('input[aria-label="摘要"]')].filter((f) => f.offsetParent !== null);
-  const ok = {_IDLE} && fields.length === 1 && (wanted === null || fields[0].value === wanted)
-    && document.querySelector("mark.rv-focus") !== null;
+  const mark = document.querySelector("mark.rv-focus");
+  const pane = document.querySelector(".rv-scroll");
+  let inView = false;
+  if (mark !== null && pane !== null) {{
+    const box = pane.getBoundingClientRect();
+    const at = mark.getBoundingClientRect();
+    inView = at.height > 0 && at.top >= box.top && at.bottom <= box.bottom;
+  }}
+  const ok = {_IDLE} && fields.length === 1 && (wanted === null || fields[0].value === wanted) && inView;
   if (ok && window.__rvT1 === undefined) window.__rvT1 = performance.now();
   return ok;
 }}
@@ -209,6 +224,33 @@ def draft_holds_decision(store: Store, *, doc_key: str, owner: str, position: in
         time.sleep(0.005)
 
 
+def server_agrees(page, shown: str, summaries: list[str]) -> None:
+    """Once the accept's rerun is over, the server's focus (the link's `item`) is the item
+    the editor showed at once, and the editor still shows it; SystemExit otherwise."""
+    position = int(shown.split(":")[1])
+    page.wait_for_function(
+        f"""() => {_IDLE} && new URLSearchParams(location.search).get("item") === "{position + 1}" """,
+        timeout=TIMEOUT_MS,
+    )
+    fields = page.evaluate(
+        """() => [...document.querySelectorAll('input[aria-label="摘要"]')]
+            .filter((f) => f.offsetParent !== null).map((f) => f.value)"""
+    )
+    if fields != [summaries[position]]:
+        raise SystemExit(f"after the rerun the editor shows {fields}, not item {shown}'s summary")
+
+
+def stored_with_decision(store: Store, *, doc_key: str, version: int, position: int) -> None:
+    """SystemExit unless `version` is the report's current version and records achievement
+    `position` as accepted (the save is complete and stored, not only announced)."""
+    current = store.current_record(doc_key)
+    if current is None or current.version != version:
+        raise SystemExit(f"the save announced v{version}, the store holds v{current and current.version}")
+    decided = load_decisions(store, document_id=current.document.id, version=version)
+    if not any(d.list_name is ListName.ACHIEVEMENTS and d.position == position for d in decided):
+        raise SystemExit(f"v{version} does not record the decision on achievement {position + 1}")
+
+
 def measure(
     app_url: str, server_pid: int, summaries: list[str], repeat: int, *, store: Store, doc_key: str
 ) -> dict[str, list[float]]:
@@ -237,12 +279,14 @@ def measure(
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app_url)
-        page.get_by_label("审核人").fill("基准测试")
-        page.get_by_label("审核人").press("Enter")
         for n in range(repeat + 1):  # the first round warms Streamlit and the browser: not counted
+            # A new page each round: a new Streamlit session, so opening the report is a
+            # first open (nothing of it held in the session or in the page).
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(app_url)
+            page.get_by_label("审核人").fill("基准测试")
+            page.get_by_label("审核人").press("Enter")
             queue_button = page.get_by_role("button", name="某县司法局", exact=False).first
             queue_button.wait_for()
             page.wait_for_function(f"() => {_IDLE}")
@@ -266,18 +310,20 @@ def measure(
             page.keyboard.press("a")
             page.wait_for_function("() => window.__rvT1 !== undefined", timeout=TIMEOUT_MS)
             pane, editor = _elapsed(page, "__rvPane"), _elapsed(page)
+            shown = page.evaluate('document.querySelector("mark.rv-focus").dataset.owner')
             reviewer_key = page.evaluate('new URLSearchParams(location.search).get("reviewer_key")')
             persisted = draft_holds_decision(
                 store, doc_key=doc_key, owner=reviewer_key, position=accepted, since=pressed
             )
-            page.wait_for_function(f"() => {_IDLE}")  # the rerun's CPU is counted in full
-            accept_cpu = used(start)
+            server_agrees(page, shown, summaries)
+            accept_cpu = used(start)  # the rerun's CPU is counted in full
 
             page.evaluate(_ARM_KEY)
             start = cpu()
             page.keyboard.press("s")
             page.wait_for_function(_SAVED, arg=[f"已保存为 v{n + 2}"], polling="raf", timeout=TIMEOUT_MS)
             saved, save_cpu = _elapsed(page), used(start)
+            stored_with_decision(store, doc_key=doc_key, version=n + 2, position=accepted)
             if n:
                 figures = (
                     opened, pane, editor, persisted, saved, open_cpu[0], accept_cpu[0], save_cpu[0],
@@ -285,7 +331,9 @@ def measure(
                 )  # fmt: skip
                 for name, value in zip(times, figures, strict=True):
                     times[name].append(value)
-            page.get_by_role("button", name="← 返回报告列表").click()
+            page.get_by_role("button", name="← 返回报告列表").click()  # releases the soft lock
+            page.wait_for_function(f"() => {_IDLE} && location.search.indexOf('report=') < 0")
+            page.close()
         browser.close()
     return times
 
