@@ -25,10 +25,12 @@ from extractor.review.app_panels import (
     flash_panel,
     gold_panel,
     output_panel,
+    page_style_panel,
     queue_panel,
     report_header_panel,
     reviewer_panel,
     save_panel,
+    version_panel,
 )
 from extractor.review.navigation import doc_key_for, focus_from_params, sync_url, url_params
 from extractor.store import DB_URL_ENV, Store
@@ -77,7 +79,9 @@ def review_area(*, store: Store, doc_key: str) -> None:
     session = app_state.sessions()[doc_key]
     flash_panel()  # messages from a full run's callbacks (the pane shows its own)
     if st.session_state.pop("rv_full_run", False):
-        st.rerun()  # a save from the pane conflicted: the conflict panel is outside this fragment
+        # A save from the pane: the page outside this fragment (header, conflicts, the
+        # restored-draft notice, 保存为) shows the version before it until redrawn.
+        st.rerun()
     # The pane's callback has applied its actions before this run; any it has not (a run
     # that came without it: streamlit.testing sets a component's state directly) apply
     # here. Sequence numbers make this a no-op for actions already applied.
@@ -86,6 +90,7 @@ def review_area(*, store: Store, doc_key: str) -> None:
     # editor and the URL all show the same item in this run.
     focus = app_state.focus().current(session)
     sync_url(st.query_params, url_params(doc_id=session.doc_id, focus=focus))
+    version_panel(session=session)
     source_panel(store=store, session=session, focus=focus)
     # Here, not after the fragment: a key press reruns only this fragment, and its decision
     # must reach the draft in the database all the same (a reload then finds it), and the
@@ -106,7 +111,8 @@ def _open_from_url(store: Store) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="法治政府建设报告审核", layout="wide")
-    st.title("法治政府建设年度报告 · 人工审核")
+    st.title("法治政府建设年度报告 · 人工审核", anchor=False)
+    page_style_panel()
     try:
         store = get_store(os.environ.get(DB_URL_ENV, "").strip())
         if st.sidebar.radio("页面", ["审核", "分析"], horizontal=True, key="app_page") == "分析":

@@ -124,7 +124,7 @@ def test_csv_has_one_row_per_item_with_chinese_intact(tmp_path: Path) -> None:
     assert first["evidence"] == "2024年，我县受理行政复议案件37件，其中，已结案31件。"
     assert first["metrics"] == "受理行政复议案件=37 件; 已结案=31 件" and first["metric_count"] == "2"
     assert rows[1]["metrics"] == "挽回损失=80000 元"
-    assert rows[1]["flags"] == "metric_not_in_evidence: 80000"
+    assert rows[1]["flags"] == "指标数值不在其证据中"  # the reason in Chinese, not the code
     assert rows[1]["text"] == '\'=HYPERLINK("http://example.invalid")'  # kept as text, not a formula
     assert rows[2]["cause"] == "人员编制少" and rows[0]["cause"] == ""
 

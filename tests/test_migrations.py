@@ -281,7 +281,7 @@ def test_the_review_app_opens_the_upgraded_release_database(
     at.run()
     assert not at.exception, at.exception
     # Every document is listed, named by issuer and year (2024年) rather than by its id.
-    shown = sorted(at.dataframe[0].value["报告"])
+    shown = sorted(at.table[0].value["报告"])
     with Store(release_url) as store:
         assert shown == sorted(row.title for row in load_queue(store))
     assert len(shown) == len(raw.tables["documents"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def messages(at: AppTest, kind: str) -> list[str]:
 
 def test_queue_lists_the_report_with_status_flags_and_progress(db_url: str) -> None:
     at = started()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["报告"]) == ["蓝山县司法局 2024年"]  # issuer and year, not the id
     assert (
         list(table["状态"]) == ["待审核"]
@@ -95,9 +96,11 @@ def test_queue_lists_the_report_with_status_flags_and_progress(db_url: str) -> N
         and list(table["进度（已审/条目）"]) == ["0 / 4"]
     )
     assert "已审核 0 / 1 份报告" in rendered_text(at)
-    at.multiselect(key="rv_queue_status").select("approved").run()
-    assert at.dataframe[0].value.empty
+    at.button_group(key="rv_queue_status").set_value(["approved"]).run()
+    assert not at.table and not [b for b in at.button if str(b.key).startswith("rv_queue_open_")]
     assert any("没有符合筛选条件的报告" in c for c in messages(at, "caption"))
+    at.button_group(key="rv_queue_status").set_value(["pending", "in_review"]).run()
+    assert list(at.table[0].value["报告"]) == ["蓝山县司法局 2024年"]
 
 
 def test_report_page_shows_escaped_source_and_flagged_items_first(db_url: str) -> None:
@@ -178,6 +181,7 @@ def test_the_same_field_changed_by_both_asks_which_to_keep(db_url: str) -> None:
     at.button(key="rv_save_save").click().run()
     error = " ".join(messages(at, "error"))
     assert "保存冲突" in error and "李四" in error and "主要成效第2条 · 领域" in error
+    assert not re.search(r"[A-Za-z]{3,}", error.replace(DOC_ID, "")), error  # no English tail
     with Store(db_url) as store:
         assert [v.version for v in store.versions(DOC_ID)] == [1, 2]
     at.radio(key="rv_conflict_keep_achievements[1].area").set_value("mine")
@@ -207,6 +211,16 @@ def test_a_reload_brings_back_the_unsaved_decisions_and_the_name(db_url: str) ->
     with Store(db_url) as store:
         assert store.current_record(DOC_ID).record.problems == []
         assert store.load_draft(DOC_ID, owner="browser-1") is None
+
+
+def test_the_report_says_which_colleague_has_it_open_and_since_when(db_url: str) -> None:
+    with Store(db_url) as store:
+        store.touch_lock(store.get_document(DOC_ID).sha256, holder="browser-2", reviewer="李四")
+    at = started()
+    assert any("李四（自 " in b.label and "正在审核" in b.label for b in at.button)  # in the queue
+    open_report(at)
+    [shown] = [i for i in messages(at, "info") if "同事也打开了这份报告" in i]
+    assert "李四（自 " in shown and "（北京时间）" in shown
 
 
 def test_accept_all_makes_approved_the_status_to_save(db_url: str) -> None:
@@ -270,7 +284,7 @@ def test_back_to_queue_shows_the_saved_status(db_url: str) -> None:
     at.radio(key="rv_save_status").set_value("approved")
     at.button(key="rv_save_save").click().run()
     at.button(key="rv_report_back").click().run()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["状态"]) == ["已通过"] and list(table["最后审核人"]) == ["张三"]
     assert "已审核 1 / 1 份报告" in rendered_text(at)
     # The approved record is offered for download in every format.

@@ -100,8 +100,9 @@ def _serve(tmp_path: Path, db_url: str) -> Iterator[tuple[str, str]]:
     server = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "review_app.py",
+            # Nothing else set here: .streamlit/config.toml (usage statistics, toolbar) is
+            # what these tests see, as a reviewer's server would.
             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false",
         ],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -242,6 +243,15 @@ _SELECT_TEXT = """
 """
 
 
+_ITEM_STARTS = """
+(ids) => ids.map((id) => {
+  const first = document.querySelector(`mark.rv-first[data-owner="${id}"]`);
+  const style = getComputedStyle(first);
+  return { bar: style.borderLeftStyle, background: style.backgroundColor };
+})
+"""
+
+
 _EVIDENCE_SHOWN = """
 ([wanted]) => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -275,6 +285,11 @@ def test_source_pane_follows_focus_keys_clicks_and_selection(served_long_report:
         page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=30&keep=1")
         settled_on(page, summaries[29])
         focused_in_pane(page, "achievements:29")
+        # Neighbouring items of one list never read as one block: each starts with a bar and
+        # their colours alternate.
+        starts = page.evaluate(_ITEM_STARTS, ["achievements:29", "achievements:30"])
+        assert [s["bar"] for s in starts] == ["solid", "solid"], starts
+        assert starts[0]["background"] != starts[1]["background"], starts
 
         # j moves on: the pane outlines and scrolls at once, the editor follows.
         page.locator("body").press("j")
@@ -312,7 +327,9 @@ def test_source_pane_follows_focus_keys_clicks_and_selection(served_long_report:
         page.evaluate("document.activeElement.blur()")  # keys act when no field has the cursor
         page.locator("body").press("?")
         expect(page.get_by_role("dialog", name="快捷键")).to_be_visible()
+        expect(page.get_by_role("dialog", name="快捷键")).to_contain_text("编辑当前条目的摘要")
         page.locator("body").press("Escape")
+        expect(page.get_by_role("dialog", name="快捷键")).to_be_hidden()
 
         # Selecting the second occurrence of a sentence adds an item located right there.
         assert page.evaluate(_SELECT_TEXT, [REPEATED_SENTENCE, 1])

@@ -47,7 +47,10 @@ def test_typing_while_a_rerun_is_in_flight_is_kept_and_saved(served_long_report:
         page.locator("body").press("a")
         expect(_summary(page)).to_have_value(summaries[1])
         _summary(page).fill("改写后的摘要")
-        idle(page)  # the accept's rerun has arrived and been drawn
+        # The accept's rerun has arrived and been drawn: the server's focus is in the link
+        # (written during that run), and the run is over.
+        expect(page).to_have_url(re.compile(r"[?&]item=2(&|$)"))
+        idle(page)
         expect(page.get_by_text("已审核条目 1 / 40")).to_be_visible()
         expect(_summary(page)).to_have_value("改写后的摘要")
         # Away and back: the draft is still there; Enter accepts it with the edit.

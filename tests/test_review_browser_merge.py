@@ -48,8 +48,12 @@ def test_reload_keeps_the_unsaved_decisions_and_the_name(served_app: tuple[str, 
         page = browser.new_page(viewport={"width": 1600, "height": 1100})
         _open(page, app_url, "王五")
         page.locator("body").press("a")
-        settled_on(page, SECOND_SUMMARY)
+        settled_on(page, SECOND_SUMMARY)  # the editor moves on at once, before the server
         expect(page.get_by_text("已审核条目 1 / 4")).to_be_visible()
+        # Reload only once the server has applied the accept: the run that moves its focus
+        # (the link's item) also writes the draft, and it is over.
+        expect(page).to_have_url(re.compile(r"[?&]item=1(&|$)"))
+        idle(page)
         page.reload()  # F5: the draft is in the database, its owner token in the URL
         expect(page.get_by_text(re.compile("已恢复您.*未保存的修改"))).to_be_visible()
         expect(page.get_by_text("已审核条目 1 / 4")).to_be_visible()

@@ -20,7 +20,7 @@ from extractor.core.schema import Achievement, AlignmentStatus, Area, FlagCode, 
 from extractor.extract.rules.backend import extract_with_rules
 from extractor.load import load_document
 from extractor.review import Decision, ReviewInputError, ReviewSession, open_session
-from extractor.review.audit import audit_entries, marked_change
+from extractor.review.audit import audit_entries, change_lines_between, marked_change
 from extractor.review.decisions import decisions_by_version
 from extractor.review.drafts import autosave_draft, discard_draft, save_draft
 from extractor.review.edits import ItemEdit
@@ -217,6 +217,28 @@ def test_accepting_an_item_not_in_the_source_keeps_its_flag(tmp_path: Path) -> N
     assert [f.code for f in saved.flags] == [FlagCode.UNALIGNED] and saved.alignment is AlignmentStatus.NONE
 
 
+def test_an_extracted_metric_contradicting_its_evidence_blocks_approval_after_accept_all(
+    tmp_path: Path,
+) -> None:
+    record = sample_record()
+    record.achievements[0].metrics[0] = Metric(
+        name="受理行政复议案件", value=38, unit="件", evidence="受理行政复议案件37件"
+    )  # as an extraction might have it: 38 beside 「37件」
+    url = f"sqlite:///{tmp_path / 'contradicting.db'}"
+    fill(url, check_record(Record.model_validate(record.model_dump()), TEXT))
+    with Store(url) as store:
+        session = open_session(store, DOC_ID)
+        assert session.entry(A, 0).blocks_approval
+        assert session.accept_remaining() == 4  # 接受其余全部: every item, the wrong one too
+        assert session.suggested_status() == "in_review"
+        with pytest.raises(ReviewInputError, match=r"不能标记为「已通过」.*38"):
+            session.save(store, reviewer="张三", status="approved")
+        session.save(store, reviewer="张三", status="in_review")
+        saved = store.current_record(DOC_ID)
+    assert saved.status == "in_review"
+    assert any(f.code is FlagCode.METRIC_NOT_IN_EVIDENCE for f in saved.record.achievements[0].flags)
+
+
 def test_accept_all_on_a_sound_report_suggests_approval(store: Store) -> None:
     session = open_session(store, DOC_ID)
     assert session.suggested_status() == "in_review"
@@ -326,6 +348,22 @@ def test_audit_shows_values_whole_with_the_changed_characters_marked() -> None:
     assert "<del>7</del>" in old and "<ins>8</ins>" in new
     assert "&lt;b&gt;" in old and "<b>" not in old.replace("<del>", "")  # escaped
     assert old.count("其中依法纠正违法或不当行政行为") == 8  # whole, not cut at 80 characters
+
+
+def test_audit_shows_an_added_metric_and_a_removed_item_whole_not_as_json() -> None:
+    before = sample_record()
+    after = before.model_copy(deep=True)
+    after.achievements[1].metrics.append(
+        Metric(name="发放资料", value=40000.0, unit="份", evidence="发放资料4万余份")
+    )
+    after.plans = []
+    lines = {line.field: line for line in change_lines_between(before, after)}
+    assert lines["主要成效第2条 · 指标2"].new == "发放资料 40000份（证据：发放资料4万余份）"
+    removed = lines["下步计划第1条"]
+    assert removed.old == (
+        "「深挖本土法治与非遗融合的普法精品」 证据：继续深挖本土法治与非遗融合的普法精品，使普法宣传更接地气。"
+    )
+    assert removed.new == "（无）" and "span" not in removed.old
 
 
 def test_queue_names_reports_by_issuer_and_year_with_progress(store: Store) -> None:

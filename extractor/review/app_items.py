@@ -54,12 +54,13 @@ def source_panel(*, store: Store, session: ReviewSession, focus: Focus) -> None:
 
 def meta_panel(*, session: ReviewSession, key_prefix: str) -> None:
     values = views.meta_form_values(session.meta)
-    with st.form(key=f"{key_prefix}form", border=False):
+    # enter_to_submit off: no English "Press Enter to submit form" under the fields.
+    with st.form(key=f"{key_prefix}form", border=False, enter_to_submit=False):
         for field, label in _META_FIELDS.items():
             values[field] = st.text_input(label, value=values[field], key=f"{key_prefix}{field}")
         periods = list(PERIOD_LABELS.values())
         period_index = periods.index(PERIOD_LABELS[session.meta.period])
-        period = st.selectbox("期间", periods, index=period_index, key=f"{key_prefix}period")
+        period = st.radio("期间", periods, index=period_index, horizontal=True, key=f"{key_prefix}period")
         submitted = st.form_submit_button("应用基本信息修改", type="primary", key=f"{key_prefix}apply")
     if not submitted:
         return
@@ -77,15 +78,19 @@ def overview_panel(*, session: ReviewSession, key_prefix: str) -> None:
     list_name = st.radio(
         "列表", names, format_func=LIST_LABELS.__getitem__, horizontal=True, key=f"{key_prefix}list"
     )
-    st.dataframe(views.overview_rows(session, list_name), hide_index=True, width="stretch")
+    st.table(views.overview_rows(session, list_name), hide_index=True)  # no toolbar (English tooltips)
 
 
 def add_item_panel(*, session: ReviewSession, key_prefix: str) -> None:
-    with st.form(key=f"{key_prefix}form"):
+    with st.form(key=f"{key_prefix}form", enter_to_submit=False):
         st.caption("也可以直接在原文中选中一段文字，点「添加为遗漏条目」。")
         list_name = ListName(
-            st.selectbox(
-                "添加到", list(ListName), format_func=LIST_LABELS.__getitem__, key=f"{key_prefix}list"
+            st.radio(
+                "添加到",
+                list(ListName),
+                format_func=LIST_LABELS.__getitem__,
+                horizontal=True,
+                key=f"{key_prefix}list",
             )
             or ListName.ACHIEVEMENTS
         )

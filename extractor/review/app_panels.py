@@ -16,6 +16,7 @@ from extractor.review.decisions import decisions_by_version
 from extractor.review.errors import ReviewInputError
 from extractor.review.gold import promote_stored
 from extractor.review.navigation import queue_button_label
+from extractor.review.queue_keys import queue_keys
 from extractor.review.session import ReviewSession
 from extractor.store import RecordVersionInfo, Store
 from extractor.store.queries import beijing_text
@@ -24,15 +25,36 @@ SHORTCUTS = (
     "快捷键（光标不在输入框时）：j / k 下一条 / 上一条 · a 接受 · x 退回 · e 编辑摘要 · s 保存 · ? 显示全部；"
     "点击原文中的高亮即编辑该条；选中原文可添加为遗漏条目。在「摘要」框中按 Enter = 接受并跳到下一条。"
 )
+QUEUE_KEYS = "点击一份报告即打开；也可按 j / k（或 ↓ / ↑）在报告之间移动，Enter 打开。"
 SAVE_STATUSES = ["in_review", "approved", "rejected"]
 _KEEP_LABELS = {"mine": "保留我的", "theirs": "保留对方的"}
+
+
+#: Streamlit's own words a reviewer would otherwise read in English, said in Chinese: the hint
+#: under a text field being typed in ("Press Enter to apply"; the name field is the only one
+#: outside a form, and the forms submit only by their button) and the link the first Tab
+#: shows ("Skip to main content"). Streamlit has no setting for either; tables are st.table
+#: (a dataframe's toolbar has English tooltips) and selections are pills or radios (a
+#: multiselect's placeholder is "Choose options").
+PAGE_STYLE = """<style>
+.st-key-rv_top_reviewer [data-testid="InputInstructions"],
+[data-testid="stSkipToContent"] { font-size: 0; }
+.st-key-rv_top_reviewer [data-testid="InputInstructions"]::after { content: "按 Enter 确认"; font-size: 0.75rem; }
+[data-testid="stSkipToContent"]::after { content: "跳到主要内容"; font-size: 1rem; }
+</style>"""
+
+
+def page_style_panel() -> None:
+    st.html(PAGE_STYLE)  # style only: Streamlit adds it without taking space on the page
 
 
 def reviewer_panel(*, key_prefix: str) -> str:
     pending = st.session_state.pop("rv_pending_reviewer", None)
     if pending:
         st.session_state[f"{key_prefix}reviewer"] = pending
-    name = st.text_input("审核人", key=f"{key_prefix}reviewer", placeholder="请输入您的姓名（保存时必填）")
+    name = st.text_input(
+        "审核人", key=f"{key_prefix}reviewer", placeholder="请输入您的姓名，按 Enter 确认（保存时必填）"
+    )
     return name.strip()
 
 
@@ -42,7 +64,7 @@ def flash_panel() -> None:
 
 
 def queue_panel(*, store: Store, key_prefix: str) -> None:
-    st.header("待审核报告")
+    st.header("待审核报告", anchor=False)
     rows = review_queue.load_queue(store)
     done = review_queue.progress(rows)
     st.progress(done.fraction, text=f"已审核 {done} 份报告")
@@ -50,20 +72,23 @@ def queue_panel(*, store: Store, key_prefix: str) -> None:
         st.info("库中还没有报告。请先运行抽取，例如 `extractor extract eval/docs`。")
         return
     c1, c2, c3 = st.columns([3, 1, 1])
-    statuses = c1.multiselect(
-        "状态", options=list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key=f"{key_prefix}status"
-    )
+    # Pills, not a multiselect: no English placeholder ("Choose options") or search hints.
+    statuses = c1.pills(
+        "状态（不选即全部）", options=list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__,
+        selection_mode="multi", key=f"{key_prefix}status",
+    )  # fmt: skip
     flagged_only = c2.checkbox("只看有待核查条目的", key=f"{key_prefix}flagged")
     flagged_first = c3.checkbox("待核查优先", value=True, key=f"{key_prefix}flagged_first")
     shown = review_queue.sort_rows(
         review_queue.filter_rows(rows, statuses=statuses, flagged_only=flagged_only),
         flagged_first=flagged_first,
     )
-    st.dataframe(review_queue.table_rows(shown), hide_index=True, width="stretch")
     if not shown:
         st.caption("没有符合筛选条件的报告。")
         return
-    st.caption("点击一份报告即打开；Tab / Shift+Tab 在报告之间移动，Enter 打开。")
+    st.table(review_queue.table_rows(shown), hide_index=True)  # no toolbar (English tooltips)
+    st.caption(QUEUE_KEYS)
+    queue_keys(key=f"{key_prefix}keys")
     for row in shown:
         st.button(
             queue_button_label(row), key=f"{key_prefix}open_{row.doc_key[:16]}",
@@ -72,7 +97,7 @@ def queue_panel(*, store: Store, key_prefix: str) -> None:
 
 
 def output_panel(*, store: Store, key_prefix: str) -> None:
-    st.subheader("下载审核结果")
+    st.subheader("下载审核结果", anchor=False)
     approved_only = st.checkbox("只包括「已通过」的报告", value=True, key=f"{key_prefix}approved_only")
     records = downloads.reviewed_records(store, approved_only=approved_only)
     if not records:
@@ -101,12 +126,7 @@ def report_header_panel(
         "← 返回报告列表", key=f"{key_prefix}back", on_click=app_state.on_back, args=(store, session.doc_key)
     )
     stored = session.stored
-    st.header(f"{session.doc_id}：{session.meta.issuer or '（未知发布机关）'}")
-    unsaved = "，有未保存的修改" if session.has_unsaved_changes() else ""
-    st.caption(
-        f"状态：{STATUS_LABELS.get(stored.status, stored.status)} · 打开的版本：v{session.base_version}"
-        f"{f'（{stored.reviewer}）' if stored.reviewer else ''}{unsaved}"
-    )
+    st.header(f"{session.doc_id}：{session.meta.issuer or '（未知发布机关）'}", anchor=False)
     if latest_version > stored.latest_version:
         st.warning(
             f"您打开这份报告后，已有人保存了 v{latest_version}；保存时会与之按条目合并，"
@@ -126,6 +146,17 @@ def report_header_panel(
             on_click=app_state.on_discard, args=(store, session.doc_key),
         )  # fmt: skip
     st.caption(SHORTCUTS)
+
+
+def version_panel(*, session: ReviewSession) -> None:
+    """The version opened and whether there are unsaved changes: drawn in the review fragment,
+    so a decision made with a key (a fragment run) updates it."""
+    stored = session.stored
+    unsaved = " · 有未保存的修改" if session.has_unsaved_changes() else ""
+    st.caption(
+        f"状态：{STATUS_LABELS.get(stored.status, stored.status)} · 打开的版本：v{session.base_version}"
+        f"{f'（{stored.reviewer}）' if stored.reviewer else ''}{unsaved}"
+    )
 
 
 def conflict_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
@@ -148,7 +179,7 @@ def conflict_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> 
     pending = audit.change_lines_between(session.stored.record, session.record())
     if pending:
         with st.expander("您未保存的修改（载入最新版本后需要重新录入）"):
-            st.dataframe([line.as_row() for line in pending], hide_index=True)
+            st.table([line.as_row() for line in pending], hide_index=True)
     st.button(
         "载入最新版本（放弃本页未保存的修改）", key=f"{key_prefix}reload",
         on_click=app_state.on_reload_latest, args=(store, session.doc_key),
@@ -156,7 +187,7 @@ def conflict_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> 
 
 
 def save_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
-    st.subheader("保存")
+    st.subheader("保存", anchor=False)
     decided, total = session.progress()
     status_key = f"{key_prefix}status"
     st.radio(
@@ -168,7 +199,7 @@ def save_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None
     )
     st.button(
         "接受其余全部", key=f"{key_prefix}accept_all", disabled=decided == total,
-        on_click=app_state.on_accept_all, args=(session, status_key),
+        on_click=app_state.on_accept_all, args=(store, session, status_key),
     )  # fmt: skip
     st.button(
         "保存为新版本", type="primary", key=f"{key_prefix}save", shortcut="Alt+S",
@@ -189,7 +220,7 @@ def audit_panel(*, store: Store, session: ReviewSession, versions: list[RecordVe
 
 
 def gold_panel(*, store: Store, session: ReviewSession, key_prefix: str) -> None:
-    st.subheader("设为金标准")
+    st.subheader("设为金标准", anchor=False)
     st.caption("把最近保存且「已通过」的记录写入 eval/gold/，须先通过金标准校验；未保存的修改不包括在内。")
     overwrite = st.checkbox("覆盖已有金标准", key=f"{key_prefix}overwrite")
     if not st.button("设为金标准", key=f"{key_prefix}promote"):

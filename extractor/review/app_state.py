@@ -141,8 +141,9 @@ def on_pane_actions(store: Store, doc_key: str) -> None:
     notices = list(outcome.messages)
     if outcome.save:
         status = st.session_state.get(SAVE_STATUS_KEY) or session.suggested_status()
-        if not save(store, session, status=status, keep=None, notify=lambda k, m: notices.append((k, m))):
-            st.session_state["rv_full_run"] = True  # the conflict panel is outside the fragment
+        save(store, session, status=status, keep=None, notify=lambda k, m: notices.append((k, m)))
+        # The page outside the pane's fragment (version, conflicts, 保存为) is redrawn too.
+        st.session_state["rv_full_run"] = True
     st.session_state.setdefault("rv_pane_notices", {})[doc_key] = notices
     # Kept across batches (the last few): a later batch applied before the pane saw this
     # one's state must not make the pane drop the typing of an edit refused here.
@@ -161,7 +162,12 @@ def pane_feedback(doc_key: str) -> dict[str, Any]:
     }
 
 
-def on_accept_all(session: ReviewSession, status_key: str) -> None:
+def on_accept_all(store: Store, session: ReviewSession, status_key: str) -> None:
+    # The pane's last key presses may arrive in this same run: they are the reviewer's
+    # earlier acts, so they apply first (Streamlit runs callbacks in no promised order).
+    on_pane_actions(store, session.doc_key)
+    st.session_state.pop("rv_full_run", None)  # this run is a full one already
+    session = sessions().get(session.doc_key, session)
     count = session.accept_remaining()
     # The radio keeps its own state: the status to save follows the decisions.
     st.session_state[status_key] = session.suggested_status()
@@ -169,7 +175,11 @@ def on_accept_all(session: ReviewSession, status_key: str) -> None:
 
 
 def on_save(store: Store, session: ReviewSession, status_key: str) -> None:
-    """Save as a callback: the page is drawn once, after the save, with the new version."""
+    """Save as a callback: the page is drawn once, after the save, with the new version.
+    The pane's actions not applied yet (a key pressed just before the click) apply first."""
+    on_pane_actions(store, session.doc_key)
+    st.session_state.pop("rv_full_run", None)  # this run is a full one already
+    session = sessions().get(session.doc_key, session)
     save(store, session, status=st.session_state[status_key], keep=None)
 
 

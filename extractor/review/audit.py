@@ -25,6 +25,11 @@ from extractor.store.queries import beijing_text
 if TYPE_CHECKING:
     from extractor.review.decisions import ItemDecision
 
+#: The changed characters stand out from the whole values around them.
+_CHANGES_STYLE = (
+    "<style>.audit-changes td { vertical-align: top; }"
+    " .audit-changes del { background: #ffd6d6; } .audit-changes ins { background: #c8f2cf; }</style>"
+)
 _STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
 _LIST_NAMES = frozenset(n.value for n in ListName)
 
@@ -67,7 +72,8 @@ def marked_change(old: str, new: str) -> tuple[str, str]:
 def changes_html(lines: Sequence[ChangeLine]) -> str:
     """The changes as one escaped HTML table (字段 / 原值 / 新值)."""
     head = "<tr><th>字段</th><th>原值</th><th>新值</th></tr>"
-    return f'<table class="audit-changes">{head}{"".join(line.html() for line in lines)}</table>'
+    rows = "".join(line.html() for line in lines)
+    return f'{_CHANGES_STYLE}<table class="audit-changes">{head}{rows}</table>'
 
 
 class AuditEntry(BaseModel):
@@ -160,11 +166,24 @@ def _line(change: FieldChange) -> ChangeLine:
 
 
 def shown_value(value: Any) -> str:
-    """A field's value whole, as reviewers read it (an item by its summary in 「」)."""
+    """A field's value whole, as reviewers read it: an item by its summary and evidence, a
+    metric as name, value, unit and evidence (never the stored JSON with offsets)."""
     if value is None:
         return "（无）"
     if isinstance(value, dict) and "text" in value:
-        return f"「{value['text']}」"
+        evidence = f" 证据：{value['evidence']}" if value.get("evidence") else ""
+        return f"「{value['text']}」{evidence}"
+    if isinstance(value, dict) and {"name", "value"} <= value.keys():
+        return _metric_text(value)
+    if isinstance(value, list) and all(isinstance(v, dict) and {"name", "value"} <= v.keys() for v in value):
+        return "；".join(_metric_text(v) for v in value) or "（无）"
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _metric_text(metric: Mapping[str, Any]) -> str:
+    value = metric["value"]
+    number = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    evidence = f"（证据：{metric['evidence']}）" if metric.get("evidence") else ""
+    return f"{metric['name']} {number}{metric.get('unit') or ''}{evidence}"

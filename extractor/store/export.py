@@ -2,7 +2,7 @@
 
 Guarantees: CSV is UTF-8 with a BOM, so Excel shows the Chinese text; XLSX has one sheet per
 list (成效, 不足, 计划) plus 指标 with one row per metric, columns sized to their content;
-headers are Chinese, and every row says who reviewed its record, its status, version and
+headers are Chinese, flags read as their Chinese reasons, and every row says who reviewed its record, its status, version and
 when it was saved (Beijing time) when the records come from the store (StoredRecord).
 JSON Lines holds exactly the record format of the spec (pipeline-only fields dropped), one
 record per line. Text is exported as the report wrote it (full-width punctuation kept).
@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from extractor.core.errors import ExtractorError
-from extractor.core.labels import LIST_SHORT_LABELS, STATUS_LABELS
+from extractor.core.labels import FLAG_LABELS, LIST_SHORT_LABELS, STATUS_LABELS
 from extractor.core.schema import Achievement, Item, ListName, Metric, Problem, Record
 from extractor.store.models import StoredRecord
 from extractor.store.queries import BEIJING, as_utc
@@ -192,7 +192,9 @@ def _record_cells(record: Record) -> list[Any]:
 
 def _item_cells(list_name: ListName, index: int, item: Item) -> list[Any]:
     metrics = item.metrics if isinstance(item, Achievement) else []
-    flags = "; ".join(f"{f.code.value}: {f.detail}" if f.detail else f.code.value for f in item.flags)
+    # What each flag asks the reader to check, in Chinese (the codes and their details are
+    # the pipeline's words, in English); one reason per kind of flag.
+    flags = "；".join(dict.fromkeys(FLAG_LABELS.get(f.code, f.code.value) for f in item.flags))
     return [
         LIST_SHORT_LABELS[list_name],
         index,
