@@ -55,9 +55,18 @@ def test_reload_keeps_the_unsaved_decisions_and_the_name(served_app: tuple[str, 
         expect(page).to_have_url(re.compile(r"[?&]item=1(&|$)"))
         idle(page)
         page.reload()  # F5: the draft is in the database, its owner token in the URL
-        expect(page.get_by_text(re.compile("已恢复您.*未保存的修改"))).to_be_visible()
+        restored = page.get_by_text(re.compile("已恢复您.*未保存的修改"))
+        expect(restored).to_be_visible()
         expect(page.get_by_text("已审核条目 1 / 4")).to_be_visible()
         expect(page.get_by_label("审核人")).to_have_value("王五")
+        # Saved with s: the page no longer speaks of a restored draft (it is stored now).
+        settled_on(page, SECOND_SUMMARY)
+        idle(page)
+        page.evaluate("document.activeElement.blur()")
+        page.locator("body").press("s")
+        expect(page.get_by_text("已保存为 v2")).to_be_visible()
+        expect(restored).to_have_count(0)
+        expect(page.get_by_text(re.compile("打开的版本：v2"))).to_be_visible()
 
 
 def test_two_reviewers_changing_different_items_both_keep_their_work(served_app: tuple[str, str]) -> None:  # noqa: F811  (the imported fixture)

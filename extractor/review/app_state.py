@@ -21,7 +21,7 @@ from extractor.review.focus_state import FocusState
 from extractor.review.merge import Side
 from extractor.review.session import ReviewSession, open_session
 from extractor.review.source_pane import Focus, apply_actions
-from extractor.store import Store
+from extractor.store import RecordVersionInfo, Store
 
 #: Seconds between soft-lock heartbeats (well inside extractor.store.LOCK_EXPIRY).
 LOCK_HEARTBEAT_S = 30
@@ -141,9 +141,15 @@ def on_pane_actions(store: Store, doc_key: str) -> None:
     notices = list(outcome.messages)
     if outcome.save:
         status = st.session_state.get(SAVE_STATUS_KEY) or session.suggested_status()
-        save(store, session, status=status, keep=None, notify=lambda k, m: notices.append((k, m)))
-        # The page outside the pane's fragment (version, conflicts, 保存为) is redrawn too.
-        st.session_state["rv_full_run"] = True
+        # The page outside the pane's fragment says things a save can make untrue: a
+        # conflict, the restored draft, a colleague's newer version (merged by this save).
+        said_outside = (
+            session.doc_key in st.session_state.get("rv_conflict", {}) or session.restored_at is not None
+        )
+        info = save(store, session, status=status, keep=None, notify=lambda k, m: notices.append((k, m)))
+        merged = info is not None and info.base_version != session.base_version
+        if said_outside or merged or session.doc_key in st.session_state.get("rv_conflict", {}):
+            st.session_state["rv_full_run"] = True  # redraw the whole page, not only the pane
     st.session_state.setdefault("rv_pane_notices", {})[doc_key] = notices
     # Kept across batches (the last few): a later batch applied before the pane saw this
     # one's state must not make the pane drop the typing of an edit refused here.
@@ -206,24 +212,24 @@ def save(
     status: str,
     keep: Mapping[str, Side] | None,
     notify: Callable[[str, str], None] = flash,
-) -> bool:
+) -> RecordVersionInfo | None:
     """Save a new version (merged with colleagues' saves); the outcome and refusals go to
-    `notify`. False when the save conflicted (the conflict panel then explains)."""
+    `notify`, a conflict to the conflict panel. The version saved, or None."""
     conflicts = st.session_state.setdefault("rv_conflict", {})
     merge_conflicts = st.session_state.setdefault("rv_merge_conflicts", {})
     try:
         info = session.save(store, reviewer=reviewer(), status=status, owner=draft_owner(), keep=keep)
     except ReviewInputError as e:
         notify("error", e.message)
-        return True
+        return None
     except MergeConflictError as e:
         conflicts[session.doc_key] = e.message
         merge_conflicts[session.doc_key] = e.conflicts
-        return False
+        return None
     except ReviewConflictError as e:
         explanation = audit.conflict_explanation(store.versions(session.doc_key), session.base_version)
         conflicts[session.doc_key] = f"保存冲突，本次没有保存任何内容：{explanation}（{e.message}）"
-        return False
+        return None
     conflicts.pop(session.doc_key, None)
     merge_conflicts.pop(session.doc_key, None)
     merged = f"（已与 v{info.base_version} 合并）" if info.base_version != session.base_version else ""
@@ -234,4 +240,4 @@ def save(
         "success",
         f"已保存为 v{info.version}{merged}（{STATUS_LABELS[info.status]}，审核人：{info.reviewer}）。",
     )
-    return True
+    return info
