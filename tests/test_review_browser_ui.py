@@ -174,6 +174,15 @@ def test_the_unsaved_mark_shows_until_the_save(served_app: tuple[str, str]) -> N
         version = page.get_by_text(re.compile("打开的版本：v"))
         expect(mark).to_be_hidden()
         expect(version).not_to_contain_text("有未保存的修改")
+        # Typing not sent yet is unsaved too, and s does not save without it.
+        summary = page.get_by_label("摘要", exact=True).filter(visible=True)
+        summary.fill("开展普法宣传活动120场")
+        expect(mark).to_be_visible()
+        page.evaluate("document.activeElement.blur()")
+        page.locator("body").press("s")
+        expect(page.get_by_text(re.compile("成效 第2条有尚未提交的修改"))).to_be_visible()
+        summary.fill("开展普法活动120场")  # typed back: nothing is pending
+        expect(mark).to_be_hidden()
         page.evaluate("document.activeElement.blur()")
         # Working in 存在不足: a message (here a rejection's rerun) keeps the editor there.
         page.get_by_role("tab", name=re.compile("^存在不足")).click()

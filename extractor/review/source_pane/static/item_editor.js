@@ -81,6 +81,28 @@ function makeEditor(pane, host) {
     const draft = ed.drafts.get(item.id) || {};
     draft[field] = value;
     ed.drafts.set(item.id, draft);
+    ed.showUnsaved();
+  };
+
+  // Items whose form holds typing not sent to Python yet (and not typed back to what Python
+  // has): a save would leave it out, so the mark shows it and `s` asks for it first.
+  ed.pendingIds = () => {
+    const pending = [];
+    for (const [id, draft] of ed.drafts) {
+      const item = pane.itemById(id);
+      if (!item) continue;
+      const base = ed.values({ ...item, id: null });
+      if (Object.keys(draft).some((field) => JSON.stringify(draft[field]) !== JSON.stringify(base[field]))) {
+        pending.push(item);
+      }
+    }
+    return pending;
+  };
+
+  ed.showUnsaved = () => {
+    const data = pane.data;
+    const sentChanges = pane.queue.some((action) => action.kind !== "focus");
+    ed.parts.unsaved.hidden = !(data.unsaved || sentChanges || ed.pendingIds().length);
   };
 
   // The edit an accept or fix carries: the whole form, as the reviewer sees it, when the
@@ -117,7 +139,7 @@ function makeEditor(pane, host) {
     const total = data.items.length;
     ed.parts.progressFill.style.width = `${total ? (100 * decided) / total : 100}%`;
     ed.parts.progressText.textContent = `已审核条目 ${decided} / ${total}`;
-    ed.parts.unsaved.hidden = !(data.unsaved || pane.queue.some((action) => action.kind !== "focus"));
+    ed.showUnsaved();
     const counts = {};
     for (const it of data.items) counts[it.list] = (counts[it.list] || 0) + 1;
     const tabsKey = `${list}|${JSON.stringify(counts)}`;

@@ -306,7 +306,14 @@ function makePane(root) {
       field.focus();
       field.select();
     } else if (event.key === "s") {
-      pane.send({ kind: "save" }); // saved in the pane's own rerun: only the outcome is redrawn
+      const pending = pane.editor.pendingIds();
+      if (pending.length) {
+        // Typing not sent yet would be left out of the version: the reviewer decides it first.
+        const names = pending.map((item) => labelOf(pane.data, item)).join("、");
+        pane.editor.showNotices([["error", `${names}有尚未提交的修改：请先按 Enter（接受）或点「修改 ✎」，再保存。`]]);
+      } else {
+        pane.send({ kind: "save" }); // saved in the pane's own rerun: only the outcome is redrawn
+      }
     } else {
       return;
     }
