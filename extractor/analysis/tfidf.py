@@ -17,7 +17,6 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.cluster.hierarchy import cut_tree, linkage
 from scipy.sparse import csr_matrix
 
 _WHITESPACE_RUNS = re.compile(r"\s\s+")
@@ -88,6 +87,10 @@ def pair_similarities(vectors: csr_matrix, rows: Sequence[int], columns: Sequenc
 def average_clusters(distance: np.ndarray, *, distance_threshold: float) -> list[int]:
     """A cluster number per row of the square `distance` matrix: average linkage, merging
     while the closest groups are nearer than `distance_threshold`; deterministic."""
+    # Imported here: scipy.cluster pulls in scipy.spatial, a third of a second that a
+    # restarted review server showing a kept analysis does not need.
+    from scipy.cluster.hierarchy import cut_tree, linkage
+
     size = distance.shape[0]
     if size <= 1:
         return [0] * size

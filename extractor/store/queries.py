@@ -80,12 +80,7 @@ def current_rows_query() -> Select[DocumentRow, RecordVersionRow | None, int | N
     The document text is not loaded.
     """
     rv = RecordVersionRow
-
-    def newest(kind: str | None) -> Any:
-        stmt = select(rv.document_id, func.max(rv.version).label("v")).group_by(rv.document_id)
-        return (stmt.where(rv.kind == kind) if kind else stmt).subquery()
-
-    review, extraction, latest = newest("review"), newest("extraction"), newest(None)
+    review, extraction, latest = _newest("review"), _newest("extraction"), _newest(None)
     current_version = func.coalesce(review.c.v, extraction.c.v)
     return (
         select(DocumentRow, rv, latest.c.v)
@@ -96,6 +91,29 @@ def current_rows_query() -> Select[DocumentRow, RecordVersionRow | None, int | N
         .options(defer(DocumentRow.text, raiseload=True))
         .order_by(DocumentRow.doc_id, DocumentRow.id)
     )
+
+
+def current_version_keys_query() -> Select[str, int, int, str, str, dt.datetime]:
+    """Per document with a record: its doc_id and the identity of its current version (row
+    id, version, kind, status, created_at), in doc_id order; no record is loaded."""
+    rv = RecordVersionRow
+    review, extraction = _newest("review"), _newest("extraction")
+    current_version = func.coalesce(review.c.v, extraction.c.v)
+    return (
+        select(DocumentRow.doc_id, rv.id, rv.version, rv.kind, rv.status, rv.created_at)
+        .select_from(DocumentRow)
+        .outerjoin(review, review.c.document_id == DocumentRow.id)
+        .outerjoin(extraction, extraction.c.document_id == DocumentRow.id)
+        .join(rv, and_(rv.document_id == DocumentRow.id, rv.version == current_version))
+        .order_by(DocumentRow.doc_id, DocumentRow.id)
+    )
+
+
+def _newest(kind: str | None) -> Any:
+    """Per document, its newest version number (of `kind`, or of any kind)."""
+    rv = RecordVersionRow
+    stmt = select(rv.document_id, func.max(rv.version).label("v")).group_by(rv.document_id)
+    return (stmt.where(rv.kind == kind) if kind else stmt).subquery()
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
