@@ -64,11 +64,12 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def test_analysis_page_follows_a_new_approval(app_db: str) -> None:
+def test_analysis_page_follows_a_new_approval(app_db: str, tmp_path: Path) -> None:
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.run()
     at.sidebar.radio(key="app_page").set_value("分析").run()
     assert "仅已通过审核的记录；共 4 份报告" in at.info[0].value
+    assert len(list((tmp_path / "kept").glob("*.analysis"))) == 1  # kept for a restarted server
     with Store(app_db) as store:
         current = store.current_record("qingxi-2024")
         assert current is not None

@@ -11,8 +11,9 @@ from functools import cached_property
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from extractor.analysis import Analysis, analyse, select_records
+from extractor.analysis import Analysis, SourcedRecord, analyse, select_records
 from extractor.analysis.charts import (
     LINK,
     follow_frame,
@@ -24,7 +25,7 @@ from extractor.analysis.charts import (
     unmapped_frame,
 )
 from extractor.analysis.records import STATUS_FILTER_LABELS, STATUS_FILTERS, StatusFilter
-from extractor.analysis.snapshot import kept_analysis, snapshot_key
+from extractor.analysis.snapshot import keep, kept_analysis, snapshot_key
 from extractor.core.collector import collector_paused
 from extractor.core.schema import Area
 from extractor.store import Store
@@ -70,7 +71,8 @@ class _View:
 def _whole(key: str, status: StatusFilter, _store: Store) -> _View:
     """Every current `status` record, unfiltered: kept on disk across server restarts."""
     with collector_paused():
-        return _View(kept_analysis(_store, status=status, key=key))
+        # Kept on disk at the end of the page run (`keep`), once the charts are on their way.
+        return _View(kept_analysis(_store, status=status, key=key, keep_now=False))
 
 
 @st.cache_resource(max_entries=_CACHED_ANALYSES, show_spinner="正在分析…")
@@ -96,8 +98,8 @@ def _analysis(
 def render_analysis_page(*, store: Store, key_prefix: str = "an_") -> None:
     """Filters on top, then the status line, then 指标 / 问题主题 / 计划落实 tabs."""
     st.header("跨报告分析")
-    cols = st.columns([2, 3, 2, 2])
-    status: StatusFilter = cols[0].radio(
+    status_column, *filter_columns = st.columns([2, 3, 2, 2])
+    status: StatusFilter = status_column.radio(
         "统计范围",
         STATUS_FILTERS,
         format_func=STATUS_FILTER_LABELS.__getitem__,
@@ -105,12 +107,30 @@ def render_analysis_page(*, store: Store, key_prefix: str = "an_") -> None:
     )
     with collector_paused():
         key = snapshot_key(store, status=status)
-    available = _whole(key, status, store).result.records
-    regions = cols[1].multiselect("地区", sorted({r.region for r in available}), key=f"{key_prefix}regions")
-    years = cols[2].multiselect(
+    whole = _whole(key, status, store)
+    try:
+        _page(store, key, status, filter_columns, available=whole.result.records, key_prefix=key_prefix)
+    finally:
+        # After the charts were sent: the browser draws them while this is written.
+        with collector_paused():
+            keep(key, whole.result)
+
+
+def _page(
+    store: Store,
+    key: str,
+    status: StatusFilter,
+    cols: list[DeltaGenerator],
+    *,
+    available: list[SourcedRecord],
+    key_prefix: str,
+) -> None:
+    """The filters (region, year, area), the status line and the tabs."""
+    regions = cols[0].multiselect("地区", sorted({r.region for r in available}), key=f"{key_prefix}regions")
+    years = cols[1].multiselect(
         "年度", sorted({r.year for r in available if r.year is not None}), key=f"{key_prefix}years"
     )
-    area_label = cols[3].selectbox("领域", [_ALL_AREAS, *[a.value for a in Area]], key=f"{key_prefix}area")
+    area_label = cols[2].selectbox("领域", [_ALL_AREAS, *[a.value for a in Area]], key=f"{key_prefix}area")
     area = None if area_label == _ALL_AREAS else Area(area_label)
     view = _analysis(key, status, tuple(regions), tuple(years), area, store)
     result = view.result

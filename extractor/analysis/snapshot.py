@@ -44,6 +44,8 @@ _CODE_DIRS = (_PACKAGE, _PACKAGE.parent / "core")
 _LIBRARIES = ("numpy", "scipy", "rapidfuzz", "pydantic", "pydantic-core")
 
 log = logging.getLogger(__name__)
+#: Files this process has written or read.
+_kept: set[Path] = set()
 
 
 def cache_dir() -> Path:
@@ -76,10 +78,13 @@ def snapshot_key(store: Store, *, status: StatusFilter) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def kept_analysis(store: Store, *, status: StatusFilter, key: str | None = None) -> Analysis:
+def kept_analysis(
+    store: Store, *, status: StatusFilter, key: str | None = None, keep_now: bool = True
+) -> Analysis:
     """The analysis of every current `status` record of `store`, unfiltered: the kept one
     when there is one for `key` (computed by `snapshot_key` if not given), else computed now
-    and kept.
+    and kept (with `keep_now=False` the caller keeps it with `keep`, e.g. once the page is
+    drawn).
 
     The key is taken before the records are read, so a save in between can only make what
     is kept newer than its key (then that key is not asked for again), never older.
@@ -88,10 +93,21 @@ def kept_analysis(store: Store, *, status: StatusFilter, key: str | None = None)
     path = cache_dir() / f"{key}.analysis"
     found = _read(path, status)
     if found is not None:
+        _kept.add(path)
         return found
     result = analyse(load_records(store, status=status), status=status)
-    _write(path, result)
+    if keep_now:
+        keep(key, result)
     return result
+
+
+def keep(key: str, result: Analysis) -> None:
+    """Write `result` under `key` unless this process found or kept it there already; tried
+    once per key (an unwritable directory does not cost the pickling on every page run)."""
+    path = cache_dir() / f"{key}.analysis"
+    if path not in _kept:
+        _kept.add(path)
+        _write(path, result)
 
 
 def _read(path: Path, status: StatusFilter) -> Analysis | None:
