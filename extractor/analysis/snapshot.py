@@ -16,6 +16,7 @@ that cannot be written only means nothing is kept.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -122,7 +123,8 @@ def _read(path: Path, status: StatusFilter) -> Analysis | None:
         return None
     if not isinstance(found, Analysis) or found.status != status:
         return None
-    os.utime(path)  # in use: pruned last
+    with contextlib.suppress(OSError):  # in use: pruned last (where the file may be touched)
+        os.utime(path)
     return found
 
 
