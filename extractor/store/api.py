@@ -13,7 +13,6 @@ Guarantees:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Self, TypeVar
@@ -313,24 +312,11 @@ class Store:
         return self._read("cannot read the data version", work)
 
     def records_fingerprint(self, *, approved_only: bool = False) -> str:
-        """A digest of which version is current for every document, and its status: it
-        changes whenever `current_records(approved_only=...)` would return another record
-        (a save, an approval, a new document), and differs between databases (row ids and
-        save times are in it). One query that loads no record: for keeping what is computed
-        from the current records."""
-
-        def work(session: Session) -> str:
-            digest = hashlib.sha256()
-            for doc_id, row_id, version, kind, status, created_at in session.execute(
-                q.current_version_keys_query()
-            ):
-                if approved_only and (kind, status) != ("review", "approved"):
-                    continue
-                digest.update(f"{doc_id}\x1f{row_id}\x1f{version}\x1f{kind}\x1f{status}\x1f".encode())
-                digest.update(q.as_utc(created_at).isoformat().encode() + b"\x1e")
-            return digest.hexdigest()
-
-        return self._read("cannot read the current record versions", work)
+        """A digest that changes whenever `current_records(approved_only=...)` would return
+        another record, and differs between databases; one query, no record loaded."""
+        return self._read(
+            "cannot read the current record versions", lambda s: q.records_fingerprint(s, approved_only)
+        )
 
     def list_documents(self) -> list[DocumentSummary]:
         """One summary per stored document, ordered by doc_id (the review queue)."""

@@ -6,6 +6,7 @@ Every function takes an open session and leaves transaction control to the calle
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,6 +108,19 @@ def current_version_keys_query() -> Select[str, int, int, str, str, dt.datetime]
         .join(rv, and_(rv.document_id == DocumentRow.id, rv.version == current_version))
         .order_by(DocumentRow.doc_id, DocumentRow.id)
     )
+
+
+def records_fingerprint(session: Session, approved_only: bool) -> str:
+    """A digest of which version is current for every document, and its status: a save, an
+    approval or a new document changes it, and row ids and save times make it differ between
+    databases. For keeping what is computed from the current records."""
+    digest = hashlib.sha256()
+    for doc_id, row_id, version, kind, status, created_at in session.execute(current_version_keys_query()):
+        if approved_only and (kind, status) != ("review", "approved"):
+            continue
+        digest.update(f"{doc_id}\x1f{row_id}\x1f{version}\x1f{kind}\x1f{status}\x1f".encode())
+        digest.update(as_utc(created_at).isoformat().encode() + b"\x1e")
+    return digest.hexdigest()
 
 
 def _newest(kind: str | None) -> Any:
