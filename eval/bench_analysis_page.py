@@ -4,15 +4,20 @@ Builds a temporary SQLite store with the 1,000 records of eval/bench_analysis.py
 hand-labelled reports of eval/analysis under 125 made-up issuers, all approved), serves
 `review_app.py` (streamlit run), drives Debian's chromium with Playwright at 1366x768 and
 times, in the page (performance.now(), checked every frame), from the click on 分析 in the
-sidebar until the page's first chart is drawn and until its first table is shown. The
-first opening after the server starts (or after the records change) analyses the records;
-later ones reuse that analysis. Both are printed; the bar (< 1.5 s) is for the median of
-the later ones. Then one chart link (?report=…&list=…&item=…) is opened to check it reaches
-the report page at its item.
+sidebar until the page's first chart is drawn and until its first table is shown.
+
+Three figures, each against the bar (< 1.5 s to the first chart):
+- the first opening on a fresh server with nothing kept (it analyses the records: what the
+  first reader sees after records changed);
+- the median of the later openings (the analysis is in the server's memory);
+- the first opening after the server is restarted (the analysis kept on disk, see
+  extractor.analysis.snapshot: what a reviewer sees who opens the page once after a restart).
+The kept analyses go to a temporary directory, so the first figure starts cold.
 
 Run: python eval/bench_analysis_page.py [--repeat 5] [--db URL]
-Prints the medians, the load average (the machine may be shared: wall time there is mostly
-waiting for a core) and the CPU the Streamlit server spent; exits 1 if over the bar.
+Prints each opening, the medians, the load average (the machine may be shared: wall time
+there is mostly waiting for a core) and the CPU the Streamlit server spent; exits 1 if any
+of the three is over the bar.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from pathlib import Path
 
 from bench_analysis import fill
 from bench_review_browser import cpu_seconds, served  # one way to start a served review app
+
+from extractor.analysis.snapshot import CACHE_DIR_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -54,6 +61,12 @@ _ARM_CLICK = """
 }
 """
 _GONE = "() => document.querySelector('[data-testid=\"stVegaLiteChart\"]') === null"
+# The app's script has finished its run. The 审核 page's run (its queue of every report and
+# the downloads of every record) takes seconds at 1,000 records, and a click on 分析 meanwhile
+# waits for it: each opening starts from an idle app, so it times the 分析 page alone.
+_IDLE = """
+() => document.querySelector('[data-test-script-state]')?.getAttribute('data-test-script-state') === 'notRunning'
+"""
 
 
 def _open_analysis(page) -> tuple[float, float]:
@@ -65,7 +78,8 @@ def _open_analysis(page) -> tuple[float, float]:
     return chart / 1000, table / 1000
 
 
-def measure(app_url: str, server_pid: int, repeat: int) -> dict[str, list[float]]:
+def measure(app_url: str, server_pid: int, repeat: int, *, first_label: str) -> dict[str, list[float]]:
+    """Open the page `repeat + 1` times; the first opening's figures come first in each list."""
     from playwright.sync_api import sync_playwright
 
     times: dict[str, list[float]] = {"chart": [], "table": [], "server CPU": []}
@@ -77,24 +91,28 @@ def measure(app_url: str, server_pid: int, repeat: int) -> dict[str, list[float]
         page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stRadio"]')
         sidebar = page.locator('[data-testid="stSidebar"]')
         for n in range(repeat + 1):
+            page.wait_for_function(_IDLE)
             start = cpu_seconds(server_pid)
             chart, table = _open_analysis(page)
             used = cpu_seconds(server_pid) - start
-            label = "first opening (analyses the records)" if n == 0 else f"opening {n}"
+            label = first_label if n == 0 else f"opening {n}"
             print(
-                f"{label}: chart {chart * 1000:.0f} ms, table {table * 1000:.0f} ms, server CPU {used:.2f} s"
+                f"{label}: chart {chart * 1000:.0f} ms, table {table * 1000:.0f} ms, server CPU {used:.2f} s",
+                flush=True,
             )
-            if n:
-                times["chart"].append(chart)
-                times["table"].append(table)
-                times["server CPU"].append(used)
-            # Back to the review page (its queue keeps the script busy, so wait for the charts
-            # to go and give it a moment).
+            times["chart"].append(chart)
+            times["table"].append(table)
+            times["server CPU"].append(used)
+            if n == repeat:
+                break
             sidebar.get_by_text("审核", exact=True).click()
             page.wait_for_function(_GONE)
-            page.wait_for_timeout(2000)
         browser.close()
     return times
+
+
+def _verdict(label: str, seconds: float) -> str:
+    return f"{label}: {seconds:.2f} s (bar < {BAR_S} s) {'OK' if seconds < BAR_S else 'OVER'}"
 
 
 def main() -> int:
@@ -109,19 +127,33 @@ def main() -> int:
             fill(db_url, args.records)
             print(f"stored {args.records} approved records (not timed)")
         print("load average (1, 5, 15 min): " + ", ".join(f"{load:.1f}" for load in os.getloadavg()))
+        # Kept analyses in the temporary directory: the first server starts with none.
+        os.environ[CACHE_DIR_ENV] = str(Path(tmp) / "kept-analyses")
         with served(db_url, Path(tmp) / "streamlit.log") as (app_url, server_pid):
-            times = measure(app_url, server_pid, args.repeat)
+            times = measure(
+                app_url, server_pid, args.repeat, first_label="first opening, nothing kept (analyses)"
+            )
+        with served(db_url, Path(tmp) / "streamlit-restarted.log") as (app_url, server_pid):
+            restarted = measure(
+                app_url, server_pid, 0, first_label="first opening after a restart (kept analysis)"
+            )
+    print("load average (1, 5, 15 min): " + ", ".join(f"{load:.1f}" for load in os.getloadavg()))
     for name, values in times.items():
         unit = "s" if name == "server CPU" else "ms"
         scale = 1 if unit == "s" else 1000
+        later = values[1:]
         print(
-            f"{name}: median {statistics.median(values) * scale:.2f} {unit}, worst {max(values) * scale:.2f} {unit}"
+            f"{name}: first {values[0] * scale:.2f} {unit}, after a restart {restarted[name][0] * scale:.2f} {unit}; "
+            f"later openings median {statistics.median(later) * scale:.2f} {unit}, worst {max(later) * scale:.2f} {unit}"
         )
-    median = statistics.median(times["chart"])
-    print(
-        f"分析 page open to first chart: median {median:.2f} s (bar < {BAR_S} s) {'OK' if median < BAR_S else 'OVER'}"
-    )
-    return 0 if median < BAR_S else 1
+    figures = {
+        "分析 page first opening, nothing kept, to first chart": times["chart"][0],
+        "分析 page first opening after a restart, to first chart": restarted["chart"][0],
+        "分析 page later openings to first chart, median": statistics.median(times["chart"][1:]),
+    }
+    for label, seconds in figures.items():
+        print(_verdict(label, seconds))
+    return 0 if all(seconds < BAR_S for seconds in figures.values()) else 1
 
 
 if __name__ == "__main__":

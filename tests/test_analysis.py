@@ -159,3 +159,25 @@ def test_analyse_by_area_and_rates_per_issuer(records) -> None:
 def test_report_links_point_at_the_item() -> None:
     link = report_link(ItemRef("qingxi-2024", ListName.ACHIEVEMENTS, 2))
     assert link == "?report=qingxi-2024&list=achievements&item=2"
+
+
+def test_a_peer_median_leaves_out_exactly_the_records_own_values() -> None:
+    # The median of the other records' counts, as statistics.median gives it on the list
+    # without this record's values (duplicates taken out once each, even and odd sizes).
+    import random
+    import statistics
+    from bisect import bisect_left
+
+    from extractor.analysis.indicator_table import _median_without
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        ordered = sorted(
+            float(rng.choice([0.5, 1, 2, 2, 3, 8, 8, 8, 13, 100])) for _ in range(rng.randint(2, 12))
+        )
+        pool = list(ordered)
+        removed = [pool.pop(rng.randrange(len(pool))) for _ in range(rng.randint(1, len(ordered) - 1))]
+        others = list(ordered)
+        for number in removed:
+            del others[bisect_left(others, number)]
+        assert _median_without(ordered, removed) == statistics.median(others), (ordered, removed)

@@ -60,7 +60,30 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         for record in gold_records():
             save(store, record, status=None if record.doc_id.endswith("2024") else "approved")
     monkeypatch.setenv("EXTRACTOR_DB_URL", url)
+    monkeypatch.setenv("EXTRACTOR_ANALYSIS_CACHE", str(tmp_path / "kept"))
     return url
+
+
+def test_analysis_page_follows_a_new_approval(app_db: str, tmp_path: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    at.sidebar.radio(key="app_page").set_value("分析").run()
+    assert "仅已通过审核的记录；共 4 份报告" in at.info[0].value
+    assert len(list((tmp_path / "kept").glob("*.analysis"))) == 1  # kept for a restarted server
+    with Store(app_db) as store:
+        current = store.current_record("qingxi-2024")
+        assert current is not None
+        store.save_review(
+            "qingxi-2024", current.record, base_version=current.version, reviewer="审核员", status="approved"
+        )
+    at.run()
+    assert not at.exception, at.exception
+    assert "仅已通过审核的记录；共 5 份报告" in at.info[0].value
+    # Another session shows the same, not the state before.
+    restarted = AppTest.from_file(str(APP), default_timeout=90)
+    restarted.run()
+    restarted.sidebar.radio(key="app_page").set_value("分析").run()
+    assert "仅已通过审核的记录；共 5 份报告" in restarted.info[0].value
 
 
 def test_analysis_page_shows_the_status_used_and_filters(app_db: str) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from extractor.analysis.records import item_wording
-from extractor.analysis.tfidf import average_clusters, char_tfidf
+from extractor.analysis.tfidf import average_clusters, char_tfidf, pair_similarities
 from extractor.core.schema import Record
 
 GOLD = Path(__file__).resolve().parents[1] / "eval" / "analysis" / "gold"
@@ -48,6 +48,20 @@ def test_average_clusters_are_scikit_learns_agglomerative_clusters(threshold: fl
     expected_pairs = {(a, b) for a in range(len(got)) for b in range(len(got)) if expected[a] == expected[b]}
     assert pairs == expected_pairs
     assert 1 < len(set(got)) < len(got)
+
+
+def test_pair_similarities_are_scipys_sparse_product_to_the_bit() -> None:
+    # Follow-through compares each plan with the next report's achievements; its thresholds
+    # must decide exactly as with scipy's product, so the floats must be the same, not close.
+    vectors = char_tfidf(_wordings())
+    size = vectors.shape[0]
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        rows = list(rng.choice(size, size=int(rng.integers(1, 12)), replace=True))
+        columns = list(rng.choice(size, size=int(rng.integers(1, 30)), replace=True))
+        expected = (vectors[rows] @ vectors[columns].T).toarray()
+        assert np.array_equal(pair_similarities(vectors, rows, columns), expected)
+    assert pair_similarities(vectors, [0], []).shape == (1, 0)
 
 
 def test_empty_and_single_texts() -> None:

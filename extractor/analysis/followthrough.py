@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from extractor.analysis.records import ItemRef, SourcedRecord, item_wording
-from extractor.analysis.tfidf import char_tfidf
+from extractor.analysis.tfidf import char_tfidf, pair_similarities
 from extractor.core.normalise import bigram_coverage
 from extractor.core.schema import Achievement, ListName, Plan
 
@@ -146,9 +146,7 @@ def match_plans(
         plans = sourced.record.plans
         plan_rows = [wording_row[item_wording(p.text, p.evidence)] for p in plans]
         similarity = (
-            (vectors[plan_rows] @ vectors[[wording_row[w] for w in wordings]].T).toarray()
-            if candidates
-            else None
+            pair_similarities(vectors, plan_rows, [wording_row[w] for w in wordings]) if candidates else None
         )
         for index, plan in enumerate(plans):
             ref = ItemRef(sourced.doc_id, ListName.PLANS, index)

@@ -11,8 +11,9 @@ from functools import cached_property
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from extractor.analysis import Analysis, SourcedRecord, analyse, load_records, select_records
+from extractor.analysis import Analysis, SourcedRecord, analyse, select_records
 from extractor.analysis.charts import (
     LINK,
     follow_frame,
@@ -24,6 +25,7 @@ from extractor.analysis.charts import (
     unmapped_frame,
 )
 from extractor.analysis.records import STATUS_FILTER_LABELS, STATUS_FILTERS, StatusFilter
+from extractor.analysis.snapshot import keep, kept_analysis, snapshot_key
 from extractor.core.collector import collector_paused
 from extractor.core.schema import Area
 from extractor.store import Store
@@ -32,17 +34,6 @@ _ALL_AREAS = "全部领域"
 _LINK_COLUMN = st.column_config.LinkColumn("打开", display_text="查看原文")
 #: Analyses kept per server (each selection of status, region, year and area is one).
 _CACHED_ANALYSES = 16
-
-
-# Cached per store and data version: a save adds a record version, which changes the key, so
-# nobody sees a stale analysis. cache_resource, not cache_data: the results are only read, and
-# cache_data would unpickle a copy of 1,000 records on every rerun. `_store` is not hashed.
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _records(
-    url: str, data_version: tuple[int, int, int], status: StatusFilter, _store: Store
-) -> list[SourcedRecord]:
-    with collector_paused():
-        return load_records(_store, status=status)
 
 
 class _View:
@@ -72,42 +63,76 @@ class _View:
         return rate_chart(self.result.rates, self.result.follow), follow_frame(self.result.follow)
 
 
+# Cached per process under the key of the current records (`snapshot.snapshot_key`): a save
+# or an approval changes the key, so nobody sees a stale analysis. cache_resource, not
+# cache_data: the results are only read, and cache_data would unpickle a copy of 1,000
+# records on every rerun. `_store` is not hashed.
+@st.cache_resource(max_entries=4, show_spinner="正在分析…")
+def _whole(key: str, status: StatusFilter, _store: Store) -> _View:
+    """Every current `status` record, unfiltered: kept on disk across server restarts."""
+    with collector_paused():
+        # Kept on disk at the end of the page run (`keep`), once the charts are on their way.
+        return _View(kept_analysis(_store, status=status, key=key, keep_now=False))
+
+
 @st.cache_resource(max_entries=_CACHED_ANALYSES, show_spinner="正在分析…")
 def _analysis(
-    url: str,
-    data_version: tuple[int, int, int],
+    key: str,
     status: StatusFilter,
     regions: tuple[str, ...],
     years: tuple[int, ...],
     area: Area | None,
     _store: Store,
 ) -> _View:
-    available = _records(url, data_version, status, _store)
+    whole = _whole(key, status, _store)
+    if not (regions or years or area):
+        return whole
     with collector_paused():
         return _View(
-            analyse(select_records(available, regions=regions, years=years), status=status, area=area)
+            analyse(
+                select_records(whole.result.records, regions=regions, years=years), status=status, area=area
+            )
         )
 
 
 def render_analysis_page(*, store: Store, key_prefix: str = "an_") -> None:
     """Filters on top, then the status line, then 指标 / 问题主题 / 计划落实 tabs."""
     st.header("跨报告分析")
-    cols = st.columns([2, 3, 2, 2])
-    status: StatusFilter = cols[0].radio(
+    status_column, *filter_columns = st.columns([2, 3, 2, 2])
+    status: StatusFilter = status_column.radio(
         "统计范围",
         STATUS_FILTERS,
         format_func=STATUS_FILTER_LABELS.__getitem__,
         key=f"{key_prefix}status",
     )
-    data_version = store.data_version()
-    available = _records(str(store.url), data_version, status, store)
-    regions = cols[1].multiselect("地区", sorted({r.region for r in available}), key=f"{key_prefix}regions")
-    years = cols[2].multiselect(
+    with collector_paused():
+        key = snapshot_key(store, status=status)
+    whole = _whole(key, status, store)
+    try:
+        _page(store, key, status, filter_columns, available=whole.result.records, key_prefix=key_prefix)
+    finally:
+        # After the charts were sent: the browser draws them while this is written.
+        with collector_paused():
+            keep(key, whole.result)
+
+
+def _page(
+    store: Store,
+    key: str,
+    status: StatusFilter,
+    cols: list[DeltaGenerator],
+    *,
+    available: list[SourcedRecord],
+    key_prefix: str,
+) -> None:
+    """The filters (region, year, area), the status line and the tabs."""
+    regions = cols[0].multiselect("地区", sorted({r.region for r in available}), key=f"{key_prefix}regions")
+    years = cols[1].multiselect(
         "年度", sorted({r.year for r in available if r.year is not None}), key=f"{key_prefix}years"
     )
-    area_label = cols[3].selectbox("领域", [_ALL_AREAS, *[a.value for a in Area]], key=f"{key_prefix}area")
+    area_label = cols[2].selectbox("领域", [_ALL_AREAS, *[a.value for a in Area]], key=f"{key_prefix}area")
     area = None if area_label == _ALL_AREAS else Area(area_label)
-    view = _analysis(str(store.url), data_version, status, tuple(regions), tuple(years), area, store)
+    view = _analysis(key, status, tuple(regions), tuple(years), area, store)
     result = view.result
     st.info(result.caption)
     if not result.records:

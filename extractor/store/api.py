@@ -311,6 +311,13 @@ class Store:
 
         return self._read("cannot read the data version", work)
 
+    def records_fingerprint(self, *, approved_only: bool = False) -> str:
+        """A digest that changes whenever `current_records(approved_only=...)` would return
+        another record, and differs between databases; one query, no record loaded."""
+        return self._read(
+            "cannot read the current record versions", lambda s: q.records_fingerprint(s, approved_only)
+        )
+
     def list_documents(self) -> list[DocumentSummary]:
         """One summary per stored document, ordered by doc_id (the review queue)."""
 

@@ -6,6 +6,7 @@ Every function takes an open session and leaves transaction control to the calle
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,12 +81,7 @@ def current_rows_query() -> Select[DocumentRow, RecordVersionRow | None, int | N
     The document text is not loaded.
     """
     rv = RecordVersionRow
-
-    def newest(kind: str | None) -> Any:
-        stmt = select(rv.document_id, func.max(rv.version).label("v")).group_by(rv.document_id)
-        return (stmt.where(rv.kind == kind) if kind else stmt).subquery()
-
-    review, extraction, latest = newest("review"), newest("extraction"), newest(None)
+    review, extraction, latest = _newest("review"), _newest("extraction"), _newest(None)
     current_version = func.coalesce(review.c.v, extraction.c.v)
     return (
         select(DocumentRow, rv, latest.c.v)
@@ -96,6 +92,42 @@ def current_rows_query() -> Select[DocumentRow, RecordVersionRow | None, int | N
         .options(defer(DocumentRow.text, raiseload=True))
         .order_by(DocumentRow.doc_id, DocumentRow.id)
     )
+
+
+def current_version_keys_query() -> Select[str, int, int, str, str, dt.datetime]:
+    """Per document with a record: its doc_id and the identity of its current version (row
+    id, version, kind, status, created_at), in doc_id order; no record is loaded."""
+    rv = RecordVersionRow
+    review, extraction = _newest("review"), _newest("extraction")
+    current_version = func.coalesce(review.c.v, extraction.c.v)
+    return (
+        select(DocumentRow.doc_id, rv.id, rv.version, rv.kind, rv.status, rv.created_at)
+        .select_from(DocumentRow)
+        .outerjoin(review, review.c.document_id == DocumentRow.id)
+        .outerjoin(extraction, extraction.c.document_id == DocumentRow.id)
+        .join(rv, and_(rv.document_id == DocumentRow.id, rv.version == current_version))
+        .order_by(DocumentRow.doc_id, DocumentRow.id)
+    )
+
+
+def records_fingerprint(session: Session, approved_only: bool) -> str:
+    """A digest of which version is current for every document, and its status: a save, an
+    approval or a new document changes it, and row ids and save times make it differ between
+    databases. For keeping what is computed from the current records."""
+    digest = hashlib.sha256()
+    for doc_id, row_id, version, kind, status, created_at in session.execute(current_version_keys_query()):
+        if approved_only and (kind, status) != ("review", "approved"):
+            continue
+        digest.update(f"{doc_id}\x1f{row_id}\x1f{version}\x1f{kind}\x1f{status}\x1f".encode())
+        digest.update(as_utc(created_at).isoformat().encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def _newest(kind: str | None) -> Any:
+    """Per document, its newest version number (of `kind`, or of any kind)."""
+    rv = RecordVersionRow
+    stmt = select(rv.document_id, func.max(rv.version).label("v")).group_by(rv.document_id)
+    return (stmt.where(rv.kind == kind) if kind else stmt).subquery()
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
