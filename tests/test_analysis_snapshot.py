@@ -161,3 +161,23 @@ def test_the_code_version_follows_the_catalogue(tmp_path: Path, monkeypatch) -> 
         assert snapshot.code_version() != before
     finally:
         snapshot.code_version.cache_clear()
+
+
+def test_a_kept_file_others_could_have_written_is_never_unpickled(
+    filled: str, monkeypatch, cache: Path
+) -> None:
+    with Store(filled) as store:
+        kept_analysis(store, status="approved")
+        assert cache.stat().st_mode & 0o077 == 0  # made private to its user
+        cache.chmod(0o777)  # a folder anyone may write to: a planted pickle would run code
+        with monkeypatch.context() as patch:
+            _no_computing(patch)
+            with pytest.raises(AssertionError, match="computed again"):
+                kept_analysis(store, status="approved")
+        cache.chmod(0o700)
+        (kept,) = cache.glob("*.analysis")
+        kept.chmod(0o666)
+        with monkeypatch.context() as patch:
+            _no_computing(patch)
+            with pytest.raises(AssertionError, match="computed again"):
+                kept_analysis(store, status="approved")

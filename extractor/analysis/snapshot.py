@@ -9,7 +9,8 @@ simply never asked for again (the newest `KEEP` files are kept).
 
 The files are pickles, written by this program into its own cache directory
 (`$EXTRACTOR_ANALYSIS_CACHE`, else `$XDG_CACHE_HOME/extractor/analysis`, else
-`~/.cache/extractor/analysis`); only that directory's owner can plant one. A file that
+`~/.cache/extractor/analysis`, made private to its user); a file is read only if this user
+owns it and its directory and no one else may write either. A file that
 cannot be read (damaged, written by other code) is recomputed and replaced; a directory
 that cannot be written only means nothing is kept.
 """
@@ -21,6 +22,7 @@ import hashlib
 import logging
 import os
 import pickle
+import stat
 import sys
 import tempfile
 import zlib
@@ -111,7 +113,26 @@ def keep(key: str, result: Analysis) -> None:
         _write(path, result)
 
 
+def _trusted(path: Path) -> bool:
+    """Unpickling runs code, so a file is read only if this user wrote it into a directory no
+    one else can write to (a shared or world-writable cache folder is not trusted)."""
+    if not hasattr(os, "getuid"):  # no POSIX owners to check (Windows): a per-user profile folder
+        return True
+    try:
+        file_stat, dir_stat = path.stat(), path.parent.stat()
+    except OSError:
+        return False
+    others_may_write = stat.S_IWGRP | stat.S_IWOTH
+    return (
+        file_stat.st_uid == dir_stat.st_uid == os.getuid()
+        and not file_stat.st_mode & others_may_write
+        and not dir_stat.st_mode & others_may_write
+    )
+
+
 def _read(path: Path, status: StatusFilter) -> Analysis | None:
+    if not _trusted(path):
+        return None
     try:
         blob = path.read_bytes()
     except OSError:
@@ -132,7 +153,7 @@ def _write(path: Path, result: Analysis) -> None:
     # Level 1: a tenth of the size for a few hundredths of a second.
     blob = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as part:
             try:
                 part.write(blob)
