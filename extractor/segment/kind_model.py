@@ -18,13 +18,14 @@ from __future__ import annotations
 import base64
 import json
 import math
+import operator
 import re
 import sys
 from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib.resources import files
 
 from extractor.core.script import to_simplified
@@ -111,7 +112,7 @@ class KindModel:
     def decision(self, text: str) -> list[float]:
         """One score per class: weights · the L2-normalised sublinear TF-IDF vector, plus the
         keyword features' weights."""
-        idf, weights = self.idf, self.weights
+        idf, idf_squared, weights = self.idf, self._idf_squared, self.weights
         by_count: dict[int, list[str]] = {}
         # Only the model's own n-grams are counted; filtering and counting both run in C.
         known = filter(idf.__contains__, char_ngrams(model_text(text), *self.ngram_range))
@@ -123,8 +124,9 @@ class KindModel:
         # (zip/sum) rather than term by term.
         for count, terms in by_count.items():
             tf = 1.0 + math.log(count)
-            squares += tf * tf * sum(idf[t] * idf[t] for t in terms)
-            rows = [weights[t] for t in terms if t in weights]
+            # Summed and gathered in C (map), in the same order: the same floats.
+            squares += tf * tf * sum(map(idf_squared.__getitem__, terms))
+            rows = [*filter(None, map(weights.get, terms))]  # a weighted term's row is never empty
             if rows:
                 sums = [
                     s + tf * column for s, column in zip(sums, map(sum, zip(*rows, strict=True)), strict=True)
@@ -135,6 +137,10 @@ class KindModel:
             intercept + total / norm + sum(w * k for w, k in zip(kw, keywords, strict=True))
             for intercept, total, kw in zip(self.intercepts, sums, self.keyword_weights, strict=True)
         ]
+
+    @cached_property
+    def _idf_squared(self) -> dict[str, float]:
+        return dict(zip(self.idf, map(operator.mul, self.idf.values(), self.idf.values()), strict=True))
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Softmax of the class scores (the logistic model's own probabilities)."""
