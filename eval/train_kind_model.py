@@ -8,7 +8,8 @@ record alone: the list of the item whose evidence covers most of it
 introduction, heading line, signature). Model: TF-IDF of character 1-3-grams plus the keyword
 counts of `kind_model.KEYWORD_PATTERNS` as extra features, into a logistic regression
 (scikit-learn, a dev dependency, fixed seed). The fitted weights, pruned of tiny ones, go to
-extractor/segment/kind_model.json, which `kind_model.py` applies in plain Python.
+extractor/segment/kind_model.json (packed by `kind_model.pack`: raw floats, quick to read),
+which `kind_model.py` applies in plain Python.
 
 Usage: python eval/train_kind_model.py          # train and write the weights file
        python eval/train_kind_model.py --cv     # leave-one-document-out figures
@@ -42,6 +43,7 @@ from extractor.segment.kind_model import (
     char_ngrams,
     keyword_features,
     model_text,
+    pack,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +214,8 @@ def main() -> None:
         return
     data = export(fit([e.text for e in examples], [e.kind for e in examples]), data_sha256(examples))
     OUTPUT.write_text(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8"
+        json.dumps(pack(data), ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
+        encoding="utf-8",
     )
     kept = sum(len(w) for w in data["weights"])
     print(f"{len(examples)} paragraphs {dict(Counter(e.kind for e in examples))}")

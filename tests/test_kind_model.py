@@ -19,7 +19,7 @@ from extractor.evaluation.scoring import score_document
 from extractor.load import load_document
 from extractor.pipeline.run import extract_document
 from extractor.segment.headings import classify_heading
-from extractor.segment.kind_model import WEIGHTS_FILE, load_kind_model
+from extractor.segment.kind_model import WEIGHTS_FILE, KindModel, load_kind_model, pack
 from extractor.segment.model import SectionKind
 from extractor.segment.sections import heading_section_kind, read_head
 
@@ -46,6 +46,37 @@ def test_plain_python_probabilities_equal_scikit_learns() -> None:
     for text, row in zip(texts, expected, strict=True):
         mine = model.probabilities(text)
         assert [round(mine[c], 6) for c in fitted.classifier.classes_] == pytest.approx(list(row), abs=1e-6)
+
+
+def test_the_packed_weights_file_gives_the_exported_model_bit_for_bit() -> None:
+    # An export as the training script makes it: decimal weights, some n-grams weighed by no
+    # class (they count in the norm only), one weighed by several.
+    export = {
+        "classes": ["achievement", "cause", "other", "plan", "problem"],
+        "settings": {"ngram_range": [1, 3]},
+        "training_data_sha256": "abc",
+        "intercepts": [0.1, -0.2, 0.3, -0.4, 0.5],
+        "keyword_weights": [[0.1, 0.2, 0.3, 0.4]] * 5,
+        "idf": {"完成": 1.234567890123, "问题": 2.5, "将": 3.000000000001, "的": 1.1},
+        "weights": [
+            {"完成": 0.12345, "将": -0.1},
+            {},
+            {"的": 0.3},
+            {"将": 0.2},
+            {"问题": 0.7, "完成": -0.05},
+        ],
+    }
+    packed = json.loads(json.dumps(pack(export), ensure_ascii=False))
+    loaded, expected = KindModel.from_packed(packed), KindModel.from_json(export)
+    assert loaded == expected
+    assert loaded.probabilities("完成了将的问题") == expected.probabilities("完成了将的问题")
+
+
+def test_the_shipped_weights_file_is_packed_and_loads() -> None:
+    shipped = json.loads((ROOT / "extractor" / "segment" / WEIGHTS_FILE).read_text(encoding="utf-8"))
+    model = load_kind_model()
+    assert model is not None and model == KindModel.from_packed(shipped)
+    assert len(model.idf) == len(shipped["terms"]) and len(model.weights) == shipped["weighted_terms"]
 
 
 def test_shipped_weights_were_trained_on_the_current_labels() -> None:

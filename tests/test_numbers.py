@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
+
 import pytest
 
 from extractor.core.normalise import matching_key
-from extractor.numbers import vocabulary
+from extractor.numbers import metrics, vocabulary
 from extractor.numbers.metrics import MetricMatch, dedupe_repeats, find_metrics
 
 
@@ -431,3 +435,28 @@ def test_an_ending_pattern_is_searched_back_as_far_as_its_longest_match() -> Non
     ending = vocabulary.SHARED_VALUE_BEFORE_RE
     found = ending.search(clause)
     assert found is not None and found.span() == ending.regex.search(clause).span()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "openers"),
+    [
+        (vocabulary.QUOTED_RE, metrics._QUOTE_OPENERS),
+        (vocabulary.MASKED_PUNCTUATION_RE, metrics._MASK_OPENERS),
+    ],
+)
+def test_every_quoted_span_starts_with_one_of_the_openers_checked_first(
+    pattern: re.Pattern[str], openers: str
+) -> None:
+    # find_metrics skips these patterns where none of `openers` occurs: every alternative
+    # must start with one of them, or a quoted number would be counted as a metric.
+    (op, (_, branches)), *rest = sre_parse.parse(pattern.pattern)
+    assert op is sre_constants.BRANCH and not rest
+    for branch in branches:
+        first_op, first = branch[0]
+        assert first_op is sre_constants.LITERAL and chr(first) in openers
+
+
+@pytest.mark.parametrize("opener", ["“", "《", "「", "<", "[", "〔", "〈"])
+def test_numbers_in_quotes_and_brackets_are_still_left_out(opener: str) -> None:
+    closer = {"“": "”", "《": "》", "「": "」", "<": ">", "[": "]", "〔": "〕", "〈": "〉"}[opener]
+    assert [m.value for m in find_metrics(f"发放{opener}12345件{closer}手册300册")] == [300]

@@ -134,6 +134,9 @@ def extract_command(
             TextColumn("{task.description}"),
             console=err,
             transient=False,
+            # Redrawn ten times a second on a terminal only: into a file or a pipe only the
+            # final state is written, so redrawing it there is work nobody sees.
+            auto_refresh=err.is_terminal,
         ) as progress:
             task = progress.add_task("", total=None, label="提取")
 

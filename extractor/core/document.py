@@ -77,6 +77,9 @@ class SourceDocument(BaseModel):
         return normalise(self.text[:chars]).text
 
 
+# Memoised (keyed by the text, like `normalised_view`): a document's hash is read by the
+# rules backend's provenance and again by the store, each time over the whole text.
+@lru_cache(maxsize=48)
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

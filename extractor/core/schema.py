@@ -223,8 +223,12 @@ class Record(_Strict):
 
         `internal=False` drops pipeline-only fields, giving exactly the spec's shape.
         """
+        return self.to_json_bytes(internal=internal).decode("utf-8")
+
+    def to_json_bytes(self, *, internal: bool = True) -> bytes:
+        """`to_json` encoded as UTF-8, as pydantic writes it (a file writer needs no str)."""
         exclude = None if internal else _INTERNAL_FIELDS
-        return self.model_dump_json(indent=2, exclude=exclude, exclude_none=False)
+        return self.__pydantic_serializer__.to_json(self, indent=2, exclude=exclude, exclude_none=False)
 
 
 # What `to_json(internal=False)` leaves out: the pipeline's own fields on items and metrics.

@@ -55,5 +55,11 @@ def is_chrome_line(line: str) -> bool:
     `line` is one stripped line of report text."""
     compact = line.replace(" ", "").replace("\u3000", "")  # 索 引 号：…
     return bool(
-        _FOOTER.match(line) or _CHROME.match(compact) or _BREADCRUMB.search(line) or _DATED_ENTRY.match(line)
+        _FOOTER.match(line)
+        or _CHROME.match(compact)
+        # Each pattern only where the text it needs is there: `in` costs far less than
+        # trying a pattern at every position of a report's line (the rules backend asks
+        # about every line of every item).
+        or ("首页" in line and _BREADCRUMB.search(line))
+        or ("-" in line and _DATED_ENTRY.match(line))
     )

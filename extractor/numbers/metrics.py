@@ -127,7 +127,11 @@ def _candidates(s: str) -> list[_Candidate]:
     numbers = list(vocabulary.METRIC_RE.finditer(s))
     if not numbers:
         return []  # many passages state no figure: no need to look for quotes in them
-    quoted = [(m.start(), m.end()) for m in vocabulary.QUOTED_RE.finditer(s)]
+    quoted = (
+        [(m.start(), m.end()) for m in vocabulary.QUOTED_RE.finditer(s)]
+        if _holds_any(s, _QUOTE_OPENERS)
+        else []
+    )
     quoted_starts = [q[0] for q in quoted]
     found: list[_Candidate] = []
     for m in numbers:
@@ -162,6 +166,15 @@ def _candidates(s: str) -> list[_Candidate]:
 
 
 _BOUNDARIES_TO_NUL = str.maketrans(dict.fromkeys(vocabulary.BOUNDARY_CHARS, "\0"))
+# The first characters of QUOTED_RE's and MASKED_PUNCTUATION_RE's spans: a passage holding
+# none of them (a third of those with a figure) has no such span, and `in` says so sooner
+# than the regex engine's scan of every position.
+_QUOTE_OPENERS = '“《〈<「"〔['
+_MASK_OPENERS = "(“《"
+
+
+def _holds_any(s: str, characters: str) -> bool:
+    return any(character in s for character in characters)
 
 
 def _masked(m: re.Match[str]) -> str:
@@ -184,7 +197,7 @@ class _Clauses:
     _WINDOW = 160
 
     def __init__(self, s: str, hard_breaks: list[int]) -> None:
-        self.scan = vocabulary.MASKED_PUNCTUATION_RE.sub(_masked, s)
+        self.scan = vocabulary.MASKED_PUNCTUATION_RE.sub(_masked, s) if _holds_any(s, _MASK_OPENERS) else s
         self.length = len(s)
         self.breaks = hard_breaks
         self._around: dict[tuple[int, int], tuple[int, int]] = {}

@@ -29,7 +29,7 @@ def write_record_json(record: Record, out_dir: Path) -> Path:
     """Write `record` to `out_dir/<doc_id>.json` atomically; returns the path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{record.doc_id}.json"
-    data = (record.to_json() + "\n").encode("utf-8")
+    data = record.to_json_bytes() + b"\n"
     descriptor, tmp = _create_temporary(out_dir, record.doc_id)
     try:
         with open(descriptor, "wb") as stream:
