@@ -11,7 +11,9 @@ CJK font, saves them as an image-only PDF (no text layer) and loads it with
   runs of one digit): its character accuracy and its digit accuracy (the page's digits as one
   sequence, 1 - edit distance / count), so a speed-up that merges or drops digits shows;
 - CPU seconds per page in each stage (detection, classifier, recognition, the rest), with text
-  lines recognised at full width (before) and narrowed (`REC_TEXT_HEIGHT_AS_WIDTH_PX`, now), back to back;
+  lines recognised at full width (before) and narrowed (`REC_TEXT_HEIGHT_AS_WIDTH_PX`, now), back to back,
+  and with the detector on the whole page at its cap (before) and on the printed area shrunk by
+  the page's line spacing (`extractor.load.ocr_detect`, now), back to back;
 - the blank-scan guard: a PDF of `--blank-pages` blank page images, time and peak memory
   until it is refused;
 - before/after: the previous engine (rapidocr-onnxruntime 1.x, default settings, pages
@@ -167,6 +169,19 @@ def stage_cpu(pages: list[Image.Image], label: str) -> float:
     return total / len(pages)
 
 
+def detector_before_after(pages: list[Image.Image]) -> None:
+    """Stage CPU with the detector on the whole page at its cap, then on the printed area
+    shrunk as far as the page's line spacing allows (`extractor.load.ocr_detect`)."""
+    detector = ocr_engine().text_det
+    try:
+        detector.fit_to_print = False
+        before = stage_cpu(pages, "detector on the whole page (before)")
+    finally:
+        detector.fit_to_print = True
+    after = stage_cpu(pages, "detector on the print, by line spacing (now)")
+    print(f"  CPU per page now / before: {after / before:.2f}")
+
+
 def line_width_before_after(pages: list[Image.Image]) -> None:
     """Stage CPU with text lines recognised at full width, then narrowed as configured."""
     engine = ocr_engine()
@@ -247,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         blank_scan_guard(folder, args.blank_pages)
         blank_scan_guard(folder, min(150, OcrSettings.from_env().max_pages))
         line_width_before_after(pages)
+        detector_before_after(pages)
         with ocr_session(OcrSettings(workers=1)):
             text, wall, cpu = timed(lambda: load_document(pdf_path).text)
         one = report(

@@ -54,12 +54,16 @@ def test_lines_are_narrowed_by_their_type_size_not_by_the_detectors_margin() -> 
     assert tight_input.shape[2] < 0.8 * math.ceil(48 * tight.shape[1] / tight.shape[0])
     per_character_height = tight_input.shape[2] * _ink_height(tight) / tight.shape[1]
     assert abs(per_character_height - REC_TEXT_HEIGHT_AS_WIDTH_PX) <= 1
-    # Type already small in its crop is read at the crop's aspect ratio, never stretched.
+    # A crop with wide margins (a detector run at low resolution) is cut to its print: the
+    # characters fill as much of the model's height as in a tight crop, not a third of it.
     roomy = line_crop(LINE, font_px=32, margin=20)
-    assert recogniser.resize_norm_img(roomy, 0.0).shape[2] == math.ceil(48 * roomy.shape[1] / roomy.shape[0])
+    roomy_input = recogniser.resize_norm_img(roomy, 0.0)
+    assert abs(roomy_input.shape[2] - tight_input.shape[2]) <= 0.02 * tight_input.shape[2]
+    printed_rows = (roomy_input.min(axis=(0, 2)) < 0).nonzero()[0]
+    assert printed_rows[-1] - printed_rows[0] + 1 >= 0.6 * 48
 
 
-@pytest.mark.parametrize("font_px", [24, 32])
+@pytest.mark.parametrize("font_px", [24, 32, 40])
 def test_number_dense_page_keeps_every_digit(font_px: int) -> None:
     assert CJK_FONT is not None
     page = render_text_pages(number_dense_text(paragraphs=12, seed=font_px), CJK_FONT, font_px=font_px)[0]
