@@ -267,8 +267,11 @@ function makeEditor(pane, host) {
     if (state !== "rejected") drawForm(ed, pane, item);
   };
 
-  // Leaving a field (for the sidebar's buttons among others) reports what it holds.
-  host.addEventListener("focusout", () => ed.reportTyping());
+  // Leaving the editor (for the sidebar's buttons among others) reports what it holds; a
+  // move between its own fields and buttons does not (each report is a rerun).
+  host.addEventListener("focusout", (event) => {
+    if (!host.contains(event.relatedTarget)) ed.reportTyping();
+  });
   // A shortcut pressed in a field (Alt+S is the sidebar's save) clicks without a focusout:
   // report now, in the capture phase, before the document-level shortcut handler runs.
   host.addEventListener(
