@@ -93,3 +93,38 @@ def test_an_edit_python_refuses_comes_back_with_the_reason_and_the_typing(
         assert page.locator(".rv-editor img, .rv-editor script").count() == 0  # text, never markup
     with Store(db_url) as store:
         assert [v.version for v in store.versions(DOC_ID)] == [1]
+
+
+def test_typing_not_sent_goes_with_the_sidebars_save(
+    served_app: tuple[str, str],  # noqa: F811  (the imported fixture)
+) -> None:
+    from playwright.sync_api import expect
+
+    app_url, db_url = served_app
+    with chromium() as browser:
+        page = new_page(browser, 1600, 1100)
+        page.goto(f"{app_url}?report={DOC_ID}")
+        page.get_by_label("审核人").fill("王五")
+        page.get_by_label("审核人").press("Enter")
+        settled_on(page, "开展普法活动120场")  # the flagged item comes first
+        mark = page.locator(".rv-unsaved")
+        # Typed, neither Enter nor 修改: the sidebar's button saves what the editor shows.
+        _summary(page).fill("开展普法宣传活动120场")
+        expect(mark).to_be_visible()
+        page.get_by_role("button", name="保存为新版本").click()
+        expect(page.get_by_text(re.compile("已保存为 v2"))).to_be_visible()
+        expect(page.get_by_text(re.compile("尚未提交的修改记为「修改」：成效 第2条"))).to_be_visible()
+        expect(_summary(page)).to_have_value("开展普法宣传活动120场")
+        expect(mark).to_be_hidden()
+        # Its shortcut, pressed while the cursor is still in the field, does the same.
+        _summary(page).fill("开展普法宣传活动共120场")
+        _summary(page).press("Alt+s")
+        expect(page.get_by_text(re.compile("已保存为 v3"))).to_be_visible()
+        expect(_summary(page)).to_have_value("开展普法宣传活动共120场")
+        expect(mark).to_be_hidden()
+    with Store(db_url) as store:
+        second, third = store.record_version(DOC_ID, 2), store.record_version(DOC_ID, 3)
+    assert second is not None and third is not None
+    assert second.record.achievements[1].text == "开展普法宣传活动120场"
+    assert third.record.achievements[1].text == "开展普法宣传活动共120场"
+    assert third.record.achievements[0].text == "受理行政复议案件37件，已结案31件"

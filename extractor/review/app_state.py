@@ -21,6 +21,7 @@ from extractor.review.focus_state import FocusState
 from extractor.review.merge import Side
 from extractor.review.session import ReviewSession, open_session
 from extractor.review.source_pane import Focus, apply_actions
+from extractor.review.source_pane.unsent import apply_unsent
 from extractor.store import RecordVersionInfo, Store
 
 #: Seconds between soft-lock heartbeats (well inside extractor.store.LOCK_EXPIRY).
@@ -174,6 +175,8 @@ def on_accept_all(store: Store, session: ReviewSession, status_key: str) -> None
     on_pane_actions(store, session.doc_key)
     st.session_state.pop("rv_full_run", None)  # this run is a full one already
     session = sessions().get(session.doc_key, session)
+    if not _apply_typing(session):
+        return
     count = session.accept_remaining()
     # The radio keeps its own state: the status to save follows the decisions.
     st.session_state[status_key] = session.suggested_status()
@@ -186,7 +189,31 @@ def on_save(store: Store, session: ReviewSession, status_key: str) -> None:
     on_pane_actions(store, session.doc_key)
     st.session_state.pop("rv_full_run", None)  # this run is a full one already
     session = sessions().get(session.doc_key, session)
-    save(store, session, status=st.session_state[status_key], keep=None)
+    if _apply_typing(session):
+        save(store, session, status=st.session_state[status_key], keep=None)
+
+
+def _apply_typing(session: ReviewSession) -> bool:
+    """The item editor's typing not sent yet (the pane reports it as state) applied as 修改
+    before a sidebar action, so what the editor shows is what is saved or accepted. False
+    (with the reason flashed, nothing applied, the typing left in the editor) when it cannot
+    be applied as the reviewer sees it."""
+    state = st.session_state.get(pane_key(session.doc_key)) or {}
+    # The editor stays on the item it shows: a focus never set explicitly follows the
+    # display order, which a decision reorders.
+    shown = focus().current(session)
+    typing = state.get("typing") or []
+    applied_before = st.session_state.setdefault("rv_typing_applied", {})
+    try:
+        applied = apply_unsent(session, typing, applied_before=applied_before.get(session.doc_key, []))
+    except ReviewInputError as e:
+        flash("error", e.message)
+        return False
+    applied_before[session.doc_key] = list(typing)
+    focus().set(shown, show_tab=False)
+    if applied:
+        flash("info", f"已把编辑框中尚未提交的修改记为「修改」：{'、'.join(applied)}。")
+    return True
 
 
 def on_resolve(store: Store, session: ReviewSession, status_key: str, keep_keys: Mapping[str, str]) -> None:

@@ -44,9 +44,10 @@ def source_pane(*, data: dict[str, Any], key: str, on_actions: Callable[[], None
     return _mount()(
         data=data,
         key=key,
-        default={"actions": [], "have": None},
+        default={"actions": [], "have": None, "typing": []},
         on_actions_change=on_actions,
         on_have_change=_nothing,  # "have" only changes what the next run sends
+        on_typing_change=_nothing,  # read by the sidebar's actions (see `unsent`)
     )
 
 

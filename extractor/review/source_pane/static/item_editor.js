@@ -9,6 +9,11 @@
 // Edits in flight: what the reviewer types is a draft per item (`drafts`); sending it moves
 // it to `inflight` under the action's seq until Python acknowledges that seq, so a rerun that
 // arrives meanwhile never overwrites the fields.
+//
+// Typing not sent yet is also reported to Python as the component state `typing` (each
+// draft with the item's fields version it was typed against, `bases`), whenever the focus
+// leaves a field: the sidebar's 保存为新版本 and 接受其余全部 apply it first (or refuse and name
+// the items), so a sidebar click never saves what Python has while the editor shows other values.
 
 const PROBLEM_LIST = "problems";
 const ACHIEVEMENT_LIST = "achievements";
@@ -28,7 +33,10 @@ function itemLabel(item) {
 function makeEditor(pane, host) {
   const ed = {
     drafts: new Map(), // item id -> {area, text, evidence, cause, metrics}
-    inflight: new Map(), // seq -> {id, draft}
+    bases: new Map(), // item id -> {fv: the item's fields version its draft was typed against, draft: a token}
+    drafted: 0, // drafts begun on this page (each draft's token is unique)
+    inflight: new Map(), // seq -> {id, draft, base}
+    reported: "[]", // the typing last reported to Python (JSON)
     shownId: null,
     shownKey: null,
     lastByList: new Map(),
@@ -78,6 +86,10 @@ function makeEditor(pane, host) {
   };
 
   ed.touch = (item, field, value) => {
+    if (!ed.drafts.has(item.id)) {
+      ed.drafted += 1;
+      ed.bases.set(item.id, { fv: item.fv, draft: `${Date.now().toString(36)}.${ed.drafted}` });
+    }
     const draft = ed.drafts.get(item.id) || {};
     draft[field] = value;
     ed.drafts.set(item.id, draft);
@@ -97,6 +109,38 @@ function makeEditor(pane, host) {
       }
     }
     return pending;
+  };
+
+  // Report the unsent typing to Python when it differs from what was last reported (each
+  // report is a rerun). Deferred to a microtask: Enter blurs the summary and then sends the
+  // draft with its accept, and only what is left unsent after that is worth a report.
+  ed.reportTyping = (now = false) => {
+    if (!now) {
+      queueMicrotask(() => ed.reportTyping(true));
+      return;
+    }
+    if (!pane.setStateValue || !pane.data) return;
+    const typing = ed.pendingIds().map((item) => ({
+      list: item.list,
+      position: item.position,
+      ...(ed.bases.get(item.id) || { fv: item.fv, draft: "" }),
+      edit: ed.editFor(item, true),
+    }));
+    const report = JSON.stringify(typing);
+    if (report === ed.reported) return;
+    ed.reported = report;
+    pane.setStateValue("typing", typing);
+  };
+
+  // Python's values caught up with a draft (a sidebar save applied it, or it was typed
+  // back): it is no draft any more, and later typing starts from the item's new version.
+  ed.forgetSettledDrafts = () => {
+    const pending = new Set(ed.pendingIds().map((item) => item.id));
+    for (const id of [...ed.drafts.keys()]) {
+      if (pending.has(id) || !pane.itemById(id)) continue;
+      ed.drafts.delete(id);
+      ed.bases.delete(id);
+    }
   };
 
   ed.showUnsaved = () => {
@@ -120,7 +164,9 @@ function makeEditor(pane, host) {
     const draft = ed.drafts.get(item.id);
     if (!draft) return;
     ed.drafts.delete(item.id);
-    ed.inflight.set(seq, { id: item.id, draft });
+    ed.inflight.set(seq, { id: item.id, draft, base: ed.bases.get(item.id) });
+    ed.bases.delete(item.id);
+    ed.reportTyping();
   };
 
   ed.settle = (data) => {
@@ -128,8 +174,15 @@ function makeEditor(pane, host) {
     for (const [seq, sent] of ed.inflight) {
       if (seq > data.ack) continue;
       ed.inflight.delete(seq);
-      if (refused.has(seq) && !ed.drafts.has(sent.id)) ed.drafts.set(sent.id, sent.draft);
+      if (refused.has(seq) && !ed.drafts.has(sent.id)) {
+        ed.drafts.set(sent.id, sent.draft);
+        ed.bases.set(sent.id, sent.base);
+      }
     }
+    // Not reported from here: a report is a rerun, and one sent while a sidebar save's run
+    // is still drawing cuts that run short. Python knows the typing it applied (`unsent`);
+    // the next focusout reports what is left.
+    ed.forgetSettledDrafts();
   };
 
   ed.showTop = () => {
@@ -214,6 +267,20 @@ function makeEditor(pane, host) {
     if (state !== "rejected") drawForm(ed, pane, item);
   };
 
+  // Leaving the editor (for the sidebar's buttons among others) reports what it holds; a
+  // move between its own fields and buttons does not (each report is a rerun).
+  host.addEventListener("focusout", (event) => {
+    if (!host.contains(event.relatedTarget)) ed.reportTyping();
+  });
+  // A shortcut pressed in a field (Alt+S is the sidebar's save) clicks without a focusout:
+  // report now, in the capture phase, before the document-level shortcut handler runs.
+  host.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey) ed.reportTyping(true);
+    },
+    true,
+  );
   picker.addEventListener("change", () => pane.focusItem(`${pane.currentList()}:${picker.value}`));
   nextButton.addEventListener("click", () => pane.step(1));
   return ed;
