@@ -51,7 +51,13 @@ function onKey(event) {
   focusReport(buttons[at < 0 ? (step > 0 ? 0 : buttons.length - 1) : at + step]);
 }
 
+// The page says when the keys work (the module loads after the script run that asks for
+// it): data-queue-keys on <html>, which a test waits for instead of guessing a delay.
 export default function () {
   document.addEventListener("keydown", onKey);
-  return () => document.removeEventListener("keydown", onKey);
+  document.documentElement.dataset.queueKeys = "on";
+  return () => {
+    document.removeEventListener("keydown", onKey);
+    delete document.documentElement.dataset.queueKeys;
+  };
 }
