@@ -1,6 +1,6 @@
-"""The queue's keys across its pages in a real browser (`streamlit run review_app.py` driven
-by Playwright, Debian chromium): j past a page's last report turns to the next page, k past
-its first turns back, Enter opens the report the keys are on."""
+"""The queue page in a real browser (`streamlit run review_app.py` driven by Playwright,
+Debian chromium): j past a page's last report turns to the next page, k past its first turns
+back, Enter opens the report the keys are on; a download's file is built on its click."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_fixtures import fill_many_store
+from review_fixtures import DOC_ID, fill_many_store, fill_store
 from test_review_browser import _require_chromium, _serve, chromium, idle, new_page
+
+from extractor.review import open_session
+from extractor.store import Store
 
 pytestmark = pytest.mark.browser
 
@@ -54,3 +57,37 @@ def test_the_queue_keys_cross_pages(served_many_reports: tuple[str, str]) -> Non
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name=re.compile("^many-048："))).to_be_visible()
         expect(page).to_have_url(re.compile(r"[?&]report=many-048(&|$)"))
+
+
+@pytest.fixture
+def served_approved_report(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(app URL, database URL): the review app serving one report a reviewer approved."""
+    _require_chromium()
+    db_url = fill_store(tmp_path / "review.db")
+    with Store(db_url) as store:
+        session = open_session(store, DOC_ID)
+        session.accept_remaining()
+        session.save(store, reviewer="张三", status="approved")
+    yield from _serve(tmp_path, db_url)
+
+
+def test_a_download_is_built_when_clicked(served_approved_report: tuple[str, str], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    app_url, _ = served_approved_report
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+        page.set_default_timeout(30_000)
+        page.goto(app_url)
+        button = page.get_by_role("button", name="下载 CSV（1 份）")
+        expect(button).to_be_visible()
+        idle(page)
+        with page.expect_download() as download:
+            button.click()
+        saved = tmp_path / "downloaded.csv"
+        download.value.save_as(saved)
+        assert download.value.suggested_filename == "reviewed-records.csv"
+        text = saved.read_text(encoding="utf-8-sig")
+        assert DOC_ID in text and "张三" in text and "已通过" in text
+        idle(page)
+        expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)  # no failure reported
