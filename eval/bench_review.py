@@ -14,8 +14,13 @@ store, then times:
 - merged save: saving while a colleague saved another item meanwhile, merged per item
   on top of their version (target < 400 ms).
 
-Run: python eval/bench_review.py [--repeat 5] [--apptest]
+Run: python eval/bench_review.py [--repeat 5] [--apptest] [--queue [--records 1000]]
 `--apptest` also times the Streamlit script (AppTest) opening the report page.
+`--queue` also times the queue page's script run (AppTest; the CPU of the process, which
+runs the script) with 1,000 approved records stored (eval/bench_analysis.py's records):
+a run with nothing saved since the last (target < 0.3 s CPU), the first run after a save
+(the queue reads the records again), and, for comparison, the work every run did before
+the queue was paged and the downloads deferred (every record loaded, the three files built).
 Prints the median and worst time of each; exits 1 if a median is over its target.
 """
 
@@ -56,6 +61,7 @@ OPEN_TARGET_S = 1.5
 SAVE_TARGET_S = 0.2
 DRAFT_TARGET_S = 0.1
 MERGED_SAVE_TARGET_S = 0.4
+QUEUE_RUN_TARGET_S = 0.3
 TARGET_CHARS = 30_000
 ITEMS = {ListName.ACHIEVEMENTS: 100, ListName.PROBLEMS: 25, ListName.PLANS: 25}
 HEADINGS = {
@@ -214,10 +220,81 @@ def _time_apptest(db_url: str, repeat: int) -> list[float]:
     return times[1:]
 
 
+def _cpu_timed(work: Callable[[], object], repeat: int) -> list[float]:
+    """CPU seconds of the whole process (AppTest runs the script in a thread of its own)."""
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        work()
+        times.append(time.process_time() - start)
+    return times
+
+
+def _old_queue_run_work(db_url: str) -> None:
+    """What every queue page run did before: every report's summary (each record parsed),
+    every reviewed record loaded and all three download files built."""
+    from extractor.review import downloads
+    from extractor.review.queue import queue_rows
+
+    with Store(db_url) as store:
+        queue_rows(store.list_documents())
+        records = downloads.reviewed_records(store)
+        for fmt in downloads.FORMATS:
+            downloads.export_bytes(records, fmt=fmt)
+
+
+def _time_queue_page(repeat: int, records: int) -> bool:
+    from bench_analysis import fill
+    from streamlit.testing.v1 import AppTest
+
+    with tempfile.TemporaryDirectory(prefix="bench-review-queue-") as tmp:
+        db_url = f"sqlite:///{Path(tmp) / 'queue.db'}"
+        fill(db_url, records)
+        print(f"queue page: {records} approved records stored (not timed)")
+        os.environ["EXTRACTOR_DB_URL"] = db_url
+        at = AppTest.from_file(
+            str(Path(__file__).resolve().parent.parent / "review_app.py"), default_timeout=300
+        )
+        at.run()  # imports, the Store, the first read of the records: not counted
+        if at.exception:
+            raise RuntimeError(str(at.exception))
+        steady = _cpu_timed(at.run, repeat)
+        shown = sum(1 for b in at.button if str(b.key).startswith("rv_queue_open_"))
+        print(
+            f"queue page shows {shown} of {records} reports; downloads: {[b.label for b in at.download_button]}"
+        )
+        ok = _report(f"queue page run at {records} records, server CPU", steady, QUEUE_RUN_TARGET_S)
+
+        def after_a_save() -> None:
+            with Store(db_url) as store:
+                doc_key = store.list_documents()[0].sha256
+                current = store.current_record(doc_key)
+                assert current is not None
+                store.save_review(
+                    doc_key, current.record, base_version=current.version, reviewer="基准", status="approved"
+                )
+            start = time.process_time()
+            at.run()
+            after.append(time.process_time() - start)
+
+        after: list[float] = []
+        for _ in range(repeat):
+            after_a_save()
+        print(
+            f"queue page first run after a save (records read again), server CPU: "
+            f"median {statistics.median(after) * 1000:.0f} ms, worst {max(after) * 1000:.0f} ms"
+        )
+        old = _cpu_timed(lambda: _old_queue_run_work(db_url), 1)
+        print(f"for comparison, the work every queue page run did before (CPU): {old[0]:.2f} s")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--apptest", action="store_true", help="also time the Streamlit script (AppTest)")
+    parser.add_argument("--queue", action="store_true", help="also time the queue page's run (AppTest)")
+    parser.add_argument("--records", type=int, default=1000, help="records stored for --queue")
     args = parser.parse_args()
 
     text, record = build_report()
@@ -250,6 +327,8 @@ def main() -> int:
             print(
                 f"AppTest report page run: median {statistics.median(times):.2f} s, worst {max(times):.2f} s"
             )
+    if args.queue:
+        ok &= _time_queue_page(args.repeat, args.records)
     return 0 if ok else 1
 
 

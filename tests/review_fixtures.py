@@ -127,3 +127,15 @@ def fill_long_store(db_path: Path) -> str:
             run_id=None,
         )
     return url
+
+
+def fill_many_store(db_path: Path, count: int) -> str:
+    """A SQLite store with `count` extracted copies of the sample report (doc ids
+    `many-000`, `many-001`, …; each text told apart by a closing line); returns its URL."""
+    url = f"sqlite:///{db_path}"
+    with Store(url) as store:
+        for n in range(count):
+            doc_id = f"many-{n:03d}"
+            doc = SourceDocument(doc_id=doc_id, path=f"/reports/{doc_id}.txt", text=f"{TEXT}\n（副本 {n}）")
+            store.save_extraction(doc, sample_record().model_copy(update={"doc_id": doc_id}), run_id=None)
+    return url

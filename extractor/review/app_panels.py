@@ -13,7 +13,6 @@ from extractor.core.paths import default_gold_dir
 from extractor.review import app_state, audit, downloads
 from extractor.review import queue as review_queue
 from extractor.review.decisions import decisions_by_version
-from extractor.review.errors import ReviewInputError
 from extractor.review.gold import promote_stored
 from extractor.review.navigation import queue_button_label
 from extractor.review.queue_keys import queue_keys
@@ -28,6 +27,10 @@ SHORTCUTS = (
 QUEUE_KEYS = "点击一份报告即打开；也可按 j / k（或 ↓ / ↑）在报告之间移动，Enter 打开。"
 SAVE_STATUSES = ["in_review", "approved", "rejected"]
 _KEEP_LABELS = {"mine": "保留我的", "theirs": "保留对方的"}
+#: How long a download's click waits for its file to start and to be built before the page
+#: carries on (a failure after that is not shown; the browser still says the download failed).
+EXPORT_START_WAIT_S = 2.0
+EXPORT_WAIT_S = 60.0
 
 
 #: Streamlit's own words a reviewer would otherwise read in English, said in Chinese: the hint
@@ -73,12 +76,19 @@ def queue_panel(*, store: Store, key_prefix: str) -> None:
         return
     c1, c2, c3 = st.columns([3, 1, 1])
     # Pills, not a multiselect: no English placeholder ("Choose options") or search hints.
+    # A changed filter starts again at the first page.
+    page_key = f"{key_prefix}page"
+    to_first = (page_key, 0)
     statuses = c1.pills(
         "状态（不选即全部）", options=list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__,
-        selection_mode="multi", key=f"{key_prefix}status",
+        selection_mode="multi", key=f"{key_prefix}status", on_change=_set_page, args=to_first,
     )  # fmt: skip
-    flagged_only = c2.checkbox("只看有待核查条目的", key=f"{key_prefix}flagged")
-    flagged_first = c3.checkbox("待核查优先", value=True, key=f"{key_prefix}flagged_first")
+    flagged_only = c2.checkbox(
+        "只看有待核查条目的", key=f"{key_prefix}flagged", on_change=_set_page, args=to_first
+    )
+    flagged_first = c3.checkbox(
+        "待核查优先", value=True, key=f"{key_prefix}flagged_first", on_change=_set_page, args=to_first
+    )
     shown = review_queue.sort_rows(
         review_queue.filter_rows(rows, statuses=statuses, flagged_only=flagged_only),
         flagged_first=flagged_first,
@@ -86,37 +96,69 @@ def queue_panel(*, store: Store, key_prefix: str) -> None:
     if not shown:
         st.caption("没有符合筛选条件的报告。")
         return
-    st.table(review_queue.table_rows(shown), hide_index=True)  # no toolbar (English tooltips)
+    page = review_queue.page_of(shown, page=st.session_state.get(page_key, 0))
+    st.table(review_queue.table_rows(page.rows), hide_index=True)  # no toolbar (English tooltips)
     st.caption(QUEUE_KEYS)
     queue_keys(key=f"{key_prefix}keys")
-    for row in shown:
+    for row in page.rows:
         st.button(
             queue_button_label(row), key=f"{key_prefix}open_{row.doc_key[:16]}",
             on_click=app_state.open_report, args=(row.doc_key,), width="stretch",
         )  # fmt: skip
+    _pager(page, page_key=page_key, key_prefix=key_prefix)
+
+
+def _set_page(page_key: str, number: int) -> None:
+    st.session_state[page_key] = number
+
+
+def _pager(page: review_queue.QueuePage, *, page_key: str, key_prefix: str) -> None:
+    """上一页 / 下一页 under the page's reports (their widget keys are what the queue's keys
+    press to move past a page's first or last report)."""
+    if page.count == 1:
+        return
+    c1, c2, c3 = st.columns([1, 3, 1], vertical_alignment="center")
+    c1.button(
+        "← 上一页", key=f"{key_prefix}previous_page", disabled=not page.has_previous,
+        on_click=_set_page, args=(page_key, page.number - 1), width="stretch",
+    )  # fmt: skip
+    c2.caption(page.caption())
+    c3.button(
+        "下一页 →", key=f"{key_prefix}next_page", disabled=not page.has_next,
+        on_click=_set_page, args=(page_key, page.number + 1), width="stretch",
+    )  # fmt: skip
 
 
 def output_panel(*, store: Store, key_prefix: str) -> None:
     st.subheader("下载审核结果", anchor=False)
     approved_only = st.checkbox("只包括「已通过」的报告", value=True, key=f"{key_prefix}approved_only")
-    records = downloads.reviewed_records(store, approved_only=approved_only)
-    if not records:
+    summaries, _ = review_queue.stored_summaries(store)  # read once per saved change, no record parsed
+    count = review_queue.reviewed_count(summaries, approved_only=approved_only)
+    if not count:
         st.caption("还没有可下载的审核记录。")
         return
     columns = st.columns(len(downloads.FORMATS))
     for column, (fmt, mime) in zip(columns, downloads.FORMATS.items(), strict=True):
-        try:
-            data = downloads.export_bytes(records, fmt=fmt)
-        except ReviewInputError as e:
-            column.warning(e.message)
-            continue
+        # Built on click in Streamlit's own thread (no run builds every record's file); its
+        # failure reaches the reviewer through the click's rerun, which waits for it.
+        export = downloads.DeferredExport(
+            store.url.render_as_string(hide_password=False), fmt=fmt, approved_only=approved_only
+        )
         column.download_button(
-            f"下载 {fmt.upper()}（{len(records)} 份）",
-            data=data,
+            f"下载 {fmt.upper()}（{count} 份）",
+            data=export,
             file_name=downloads.download_name(fmt),
             mime=mime,
             key=f"{key_prefix}{fmt}",
+            on_click=_report_export_failure,
+            args=(export,),
         )
+
+
+def _report_export_failure(export: downloads.DeferredExport) -> None:
+    message = export.wait_failure(start_within=EXPORT_START_WAIT_S, finish_within=EXPORT_WAIT_S)
+    if message:
+        st.session_state.setdefault("rv_flash", []).append(("error", message))
 
 
 def report_header_panel(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from extractor.core.errors import ExtractorError
 from extractor.core.schema import Record
 from extractor.review.errors import ReviewInputError
 from extractor.store import Store, StoredRecord
@@ -41,3 +43,47 @@ def reviewed_records(store: Store, *, approved_only: bool = True) -> list[Stored
     return [
         stored for stored in store.current_records(approved_only=approved_only) if stored.kind == "review"
     ]
+
+
+class DeferredExport:
+    """The bytes of one download, built only when the reviewer clicks it: Streamlit calls the
+    instance (no arguments) in a thread of its own, so it opens its own Store from `url`
+    (a Store's sessions are not shared across threads) and touches nothing of the script run.
+
+    Streamlit ignores the Streamlit calls of such a callable and tells the browser only that
+    it failed (in English), so a failure is kept here as a Chinese message: the click's own
+    rerun waits for it (`wait_failure`) and shows it."""
+
+    def __init__(self, url: str, *, fmt: str, approved_only: bool) -> None:
+        self.url, self.fmt, self.approved_only = url, fmt, approved_only
+        self._started = threading.Event()
+        self._done = threading.Event()
+        self._failure: str | None = None
+
+    def __call__(self) -> bytes:
+        self._done.clear()
+        self._failure = None
+        self._started.set()
+        try:
+            with Store(self.url) as store:
+                return export_bytes(reviewed_records(store, approved_only=self.approved_only), fmt=self.fmt)
+        except ReviewInputError as e:
+            self._failure = e.message
+            raise
+        except ExtractorError as e:
+            self._failure = f"导出 {self.fmt.upper()} 失败：{e}"
+            raise
+        except Exception as e:
+            self._failure = f"导出 {self.fmt.upper()} 失败（{type(e).__name__}），请稍后重试或联系管理员。"
+            raise
+        finally:
+            self._done.set()
+
+    def wait_failure(self, *, start_within: float, finish_within: float) -> str | None:
+        """The Chinese message of the export's failure: waits up to `start_within` seconds for
+        the export to start (the browser asks for it as it reports the click) and then up to
+        `finish_within` for it to end. None if it succeeded, never started or is still running."""
+        if not self._started.wait(start_within):
+            return None
+        self._done.wait(finish_within)
+        return self._failure if self._done.is_set() else None

@@ -6,9 +6,11 @@ A report is named by its issuer and year (the id is for machines), with its own 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import threading
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import URL
 
 from extractor.review.decisions import decided_counts
 from extractor.review.labels import status_label
@@ -17,6 +19,9 @@ from extractor.store.queries import beijing_text
 
 #: Statuses that count as reviewed in the progress figure (a decision was reached).
 DONE_STATUSES = frozenset({"approved", "rejected"})
+#: Reports shown at a time: enough to scan by eye, few enough that a run stays cheap with
+#: thousands stored (one button and one table row each).
+PAGE_SIZE = 50
 
 
 class QueueRow(BaseModel):
@@ -72,12 +77,89 @@ class Progress(BaseModel):
         return f"{self.reviewed} / {self.total}"
 
 
+class _StoredSummaries(BaseModel):
+    """What the queue reads from every current record (parsing them all is the queue's
+    cost), with the store's data version it was read at."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fingerprint: str
+    summaries: list[DocumentSummary]
+    decided: dict[tuple[str, int], int]
+
+
+_summaries_lock = threading.Lock()
+_summaries: dict[URL, _StoredSummaries] = {}
+
+
+def stored_summaries(store: Store) -> tuple[list[DocumentSummary], dict[tuple[str, int], int]]:
+    """Every document's summary and the decided-item counts, read again only when a record
+    was saved since (`Store.records_fingerprint`, one query, no record loaded; it differs
+    between databases at one URL, as tests recreate them): the queue's run parses no record
+    while nothing changed. Shared by every session of the process (the values are frozen)."""
+    fingerprint = store.records_fingerprint()
+    with _summaries_lock:
+        kept = _summaries.get(store.url)
+    if kept is None or kept.fingerprint != fingerprint:
+        kept = _StoredSummaries(
+            fingerprint=fingerprint, summaries=store.list_documents(), decided=decided_counts(store)
+        )
+        with _summaries_lock:
+            _summaries[store.url] = kept
+    return kept.summaries, kept.decided
+
+
 def load_queue(store: Store) -> list[QueueRow]:
     """The queue as the store has it now: documents, per-report progress and soft locks."""
     locks: dict[str, list[LockInfo]] = {}
     for lock in store.active_locks():
         locks.setdefault(lock.sha256, []).append(lock)
-    return queue_rows(store.list_documents(), decided=decided_counts(store), locks=locks)
+    summaries, decided = stored_summaries(store)
+    return queue_rows(summaries, decided=decided, locks=locks)
+
+
+def reviewed_count(summaries: Iterable[DocumentSummary], *, approved_only: bool = True) -> int:
+    """How many current records a reviewer saved (only approved ones by default): the
+    download's count, the same records `downloads.reviewed_records` returns."""
+    return sum(1 for s in summaries if s.kind == "review" and (not approved_only or s.status == "approved"))
+
+
+class QueuePage(BaseModel):
+    """One page of the (filtered, sorted) queue: `number` is 0-based and within range."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: list[QueueRow]
+    number: int
+    count: int
+    total_rows: int
+    first: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.number + 1 < self.count
+
+    def caption(self) -> str:
+        """`第 2 / 20 页 · 第 51–100 份，共 1000 份`."""
+        last = self.first + len(self.rows)
+        return (
+            f"第 {self.number + 1} / {self.count} 页 · 第 {self.first + 1}–{last} 份，共 {self.total_rows} 份"
+        )
+
+
+def page_of(rows: Sequence[QueueRow], *, page: int, size: int = PAGE_SIZE) -> QueuePage:
+    """The `page`-th (0-based) page of `size` rows; a page past the end (the filter shrank the
+    list) or before the start is clamped to the last or first page."""
+    count = max(1, -(-len(rows) // size))
+    number = min(max(page, 0), count - 1)
+    first = number * size
+    return QueuePage(
+        rows=list(rows[first : first + size]), number=number, count=count, total_rows=len(rows), first=first
+    )
 
 
 def queue_rows(
