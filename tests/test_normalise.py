@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractor.core.document import normalised_view
-from extractor.core.normalise import normalise, without_whitespace
+from extractor.core.normalise import is_verbatim, matching_key, normalise, without_whitespace
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
@@ -86,3 +86,30 @@ def test_report_punctuation_and_markers() -> None:
     # "(一)" came from the one character ㈠: all three map back to it.
     at = dropped.text.index("(一)")
     assert dropped.to_original(at, at + 3) == (text.index("㈠"), text.index("㈠") + 1)
+
+
+def _verbatim_by_keys(passage: str, source: str) -> bool:
+    key = matching_key(passage)
+    return bool(key) and key in matching_key(source)
+
+
+# Characters that keying treats specially: full-width forms, the ellipsis (three dots), an
+# ideographic space, a combining accent (composes with the letter before it), tabs.
+_TRICKY = "办理案件１２３件，…e\u0301\u3000\t \n《》“”%"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_TRICKY, max_size=14), st.integers(0, 14), st.integers(0, 14))
+def test_is_verbatim_answers_as_the_keys_do(source: str, start: int, length: int) -> None:
+    """The shortcut for a passage written as part of the source gives the keys' answer,
+    also where keying composes characters across the passage's edge (e + ◌́ → é)."""
+    passage = source[start : start + length]
+    assert is_verbatim(passage, source) == _verbatim_by_keys(passage, source)
+    assert is_verbatim(passage + "e", source) == _verbatim_by_keys(passage + "e", source)
+
+
+def test_is_verbatim_of_a_letter_composed_in_the_source_is_false() -> None:
+    source = "Cafe\u0301开放"  # keyed: Café开放
+    assert not is_verbatim("Cafe", source)
+    assert is_verbatim("开放", source)
+    assert not is_verbatim(" \n", "案件 \n办理")

@@ -184,8 +184,20 @@ def clear_caches() -> None:
 
 def is_verbatim(passage: str, source: str) -> bool:
     """True if `passage` is a substring of `source` after NFKC + whitespace removal (spec)."""
+    if passage in source and passage.strip() and _keyed_per_character(source):
+        # Keying such a source maps each character on its own, so a part of it as written
+        # is a part of its key (and a passage with more than whitespace keys to something):
+        # the answer the keys would give, without NFKC-ing either.
+        return True
     key = matching_key(passage)
     return bool(key) and key in matching_key(source)
+
+
+def _keyed_per_character(text: str) -> bool:
+    """Whether `matching_key` maps `text` character by character: every character is one
+    NFKC composes with nothing (`_PLAIN`: ASCII graphics, CJK ideographs and punctuation,
+    full-width forms) or a plain space or line break, which keying drops."""
+    return _UNPLAIN_BESIDES_SPACE.search(text) is None
 
 
 @lru_cache(maxsize=8192)
