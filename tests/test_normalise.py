@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,6 +78,16 @@ def test_a_slice_of_a_view_is_the_view_of_the_slice(text: str, a: int, b: int) -
         list(alone.origin),
         alone.original_length,
     )
+    # Read as the finders read it: by index from either end, by slice, mapped back, bisected.
+    origin, expected = sliced.origin, alone.origin
+    assert len(origin) == len(expected)
+    if expected:
+        assert (origin[-1], origin[0]) == (expected[-1], expected[0])
+        assert origin[1:3] == list(expected[1:3])
+        assert sliced.to_original(0, len(expected)) == alone.to_original(0, len(expected))
+        assert bisect_left(origin, expected[-1]) == bisect_left(expected, expected[-1])
+    with pytest.raises(IndexError):
+        origin[len(expected)]
 
 
 def test_report_punctuation_and_markers() -> None:
