@@ -97,6 +97,30 @@ def test_report_body_sets_aside_end_matter_and_signature() -> None:
     assert tail_lines == texts[-4:]  # the signature stays available for the metadata
 
 
+@pytest.mark.parametrize(
+    ("line", "ends_body"),
+    [
+        ("抄送：县委办，县政府办。", True),
+        ("主送:市司法局", True),
+        ("附件：1.工作台账", True),
+        ("附 件", True),
+        ("（此件公开发布）", True),
+        ("特此报告。", True),
+        ("联系人：张三", True),
+        ("（联系人：张三，联系电话：1234567）", True),
+        ("县司法局办公室2025年1月20日印发", True),
+        ("我局联系电话：1234567", True),
+        # The forms that open a line say nothing in the middle of one.
+        ("全年共抄送：各乡镇文件12份，特此报告了进展情况，落实联系人制度。", False),
+        ("印发文件二十件，推进依法行政。", False),
+    ],
+)
+def test_report_body_ends_at_each_form_of_end_matter(line: str, ends_body: bool) -> None:
+    texts = ["一、主要成效", LONG_WORK, LONG_WORK, line, LONG_WORK]
+    body, _, _ = report_body([para(t) for t in texts])
+    assert [p.text for p in body] == (texts[:3] if ends_body else texts)
+
+
 # --- how a paragraph opens --------------------------------------------------------------
 
 

@@ -59,10 +59,12 @@ _ORG_LINE = re.compile(
     r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处)$"
 )
 # End matter of an official document (版记): copies-to and printing lines, attachments.
-_END_MATTER = re.compile(
-    r"^(抄送|主送|抄报)[:：]|印发$|^附\s*件\s*([:：\d一二三四五六七八九]|$)|^[(（]此件[^)）]{0,8}[)）]$"
-    r"|^特此报告|^[(（]?联系人|联系电话[:：]"
+# Those that open the line are matched there only, and the rest found by their first
+# characters: one pattern holding both was tried in full at every position of every line.
+_END_MATTER_OPENING = re.compile(
+    r"(抄送|主送|抄报)[:：]|附\s*件\s*([:：\d一二三四五六七八九]|$)|[(（]此件[^)）]{0,8}[)）]$|特此报告|[(（]?联系人"
 )
+_END_MATTER_ANYWHERE = re.compile(r"印发$|联系电话[:：]")
 _TITLE_LINE = re.compile(r"^关于.*(报告|总结)$|(情况|工作)?(报告|总结)$")
 _LATE_KINDS = (SectionKind.PROBLEMS, SectionKind.PLANS, SectionKind.CAUSES)
 
@@ -172,7 +174,7 @@ def report_body(paragraphs: list[Paragraph]) -> tuple[list[Paragraph], list[str]
     signature), for the report's metadata."""
     paragraphs = without_contents(paragraphs)
     end = next(
-        (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _END_MATTER.search(p.text)),
+        (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _is_end_matter(p.text)),
         len(paragraphs),
     )
     head_lines = [p.text for p in paragraphs[:8]]
@@ -196,6 +198,10 @@ def without_contents(paragraphs: list[Paragraph]) -> list[Paragraph]:
     ):
         end += 1
     return paragraphs[:at] + paragraphs[end:]
+
+
+def _is_end_matter(text: str) -> bool:
+    return _END_MATTER_OPENING.match(text) is not None or _END_MATTER_ANYWHERE.search(text) is not None
 
 
 def is_signature(text: str) -> bool:
