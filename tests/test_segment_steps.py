@@ -13,6 +13,7 @@ from extractor.segment.enumeration import ParagraphSlice, find_tokens, leaf_piec
 from extractor.segment.model import SectionKind
 from extractor.segment.paragraphs import Paragraph, split_paragraphs
 from extractor.segment.points import (
+    CAUSE_IN_POINT,
     DraftSection,
     close_section,
     continues_point,
@@ -119,6 +120,28 @@ def test_report_body_ends_at_each_form_of_end_matter(line: str, ends_body: bool)
     texts = ["一、主要成效", LONG_WORK, LONG_WORK, line, LONG_WORK]
     body, _, _ = report_body([para(t) for t in texts])
     assert [p.text for p in body] == (texts[:3] if ends_body else texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "starts"),
+    [
+        ("整改不到位。究其原因，一是认识不足。", [6]),
+        ("原因：人员不足", [0]),
+        ("2.原因：人员不足", [2]),
+        ("查找原因：人员不足", []),  # 原因： after a word is no label
+        ("。这是主观原因造成的", [1]),
+        ("这是主观原因造成的", []),  # 这是… counts only after a sentence ends
+        ("，这是主观原因造成的", []),
+        ("经费不足；其主要是由于投入少。", [5]),
+        ("其主要是由于投入少", []),
+        ("人员不足。之所以如此，在于编制少。", [5]),
+        ("出现这些问题的主要原因在于", [0]),
+        ("深入分析其原因，主要是", [2]),
+        ("从根本上看，", [0]),
+    ],
+)
+def test_cause_wordings_and_where_they_start(text: str, starts: list[int]) -> None:
+    assert [m.start() for m in CAUSE_IN_POINT.finditer(text)] == starts
 
 
 # --- how a paragraph opens --------------------------------------------------------------
