@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractor.core.document import normalised_view
-from extractor.core.normalise import normalise, without_whitespace
+from extractor.core.normalise import is_verbatim, matching_key, normalise, without_whitespace
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
@@ -76,6 +78,16 @@ def test_a_slice_of_a_view_is_the_view_of_the_slice(text: str, a: int, b: int) -
         list(alone.origin),
         alone.original_length,
     )
+    # Read as the finders read it: by index from either end, by slice, mapped back, bisected.
+    origin, expected = sliced.origin, alone.origin
+    assert len(origin) == len(expected)
+    if expected:
+        assert (origin[-1], origin[0]) == (expected[-1], expected[0])
+        assert origin[1:3] == list(expected[1:3])
+        assert sliced.to_original(0, len(expected)) == alone.to_original(0, len(expected))
+        assert bisect_left(origin, expected[-1]) == bisect_left(expected, expected[-1])
+    with pytest.raises(IndexError):
+        origin[len(expected)]
 
 
 def test_report_punctuation_and_markers() -> None:
@@ -86,3 +98,30 @@ def test_report_punctuation_and_markers() -> None:
     # "(一)" came from the one character ㈠: all three map back to it.
     at = dropped.text.index("(一)")
     assert dropped.to_original(at, at + 3) == (text.index("㈠"), text.index("㈠") + 1)
+
+
+def _verbatim_by_keys(passage: str, source: str) -> bool:
+    key = matching_key(passage)
+    return bool(key) and key in matching_key(source)
+
+
+# Characters that keying treats specially: full-width forms, the ellipsis (three dots), an
+# ideographic space, a combining accent (composes with the letter before it), tabs.
+_TRICKY = "办理案件１２３件，…e\u0301\u3000\t \n《》“”%"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_TRICKY, max_size=14), st.integers(0, 14), st.integers(0, 14))
+def test_is_verbatim_answers_as_the_keys_do(source: str, start: int, length: int) -> None:
+    """The shortcut for a passage written as part of the source gives the keys' answer,
+    also where keying composes characters across the passage's edge (e + ◌́ → é)."""
+    passage = source[start : start + length]
+    assert is_verbatim(passage, source) == _verbatim_by_keys(passage, source)
+    assert is_verbatim(passage + "e", source) == _verbatim_by_keys(passage + "e", source)
+
+
+def test_is_verbatim_of_a_letter_composed_in_the_source_is_false() -> None:
+    source = "Cafe\u0301开放"  # keyed: Café开放
+    assert not is_verbatim("Cafe", source)
+    assert is_verbatim("开放", source)
+    assert not is_verbatim(" \n", "案件 \n办理")

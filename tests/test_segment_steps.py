@@ -13,6 +13,7 @@ from extractor.segment.enumeration import ParagraphSlice, find_tokens, leaf_piec
 from extractor.segment.model import SectionKind
 from extractor.segment.paragraphs import Paragraph, split_paragraphs
 from extractor.segment.points import (
+    CAUSE_IN_POINT,
     DraftSection,
     close_section,
     continues_point,
@@ -95,6 +96,52 @@ def test_report_body_sets_aside_end_matter_and_signature() -> None:
     assert [p.text for p in body] == texts[:4]
     assert head_lines == texts[:8]
     assert tail_lines == texts[-4:]  # the signature stays available for the metadata
+
+
+@pytest.mark.parametrize(
+    ("line", "ends_body"),
+    [
+        ("抄送：县委办，县政府办。", True),
+        ("主送:市司法局", True),
+        ("附件：1.工作台账", True),
+        ("附 件", True),
+        ("（此件公开发布）", True),
+        ("特此报告。", True),
+        ("联系人：张三", True),
+        ("（联系人：张三，联系电话：1234567）", True),
+        ("县司法局办公室2025年1月20日印发", True),
+        ("我局联系电话：1234567", True),
+        # The forms that open a line say nothing in the middle of one.
+        ("全年共抄送：各乡镇文件12份，特此报告了进展情况，落实联系人制度。", False),
+        ("印发文件二十件，推进依法行政。", False),
+    ],
+)
+def test_report_body_ends_at_each_form_of_end_matter(line: str, ends_body: bool) -> None:
+    texts = ["一、主要成效", LONG_WORK, LONG_WORK, line, LONG_WORK]
+    body, _, _ = report_body([para(t) for t in texts])
+    assert [p.text for p in body] == (texts[:3] if ends_body else texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "starts"),
+    [
+        ("整改不到位。究其原因，一是认识不足。", [6]),
+        ("原因：人员不足", [0]),
+        ("2.原因：人员不足", [2]),
+        ("查找原因：人员不足", []),  # 原因： after a word is no label
+        ("。这是主观原因造成的", [1]),
+        ("这是主观原因造成的", []),  # 这是… counts only after a sentence ends
+        ("，这是主观原因造成的", []),
+        ("经费不足；其主要是由于投入少。", [5]),
+        ("其主要是由于投入少", []),
+        ("人员不足。之所以如此，在于编制少。", [5]),
+        ("出现这些问题的主要原因在于", [0]),
+        ("深入分析其原因，主要是", [2]),
+        ("从根本上看，", [0]),
+    ],
+)
+def test_cause_wordings_and_where_they_start(text: str, starts: list[int]) -> None:
+    assert [m.start() for m in CAUSE_IN_POINT.finditer(text)] == starts
 
 
 # --- how a paragraph opens --------------------------------------------------------------

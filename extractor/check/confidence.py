@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -81,30 +82,49 @@ def item_confidence(item: Item, calibration: Calibration) -> float:
     """One minus the chance the item is wrong given its flags (each code counted once): the
     base rate with no flag, the flag's wrong-share with one, the flags' combined evidence with
     several (see the module doc). A flag the calibration never saw adds no evidence."""
-    codes = {flag.code.value for flag in item.flags}
+    return _confidence({flag.code for flag in item.flags}, calibration)
+
+
+def _confidence(codes: Set[FlagCode], calibration: Calibration) -> float:
     if not codes:
         return round(1.0 - calibration.base, 4)
     prior = calibration.prior
+    values = {code.value for code in codes}
     if prior is None:
-        return round(1.0 - max(calibration.wrong_share.get(code, calibration.base) for code in codes), 4)
+        return round(1.0 - max(calibration.wrong_share.get(code, calibration.base) for code in values), 4)
     log_odds = _log_odds(prior) + sum(
-        _log_odds(calibration.wrong_share.get(code, prior)) - _log_odds(prior) for code in codes
+        _log_odds(calibration.wrong_share.get(code, prior)) - _log_odds(prior) for code in values
     )
     return round(1.0 - 1.0 / (1.0 + math.exp(-log_odds)), 4)
 
 
-def rate_item(item: Item, calibration: Calibration) -> None:
-    item.confidence = item_confidence(item, calibration)
-    forced = any(flag.code in ALWAYS_REVIEW for flag in item.flags)
-    item.needs_review = forced or item.confidence < calibration.threshold
+def _rating(codes: frozenset[FlagCode], calibration: Calibration) -> tuple[float, bool]:
+    """(confidence, needs_review) of an item carrying the flag codes `codes`."""
+    confidence = _confidence(codes, calibration)
+    return confidence, not ALWAYS_REVIEW.isdisjoint(codes) or confidence < calibration.threshold
+
+
+def rate_item(item: Item, calibration: Calibration, rated: dict | None = None) -> None:
+    """Set `item`'s confidence and needs_review. `rated`: ratings already worked out, by
+    flag codes (a record's items share a few combinations; both depend on the codes alone)."""
+    codes = frozenset(flag.code for flag in item.flags)
+    rating = None if rated is None else rated.get(codes)
+    if rating is None:
+        rating = _rating(codes, calibration)
+        if rated is not None:
+            rated[codes] = rating
+    item.confidence, needs_review = rating
+    if item.needs_review is not needs_review:  # assigning a pydantic field costs more than asking
+        item.needs_review = needs_review
 
 
 def rate_record(record: Record, backend: str) -> Record:
     """Set every item's confidence and needs_review (left-out items always need review)."""
     calibration = calibration_for(backend)
+    rated: dict[frozenset[FlagCode], tuple[float, bool]] = {}
     for name in ListName:
         for item in record.items(name):
-            rate_item(item, calibration)
+            rate_item(item, calibration, rated)
     for left in record.left_out:
-        rate_item(left.item, calibration)
+        rate_item(left.item, calibration, rated)
     return record

@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 
 from extractor.check.align import SourceIndex
-from extractor.core.normalise import matching_key
+from extractor.core.normalise import is_verbatim, matching_key
 from extractor.core.schema import (
     Achievement,
     AlignmentStatus,
@@ -106,11 +105,6 @@ class ItemCheck:
         return self.item.metrics[position]
 
 
-# An item's evidence is keyed once for all its metrics, and a record checked again (gold
-# check, salvage) reuses the keys: a pure function, so the cache changes no result.
-_matching_key = lru_cache(maxsize=4096)(matching_key)
-
-
 def _flag_group(finding: Finding) -> int:
     if finding.metric is None:
         return 0
@@ -166,10 +160,9 @@ def check_metric(
         findings.append(Finding(FindingKind.METRIC_UNALIGNED, position))
     elif metric.alignment is AlignmentStatus.FUZZY:
         findings.append(Finding(FindingKind.METRIC_FUZZY, position))
-    if item_evidence is not None and item_evidence.strip():
-        key = _matching_key(metric.evidence)
-        if not key or key not in _matching_key(item_evidence):
-            findings.append(Finding(FindingKind.METRIC_OUTSIDE_ITEM, position))
+    judged = item_evidence is not None and item_evidence.strip()
+    if judged and not is_verbatim(metric.evidence, item_evidence or ""):
+        findings.append(Finding(FindingKind.METRIC_OUTSIDE_ITEM, position))
     if not value_in_text(metric.value, metric.evidence):
         findings.append(Finding(FindingKind.VALUE_NOT_STATED, position))
     return findings

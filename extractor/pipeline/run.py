@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from extractor.check.align import SourceIndex
@@ -29,18 +30,22 @@ if TYPE_CHECKING:
 
 BACKENDS = ("rules", "llm")
 _GENRE_TERMS = re.compile(r"法治|依法|司法|执法|普法|法律|复议|调解|矫正|律师|公证|行政")
+#: This many of the genre's terms make a text with only an achievements section a report.
+_GENRE_TERMS_ENOUGH = 15
 
 
 def check_genre(doc: SourceDocument, segmented: SegmentedReport) -> None:
     """Raise NotAReportError unless the text reads as a 法治政府建设 report."""
     kinds = {s.kind for s in segmented.sections}
     points = sum(len(s.points) for s in segmented.sections)
-    terms = len(_GENRE_TERMS.findall(doc.text))
+    # Counted only as far as the tests below look: a report names the genre's terms hundreds
+    # of times, and scanning the whole text for them cost more than the check's other work.
+    terms = sum(1 for _ in islice(_GENRE_TERMS.finditer(doc.text), _GENRE_TERMS_ENOUGH))
     if not kinds or points == 0:
         raise NotAReportError(
             "not a report of this kind: no achievements, problems or plans sections found", source=doc.path
         )
-    if terms < 5 or (kinds == {SectionKind.ACHIEVEMENTS} and terms < 15):
+    if terms < 5 or (kinds == {SectionKind.ACHIEVEMENTS} and terms < _GENRE_TERMS_ENOUGH):
         raise NotAReportError(
             "not a 法治政府建设 report: sections found, but almost none of the genre's vocabulary",
             source=doc.path,

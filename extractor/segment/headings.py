@@ -63,3 +63,17 @@ def classify_heading(title: str, *, numbered_top: bool = True) -> SectionKind | 
     if numbered_top and _ACHIEVEMENTS.search(title):
         return SectionKind.ACHIEVEMENTS
     return None
+
+
+# End matter of an official document (版记): copies-to and printing lines, attachments.
+# Those that open the line are matched there only, and the rest found by their first
+# characters: one pattern holding both was tried in full at every position of every line.
+END_MATTER_OPENING = re.compile(
+    r"(抄送|主送|抄报)[:：]|附\s*件\s*([:：\d一二三四五六七八九]|$)|[(（]此件[^)）]{0,8}[)）]$|特此报告|[(（]?联系人"
+)
+END_MATTER_ANYWHERE = re.compile(r"印发$|联系电话[:：]")
+
+
+def is_end_matter(text: str) -> bool:
+    """The paragraph is end matter of an official document (the report has ended)."""
+    return END_MATTER_OPENING.match(text) is not None or END_MATTER_ANYWHERE.search(text) is not None

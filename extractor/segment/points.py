@@ -12,13 +12,19 @@ from extractor.segment.headings import INTRODUCTION, YEAR
 from extractor.segment.model import Point, Section, SectionKind
 from extractor.segment.paragraphs import Paragraph
 
+# Every alternative opens with a character of its own (a lookbehind comes after it, looking
+# back past it), so the engine skips to where one can start: a pattern opening with a
+# lookbehind was tried in full at every position of every problems paragraph.
+_CAUSE_ABOUT = r"(这一|这些|上述|该|此类)?(问题|现象|情况)的(主要)?原因"
+_CAUSE_DUE = r"(主要)?(是)?由于"
 CAUSE_IN_POINT = re.compile(
     r"(原因分析|究其原因|主要原因|问题原因|其原因|原因(主要)?(是|在于|有)|产生(这些|上述|以上|该)?(问题|不足)?的(主要)?原因"
-    r"|(?<![\u4e00-\u9fff])原因[:：]|究其根源|根源在于|究其根本"
-    r"|(造成|产生|导致|出现)(这一|这些|上述|该|此类)?(问题|现象|情况)的(主要)?原因"
-    r"|(?<=[。；;])这(既|也)?(是|有)[^。]{0,60}(主观|客观|深层次|重要)(原因|因素)"
-    r"|(?<=[。；;])(这|其|究其)(主要)?(是)?由于|(?<=[。；;])之所以"
-    r"|(剖析|分析|查找|深究|追溯)(其)?原因[，,]|从根(源|本)上(看|讲)[，,])"
+    r"|原(?<![\u4e00-\u9fff]原)因[:：]|究其根源|根源在于|究其根本"
+    rf"|造成{_CAUSE_ABOUT}|产生{_CAUSE_ABOUT}|导致{_CAUSE_ABOUT}|出现{_CAUSE_ABOUT}"
+    r"|这(?<=[。；;]这)(既|也)?(是|有)[^。]{0,60}(主观|客观|深层次|重要)(原因|因素)"
+    rf"|这(?<=[。；;]这){_CAUSE_DUE}|其(?<=[。；;]其){_CAUSE_DUE}|究(?<=[。；;]究)其{_CAUSE_DUE}|之(?<=[。；;]之)所以"
+    r"|剖析(其)?原因[，,]|分析(其)?原因[，,]|查找(其)?原因[，,]|深究(其)?原因[，,]|追溯(其)?原因[，,]"
+    r"|从根(源|本)上(看|讲)[，,])"
 )
 _CONNECTIVE = re.compile(r"(同时|此外|另外|与此同时|并且|而且)[，,]")
 _ANNOTATION = re.compile(r"(整改措施|整改方向|整改举措|整改情况|改进措施|下步措施)[:：]")

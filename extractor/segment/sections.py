@@ -21,7 +21,7 @@ from functools import lru_cache
 from extractor.core.document import SourceDocument
 from extractor.core.schema import Span
 from extractor.segment.enumeration import ParagraphSlice, marker_at_start, title_of
-from extractor.segment.headings import CAUSES_HEADING, INTRODUCTION, YEAR, classify_heading
+from extractor.segment.headings import CAUSES_HEADING, INTRODUCTION, YEAR, classify_heading, is_end_matter
 from extractor.segment.kind_model import ACHIEVEMENT, PLAN, PROBLEM, load_kind_model
 from extractor.segment.layout import HeadingRole, StyledHeadings
 from extractor.segment.model import SectionKind, SegmentedReport
@@ -57,11 +57,6 @@ _HAS_POINTS = re.compile(
 )
 _ORG_LINE = re.compile(
     r"^[\u4e00-\u9fff()（）\s、]{2,40}(局|政府|委员会|委|办公室|院|中心|所|乡|镇|街道|公司|部|厅|处)$"
-)
-# End matter of an official document (版记): copies-to and printing lines, attachments.
-_END_MATTER = re.compile(
-    r"^(抄送|主送|抄报)[:：]|印发$|^附\s*件\s*([:：\d一二三四五六七八九]|$)|^[(（]此件[^)）]{0,8}[)）]$"
-    r"|^特此报告|^[(（]?联系人|联系电话[:：]"
 )
 _TITLE_LINE = re.compile(r"^关于.*(报告|总结)$|(情况|工作)?(报告|总结)$")
 _LATE_KINDS = (SectionKind.PROBLEMS, SectionKind.PLANS, SectionKind.CAUSES)
@@ -172,7 +167,7 @@ def report_body(paragraphs: list[Paragraph]) -> tuple[list[Paragraph], list[str]
     signature), for the report's metadata."""
     paragraphs = without_contents(paragraphs)
     end = next(
-        (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and _END_MATTER.search(p.text)),
+        (i for i, p in enumerate(paragraphs) if i > len(paragraphs) // 2 and is_end_matter(p.text)),
         len(paragraphs),
     )
     head_lines = [p.text for p in paragraphs[:8]]
