@@ -75,3 +75,25 @@ def test_number_dense_page_keeps_every_digit(font_px: int) -> None:
     assert digits(text) == digits("\n".join(lines))
     source = matching_key("\n".join(lines))
     assert Levenshtein.distance(matching_key(text), source) <= 0.01 * len(source)
+
+
+def test_ink_height_is_the_line_not_the_edges_of_its_neighbours() -> None:
+    # Closely spaced small type: the crop also holds the feet of the line above and the heads
+    # of the line below, apart from the line by blank rows.
+    line = line_crop(LINE, font_px=20, margin=8)
+    crop = line.copy()
+    crop[:3, 20:400] = 0
+    crop[-3:, 20:400] = 0
+    assert abs(_ink_height(crop) - _ink_height(line)) <= 1 < _ink_height(line) <= 20
+
+
+def test_small_type_page_keeps_every_digit() -> None:
+    """20 px type (a 150-dpi scan of 10 pt), lines 1.5 type sizes apart: a whole page of figures."""
+    assert CJK_FONT is not None
+    page = render_text_pages(number_dense_text(paragraphs=200, seed=120), CJK_FONT, font_px=20, max_pages=1)[
+        0
+    ]
+    source = page.info["source_text"]
+    text = recognise_image(page)
+    assert digits(text) == digits(source)
+    assert Levenshtein.distance(matching_key(text), matching_key(source)) <= 0.005 * len(source)

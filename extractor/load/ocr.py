@@ -207,9 +207,10 @@ def _ink_height(line: np.ndarray) -> int:
 
 
 def _ink_rows(line: np.ndarray) -> tuple[int, int] | None:
-    """The rows [top, bottom) of a line crop's printed characters: the span of rows holding at
-    least 15 % of the busiest row's print pixels (so the thin tails of brackets, and specks from
-    the neighbouring lines, do not count). None when the crop has no contrast."""
+    """The rows [top, bottom) of a line crop's printed characters: the run of consecutive rows
+    holding at least 15 % of the busiest row's print pixels (so the thin tails of brackets do
+    not count) with the most print (so the edges of the neighbouring lines do not either).
+    None when the crop has no contrast."""
     import numpy as np
 
     # Channel by channel: numpy's min over a 3-long last axis took 2 ms a line, this 0.2 ms.
@@ -223,8 +224,15 @@ def _ink_rows(line: np.ndarray) -> tuple[int, int] | None:
     ink_per_row = np.count_nonzero(dark, axis=1)
     if 2 * int(ink_per_row.sum()) > dark.size:  # light print on a dark band: the print is the light part
         ink_per_row = dark.shape[1] - ink_per_row
-    rows = (ink_per_row >= 0.15 * ink_per_row.max()).nonzero()[0]
-    return int(rows[0]), int(rows[-1]) + 1
+    printed = ink_per_row >= 0.15 * ink_per_row.max()
+    # The line is the band of consecutive printed rows holding the most print: a crop of small
+    # type, closely spaced, also holds the edges of the lines above and below, and spanning
+    # them measured 20 px type as 32 px tall (its lines then narrowed to half their frames).
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], printed.view(np.int8), [0]))))
+    starts, ends = edges[::2], edges[1::2]
+    ink_so_far = np.concatenate(([0], np.cumsum(ink_per_row)))
+    best = int(np.argmax(ink_so_far[ends] - ink_so_far[starts]))
+    return int(starts[best]), int(ends[best])
 
 
 #: A line reaches the recogniser cut (or padded) to this many times its print's height,
