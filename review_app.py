@@ -15,6 +15,7 @@ import os
 
 import streamlit as st
 
+from extractor.analysis.warm import warm_later
 from extractor.core.errors import ExtractorError
 from extractor.review import app_state
 from extractor.review import queue as review_queue
@@ -113,6 +114,8 @@ def main() -> None:
     st.set_page_config(page_title="法治政府建设报告审核", layout="wide")
     st.title("法治政府建设年度报告 · 人工审核", anchor=False)
     page_style_panel()
+    # After a save, the 分析 page's analysis is computed in the background (one thread).
+    app_state.after_save(warm_later)
     try:
         store = get_store(os.environ.get(DB_URL_ENV, "").strip())
         if st.sidebar.radio("页面", ["审核", "分析"], horizontal=True, key="app_page") == "分析":

@@ -27,3 +27,24 @@ def server():
 
     with ScriptedServer(default=sample_responder) as running:
         yield running
+
+
+@pytest.fixture(scope="session", autouse=True)
+def analysis_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Analyses kept by any test (the review app warms one after each save) go to a temporary
+    folder, never to the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXTRACTOR_ANALYSIS_CACHE", str(tmp_path_factory.mktemp("kept-analyses")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_warming_left_running():
+    """A test's saves may start the analysis's warming thread: it ends before the test's
+    database and folders are removed."""
+    yield
+    import sys
+
+    warm = sys.modules.get("extractor.analysis.warm")
+    if warm is not None:
+        assert warm.warmer.wait(120), "the analysis warming did not finish"

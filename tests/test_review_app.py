@@ -290,3 +290,23 @@ def test_back_to_queue_shows_the_saved_status(db_url: str) -> None:
     # The approved record is offered for download in every format.
     assert {b.key for b in at.download_button} == {"rv_output_csv", "rv_output_xlsx", "rv_output_jsonl"}
     assert all("1 份" in b.label for b in at.download_button)
+
+
+def test_after_an_approval_the_analysis_page_opens_without_analysing(db_url: str, monkeypatch) -> None:
+    from extractor.analysis import snapshot
+    from extractor.analysis.warm import warmer
+
+    at = open_report(started())
+    at.button(key="rv_save_accept_all").click().run()
+    at.radio(key="rv_save_status").set_value("approved")
+    at.button(key="rv_save_save").click().run()
+    assert any("已通过" in s for s in messages(at, "success"))
+    assert warmer.wait(120)  # the save started the warming in the background
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the 分析 page analysed the records again")
+
+    monkeypatch.setattr(snapshot, "analyse", refuse)
+    at.sidebar.radio(key="app_page").set_value("分析").run()
+    assert not at.exception, at.exception
+    assert "仅已通过审核的记录；共 1 份报告" in at.info[0].value

@@ -49,6 +49,9 @@ _LIBRARIES = ("numpy", "scipy", "rapidfuzz", "pydantic", "pydantic-core")
 log = logging.getLogger(__name__)
 #: Files this process has written or read.
 _kept: set[Path] = set()
+#: The newest analysis per status filter computed ahead of the page (`extractor.analysis.warm`),
+#: with its key: answered from memory, without unpickling the kept file.
+_held: dict[StatusFilter, tuple[str, Analysis]] = {}
 
 
 def cache_dir() -> Path:
@@ -93,6 +96,9 @@ def kept_analysis(
     is kept newer than its key (then that key is not asked for again), never older.
     """
     key = key or snapshot_key(store, status=status)
+    held = _held.get(status)
+    if held is not None and held[0] == key:
+        return held[1]
     path = cache_dir() / f"{key}.analysis"
     found = _read(path, status)
     if found is not None:
@@ -102,6 +108,17 @@ def kept_analysis(
     if keep_now:
         keep(key, result)
     return result
+
+
+def hold(key: str, result: Analysis) -> None:
+    """Answer `kept_analysis` for `key` from memory (one analysis per status filter is held:
+    a newer key replaces the older, which no one asks for again)."""
+    _held[result.status] = (key, result)
+
+
+def held(key: str, status: StatusFilter) -> bool:
+    found = _held.get(status)
+    return found is not None and found[0] == key
 
 
 def keep(key: str, result: Analysis) -> None:

@@ -32,6 +32,15 @@ REVIEWER_KEY = "rv_top_reviewer"
 SAVE_STATUS_KEY = "rv_save_status"
 #: How many refused action seqs the pane is told about (it needs only its edits in flight).
 _REFUSED_KEPT = 50
+#: Called with the database URL after every save that wrote a version (review_app.py wires
+#: it to the analysis's warming: review does not import its sibling analysis).
+_after_save: Callable[[str], None] | None = None
+
+
+def after_save(callback: Callable[[str], None] | None) -> None:
+    """Set what runs after each save (once per process is enough; setting it again replaces it)."""
+    global _after_save
+    _after_save = callback
 
 
 def flash(kind: str, message: str) -> None:
@@ -259,6 +268,8 @@ def save(
         return None
     conflicts.pop(session.doc_key, None)
     merge_conflicts.pop(session.doc_key, None)
+    if _after_save is not None:
+        _after_save(store.url.render_as_string(hide_password=False))
     merged = f"（已与 v{info.base_version} 合并）" if info.base_version != session.base_version else ""
     reopen(store, session.doc_key, in_callback=True)
     # The save deleted the draft with it: nothing for keep_draft to discard after this run.
