@@ -41,8 +41,12 @@ _MORE_TABS = ["补充遗漏条目", "条目一览", "基本信息", "修改记�
 
 @st.cache_resource(show_spinner=False)
 def get_store(url: str) -> Store:
-    """The one Store handle per database URL (connections are pooled inside it)."""
-    return Store(url or None)
+    """The one Store handle per database URL (connections are pooled inside it). A server that
+    starts warms the 分析 page's analysis in the background (read back from disk or computed),
+    so the page's first opening after a restart does not pay for it."""
+    store = Store(url or None)
+    warm_later(store.url.render_as_string(hide_password=False))
+    return store
 
 
 def report_page(*, store: Store, doc_key: str) -> None:

@@ -292,6 +292,28 @@ def test_back_to_queue_shows_the_saved_status(db_url: str) -> None:
     assert all("1 份" in b.label for b in at.download_button)
 
 
+def test_a_started_server_warms_the_analysis_before_the_page_is_opened(db_url: str, monkeypatch) -> None:
+    from extractor.analysis import snapshot
+    from extractor.analysis.warm import warmer
+
+    with Store(db_url) as store:  # approved before this server started
+        current = store.current_record(DOC_ID)
+        assert current is not None
+        store.save_review(
+            DOC_ID, current.record, base_version=current.version, reviewer="李四", status="approved"
+        )
+    at = started()
+    assert warmer.wait(120)  # the server's first run started the warming in the background
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the 分析 page analysed the records again")
+
+    monkeypatch.setattr(snapshot, "analyse", refuse)
+    at.sidebar.radio(key="app_page").set_value("分析").run()
+    assert not at.exception, at.exception
+    assert "仅已通过审核的记录；共 1 份报告" in at.info[0].value
+
+
 def test_after_an_approval_the_analysis_page_opens_without_analysing(db_url: str, monkeypatch) -> None:
     from extractor.analysis import snapshot
     from extractor.analysis.warm import warmer
