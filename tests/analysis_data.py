@@ -38,3 +38,13 @@ def save(store: Store, record: Record, *, status: str | None, text: str | None =
     info = store.save_extraction(doc, record, run_id=run_id)
     if status is not None:
         store.save_review(record.doc_id, record, base_version=info.version, reviewer="审核员", status=status)  # type: ignore[arg-type]  # tests pass valid statuses
+
+
+def approve_without_legal_aid(store: Store, doc_id: str) -> None:
+    """Approve a new version of `doc_id` without its 法律援助案件数 metric."""
+    current = store.current_record(doc_id)
+    assert current is not None
+    record = current.record.model_copy(deep=True)
+    for item in record.achievements:
+        item.metrics = [m for m in item.metrics if "法律援助" not in m.name]
+    store.save_review(doc_id, record, base_version=current.version, reviewer="审核员", status="approved")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from analysis_data import gold_records, save
+from analysis_data import approve_without_legal_aid, gold_records, save
 from pg import pg_server, sqlite_and_postgres_db_url  # noqa: F401  (fixtures: pg_server, db_url)
 
 from extractor.analysis import Analysis, analyse, load_records, snapshot
@@ -42,16 +42,6 @@ def _no_computing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(snapshot, "analyse", refuse)
 
 
-def _drop_legal_aid(store: Store, doc_id: str) -> None:
-    """Approve a new version of `doc_id` without its 法律援助案件数 metric."""
-    current = store.current_record(doc_id)
-    assert current is not None
-    record = current.record.model_copy(deep=True)
-    for item in record.achievements:
-        item.metrics = [m for m in item.metrics if "法律援助" not in m.name]
-    store.save_review(doc_id, record, base_version=current.version, reviewer="审核员", status="approved")
-
-
 def test_a_restarted_server_reuses_the_kept_analysis(filled: str, monkeypatch, cache: Path) -> None:
     with Store(filled) as store:
         first = kept_analysis(store, status="approved")
@@ -68,7 +58,7 @@ def test_a_restarted_server_reuses_the_kept_analysis(filled: str, monkeypatch, c
 def test_a_changed_record_is_never_answered_from_the_kept_analysis(filled: str, monkeypatch) -> None:
     with Store(filled) as store:
         kept_analysis(store, status="approved")
-        _drop_legal_aid(store, "qingxi-2023")
+        approve_without_legal_aid(store, "qingxi-2023")
         with monkeypatch.context() as patch:
             _no_computing(patch)
             with pytest.raises(AssertionError, match="computed again"):
@@ -138,7 +128,7 @@ def test_only_the_newest_analyses_are_kept(filled: str, monkeypatch, cache: Path
     with Store(filled) as store:
         for doc_id in ("qingxi-2023", "yunling-2023"):
             kept_analysis(store, status="approved")
-            _drop_legal_aid(store, doc_id)
+            approve_without_legal_aid(store, doc_id)
         newest = kept_analysis(store, status="approved")
         assert len(list(cache.glob("*.analysis"))) == 2
         assert (cache / f"{snapshot_key(store, status='approved')}.analysis").exists()

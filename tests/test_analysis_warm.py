@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analysis_data import gold_records, save
+from analysis_data import approve_without_legal_aid, gold_records, save
 
 from extractor.analysis import Analysis, analyse, load_records, snapshot
 from extractor.analysis.snapshot import kept_analysis
@@ -54,20 +54,11 @@ def _counting(monkeypatch: pytest.MonkeyPatch, gate: threading.Event | None = No
     return calls
 
 
-def _approve_without_legal_aid(store: Store, doc_id: str) -> None:
-    current = store.current_record(doc_id)
-    assert current is not None
-    record = current.record.model_copy(deep=True)
-    for item in record.achievements:
-        item.metrics = [m for m in item.metrics if "法律援助" not in m.name]
-    store.save_review(doc_id, record, base_version=current.version, reviewer="审核员", status="approved")
-
-
 def test_after_warming_the_page_gets_the_analysis_without_computing(db_url: str, monkeypatch) -> None:
     calls = _counting(monkeypatch)
     warmer = Warmer()
     with Store(db_url) as store:
-        _approve_without_legal_aid(store, "qingxi-2023")
+        approve_without_legal_aid(store, "qingxi-2023")
         warmer.request(db_url)
         assert warmer.wait(_WAIT_S)
         assert len(calls) == 1
@@ -84,7 +75,7 @@ def test_a_save_after_warming_is_never_answered_with_the_warmed_analysis(db_url:
     with Store(db_url) as store:
         assert _legal_aid(kept_analysis(store, status="approved"))["qingxi-2023"] == 367
         calls = _counting(monkeypatch)
-        _approve_without_legal_aid(store, "qingxi-2023")  # a save whose warming has not run
+        approve_without_legal_aid(store, "qingxi-2023")  # a save whose warming has not run
         shown = kept_analysis(store, status="approved")
     assert len(calls) == 1 and "qingxi-2023" not in _legal_aid(shown)
 
@@ -109,7 +100,7 @@ def test_saves_during_a_warming_coalesce_into_one_more_run_for_the_newest_record
     with Store(db_url) as store:
         warmer.request(db_url)
         for doc_id in ("qingxi-2023", "qingxi-2024"):  # saves while the first warming computes
-            _approve_without_legal_aid(store, doc_id)
+            approve_without_legal_aid(store, doc_id)
             warmer.request(db_url)
         gate.set()
         assert warmer.wait(_WAIT_S)

@@ -292,8 +292,20 @@ def test_back_to_queue_shows_the_saved_status(db_url: str) -> None:
     assert all("1 份" in b.label for b in at.download_button)
 
 
-def test_a_started_server_warms_the_analysis_before_the_page_is_opened(db_url: str, monkeypatch) -> None:
+def _analysis_page_opens_without_analysing(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open 分析 with analysing made to fail: the page must be served the warmed analysis."""
     from extractor.analysis import snapshot
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the 分析 page analysed the records again")
+
+    monkeypatch.setattr(snapshot, "analyse", refuse)
+    at.sidebar.radio(key="app_page").set_value("分析").run()
+    assert not at.exception, at.exception
+    assert "仅已通过审核的记录；共 1 份报告" in at.info[0].value
+
+
+def test_a_started_server_warms_the_analysis_before_the_page_is_opened(db_url: str, monkeypatch) -> None:
     from extractor.analysis.warm import warmer
 
     with Store(db_url) as store:  # approved before this server started
@@ -304,18 +316,10 @@ def test_a_started_server_warms_the_analysis_before_the_page_is_opened(db_url: s
         )
     at = started()
     assert warmer.wait(120)  # the server's first run started the warming in the background
-
-    def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("the 分析 page analysed the records again")
-
-    monkeypatch.setattr(snapshot, "analyse", refuse)
-    at.sidebar.radio(key="app_page").set_value("分析").run()
-    assert not at.exception, at.exception
-    assert "仅已通过审核的记录；共 1 份报告" in at.info[0].value
+    _analysis_page_opens_without_analysing(at, monkeypatch)
 
 
 def test_after_an_approval_the_analysis_page_opens_without_analysing(db_url: str, monkeypatch) -> None:
-    from extractor.analysis import snapshot
     from extractor.analysis.warm import warmer
 
     at = open_report(started())
@@ -324,11 +328,4 @@ def test_after_an_approval_the_analysis_page_opens_without_analysing(db_url: str
     at.button(key="rv_save_save").click().run()
     assert any("已通过" in s for s in messages(at, "success"))
     assert warmer.wait(120)  # the save started the warming in the background
-
-    def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("the 分析 page analysed the records again")
-
-    monkeypatch.setattr(snapshot, "analyse", refuse)
-    at.sidebar.radio(key="app_page").set_value("分析").run()
-    assert not at.exception, at.exception
-    assert "仅已通过审核的记录；共 1 份报告" in at.info[0].value
+    _analysis_page_opens_without_analysing(at, monkeypatch)
