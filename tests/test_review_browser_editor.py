@@ -10,6 +10,7 @@ import re
 import pytest
 from review_fixtures import DOC_ID, LONG_DOC_ID, long_report
 from test_review_browser import (
+    _SELECT_TEXT,
     chromium,
     focused_in_pane,
     idle,
@@ -128,3 +129,59 @@ def test_typing_not_sent_goes_with_the_sidebars_save(
     assert second.record.achievements[1].text == "开展普法宣传活动120场"
     assert third.record.achievements[1].text == "开展普法宣传活动共120场"
     assert third.record.achievements[0].text == "受理行政复议案件37件，已结案31件"
+
+
+def _add_selection(page, sentence: str, position: int) -> None:
+    assert page.evaluate(_SELECT_TEXT, [sentence, 0])
+    page.get_by_role("button", name="添加为遗漏条目").click()
+    focused_in_pane(page, f"achievements:{position}")
+    idle(page)
+
+
+def test_typing_follows_its_item_when_a_rejected_addition_moves_it_up(
+    served_long_report: tuple[str, str],  # noqa: F811  (the imported fixture)
+) -> None:
+    """Added items are dropped when rejected and the ones after them move up: typing not
+    sent yet stays with the item it was typed into, never with the one that takes its place."""
+    from playwright.sync_api import expect
+
+    app_url, db_url = served_long_report
+    added = ["组织第7批执法人员培训", "组织第8批执法人员培训", "组织第9批执法人员培训"]
+    with chromium() as browser:
+        page = new_page(browser, 1366, 768)
+        page.goto(f"{app_url}?report={LONG_DOC_ID}&list=achievements&item=40")
+        settled_on(page, "第40项工作办理案件140件")
+        page.get_by_label("审核人").fill("王五")
+        page.get_by_label("审核人").press("Enter")
+        idle(page)
+        for position, sentence in enumerate(added, start=40):
+            _add_selection(page, sentence, position)
+        page.evaluate("document.activeElement.blur()")
+        page.locator("body").press("k")
+        focused_in_pane(page, "achievements:41")
+        second_summary = _summary(page).input_value()
+        _summary(page).fill("第二条补充的新摘要")
+        page.evaluate("document.activeElement.blur()")
+        page.locator("body").press("k")
+        focused_in_pane(page, "achievements:40")
+        page.locator("body").press("x")  # the first addition is dropped: the others move up
+        expect(page.get_by_text("已审核条目 2 / 42")).to_be_visible()
+        idle(page)
+        page.evaluate("document.activeElement.blur()")
+        page.locator('mark[data-owner="achievements:41"]').last.click()
+        focused_in_pane(page, "achievements:41")
+        expect(_summary(page)).not_to_have_value("第二条补充的新摘要")
+        page.locator('mark[data-owner="achievements:40"]').last.click()
+        focused_in_pane(page, "achievements:40")
+        expect(_summary(page)).to_have_value("第二条补充的新摘要")
+        _summary(page).press("Enter")
+        idle(page)
+        page.evaluate("document.activeElement.blur()")
+        page.locator("body").press("s")
+        expect(page.get_by_text(re.compile("已保存为 v2"))).to_be_visible()
+    with Store(db_url) as store:
+        saved = store.current_record(LONG_DOC_ID).record
+    texts = {item.evidence: item.text for item in saved.achievements[40:]}
+    assert texts[added[1]] == "第二条补充的新摘要", texts
+    assert texts[added[2]] != "第二条补充的新摘要", texts
+    assert added[0] not in texts and second_summary != "第二条补充的新摘要"

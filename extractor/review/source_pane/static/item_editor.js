@@ -169,6 +169,35 @@ function makeEditor(pane, host) {
     ed.reportTyping();
   };
 
+  // Drafts are kept by item id (list and position). An added item that is rejected is
+  // dropped and the items after it move up: a draft goes with the item it was typed into,
+  // found by the fields version it was typed against (the nearest such item of its list),
+  // so it never shows on, or is sent with, the item that took its place.
+  ed.followMovedDrafts = () => {
+    const moves = [];
+    for (const [id, base] of ed.bases) {
+      const item = pane.itemById(id);
+      if (item && item.fv === base.fv) continue;
+      const [list, position] = [id.slice(0, id.lastIndexOf(":")), Number(id.slice(id.lastIndexOf(":") + 1))];
+      const same = pane.data.items.filter(
+        (it) => it.list === list && it.fv === base.fv && it.id !== id && !ed.bases.has(it.id),
+      );
+      if (!same.length) continue; // changed, not moved: the draft stays (Python judges it)
+      same.sort((a, b) => Math.abs(a.position - position) - Math.abs(b.position - position));
+      moves.push([id, same[0].id]);
+    }
+    const drafts = new Map(moves.map(([from]) => [from, ed.drafts.get(from)]));
+    const bases = new Map(moves.map(([from]) => [from, ed.bases.get(from)]));
+    for (const [from] of moves) {
+      ed.drafts.delete(from);
+      ed.bases.delete(from);
+    }
+    for (const [from, to] of moves) {
+      if (drafts.get(from)) ed.drafts.set(to, drafts.get(from));
+      ed.bases.set(to, bases.get(from));
+    }
+  };
+
   ed.settle = (data) => {
     const refused = new Set(data.refused || []);
     for (const [seq, sent] of ed.inflight) {
@@ -182,6 +211,7 @@ function makeEditor(pane, host) {
     // Not reported from here: a report is a rerun, and one sent while a sidebar save's run
     // is still drawing cuts that run short. Python knows the typing it applied (`unsent`);
     // the next focusout reports what is left.
+    ed.followMovedDrafts();
     ed.forgetSettledDrafts();
   };
 
