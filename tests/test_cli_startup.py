@@ -49,7 +49,8 @@ def test_extract_commands_do_not_import_heavy_libraries(args: tuple[str, ...]) -
 
 def test_extract_stores_its_batch_without_importing_the_orm(tmp_path: Path) -> None:
     # Importing SQLAlchemy's ORM costs every run a tenth of a second: opening the store, the
-    # run and the batch inserts are SQLAlchemy Core (extractor.store.extractions, runs).
+    # run and the batch inserts are SQLAlchemy Core (extractor.store.extractions, runs). A
+    # batch of text reports has no use for OCR's worker processes either.
     from extractor.store import Store
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
@@ -61,6 +62,7 @@ def test_extract_stores_its_batch_without_importing_the_orm(tmp_path: Path) -> N
     loaded = _modules_after("extract", str(reports), "--out", str(tmp_path / "out"), "--db", url)
 
     assert "sqlalchemy.orm" not in loaded
+    assert "multiprocessing" not in loaded  # OCR worker processes: only for scanned pages
     assert "extractor.store.extractions" in loaded  # the probe saw the store being written
     with Store(url) as store:
         assert len(store.list_documents()) == len(list((tmp_path / "out").glob("*.json"))) == 2

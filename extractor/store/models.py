@@ -13,7 +13,9 @@ from extractor.store.tables import ReviewStatus, VersionKind
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Validators built on first use: `extractor extract` makes only RecordVersionInfo, and
+    # every process importing the store would otherwise build them all.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class StoredDocument(_Frozen):
