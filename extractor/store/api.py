@@ -69,7 +69,7 @@ class Store:
 
     `url` overrides `$EXTRACTOR_DB_URL`, which overrides `sqlite:///./extractor.db`.
     The database is upgraded to this code's schema on open (a new one is built). Safe to
-    share between threads; every method runs in its own session and returns detached models.
+    share between threads; every method runs in its own transaction and returns detached models.
     """
 
     def __init__(self, url: str | None = None) -> None:
