@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor.store import Store
-from extractor.store.tables import QueueJobRow
+from extractor.store.rows import QueueJobRow
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = sorted((REPO / "eval" / "docs").glob("*.txt"))

@@ -24,7 +24,7 @@ from extractor.load.ocr import OcrBox
 from extractor.load.ocr_run import pages_read_elsewhere
 from extractor.load.pdf import read_scanned_pages
 from extractor.store import Store
-from extractor.store.tables import QueuePageBatchRow
+from extractor.store.rows import QueuePageBatchRow
 
 FONT = find_cjk_font()
 needs_font = pytest.mark.skipif(FONT is None, reason="no CJK font (apt-get install fonts-noto-cjk)")

@@ -25,7 +25,7 @@ from extractor.review.decisions import load_decisions
 from extractor.review.labels import Decision
 from extractor.store import RecordVersionInfo, Store, queries
 from extractor.store.diff import FieldChange, record_diff
-from extractor.store.tables import DocumentRow, ReviewDecisionRow
+from extractor.store.rows import DocumentRow, ReviewDecisionRow
 
 
 @pytest.fixture

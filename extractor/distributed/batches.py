@@ -29,7 +29,8 @@ from extractor.core.errors import ExtractorError
 from extractor.distributed.jobs import write_transaction
 from extractor.load.ocr import OcrBox
 from extractor.store import Store
-from extractor.store.tables import QueuedFileRow, QueueJobRow, QueuePageBatchRow, utc_now
+from extractor.store.rows import QueuedFileRow, QueueJobRow, QueuePageBatchRow
+from extractor.store.tables import utc_now
 
 #: Scanned pages per batch job by default: a page is seconds of OCR, and a job's own cost
 #: (claiming it, opening the PDF, saving the lines) is a few hundredths of a second.

@@ -29,14 +29,8 @@ from extractor.core.errors import StoreError
 from extractor.core.schema import Record
 from extractor.store import Store, writes
 from extractor.store.engine import WRITE_OPTION, store_error
-from extractor.store.tables import (
-    QueuedFileRow,
-    QueueJobRow,
-    QueuePageBatchRow,
-    RecordVersionRow,
-    RunRow,
-    utc_now,
-)
+from extractor.store.rows import QueuedFileRow, QueueJobRow, QueuePageBatchRow, RecordVersionRow, RunRow
+from extractor.store.tables import utc_now
 
 JOB_STATES = ("queued", "running", "done", "failed")
 T = TypeVar("T")

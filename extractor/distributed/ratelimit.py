@@ -23,14 +23,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     DateTime,
     Engine,
     Interval,
     Select,
-    Table,
     bindparam,
     func,
     insert,
@@ -42,11 +41,10 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from extractor.core.errors import ConfigError
 from extractor.store.engine import WRITE_OPTION, store_error
-from extractor.store.tables import RateLimitRow, utc_now
+from extractor.store.tables import RATE_LIMITS, utc_now
 
 logger = logging.getLogger(__name__)
 
-RATE_LIMITS = cast(Table, RateLimitRow.__table__)  # declared with a Table: its columns are known
 #: A request reaches the provider some time after its slot is granted (the thread must be
 #: scheduled, the HTTP request built and sent), and that delay varies: on a loaded machine a
 #: request sent late and the one sent `budget` slots later on time would put budget + 1

@@ -15,14 +15,12 @@ pages yield no text at all (a scan of blank or purely pictorial pages).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -31,6 +29,8 @@ from extractor.core.errors import ConfigError, LoadError
 from extractor.load.ocr import OcrBox, ocr_engine, recognise_lines
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from PIL import Image
 
 DEFAULT_MAX_PAGES = 200
@@ -92,6 +92,10 @@ class _Session:
     def worker_pool(self) -> ProcessPoolExecutor:
         """The session's worker processes, started on the first scanned page (a batch of
         text reports never pays for them); each loads its engine once, at start."""
+        # Imported here: a batch without scans would import multiprocessing for nothing.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         with self.lock:
             if self.pool is None:
                 self.pool = ProcessPoolExecutor(
@@ -241,6 +245,8 @@ def _recognised(
         for number in pages:
             yield recognise_lines(render(number), rotated=settings.rotated)
         return
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = session.worker_pool()
     # Keep every worker busy with one page queued behind it, never the whole file in memory.
     window = 2 * settings.workers

@@ -21,7 +21,7 @@ from extractor.core.schema import ListName
 from extractor.review.labels import Decision
 from extractor.store import Store
 from extractor.store.engine import store_error
-from extractor.store.tables import DocumentRow, ReviewDecisionRow
+from extractor.store.rows import DocumentRow, ReviewDecisionRow
 
 
 class ItemDecision(BaseModel):

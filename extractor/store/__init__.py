@@ -1,25 +1,33 @@
 """Store stage: documents, extraction runs and versioned, reviewed records (SQLAlchemy).
 
 `Store(url)` is the entry point. Every table of the database is declared in
-`extractor.store.tables` (one `metadata`), and `extractor.store.migrate` brings a database
-to that schema with Alembic (on every open, and by `extractor db upgrade`).
+`extractor.store.tables` (one `metadata`, SQLAlchemy Core; `extractor.store.rows` maps them
+for ORM code), and `extractor.store.migrate` brings a database to that schema with Alembic
+(on every open, and by `extractor db upgrade`).
 """
 
 from __future__ import annotations
 
 from extractor.store.api import CompanionWrite, Store
-from extractor.store.drafts import LOCK_EXPIRY, DraftInfo, LockInfo
 from extractor.store.engine import DB_URL_ENV, default_db_url, mask_db_url
 from extractor.store.grounding import GroundingProblem, UngroundedApprovalError
 from extractor.store.migrate import SchemaVersionError, UpgradeOutcome, head_revision, upgrade_database
-from extractor.store.models import DocumentSummary, RecordVersionInfo, RunInfo, StoredDocument, StoredRecord
-from extractor.store.tables import REVIEW_STATUSES, Base, ReviewStatus, VersionKind, metadata
+from extractor.store.models import (
+    LOCK_EXPIRY,
+    DocumentSummary,
+    DraftInfo,
+    LockInfo,
+    RecordVersionInfo,
+    RunInfo,
+    StoredDocument,
+    StoredRecord,
+)
+from extractor.store.tables import REVIEW_STATUSES, ReviewStatus, VersionKind, metadata
 
 __all__ = [
     "DB_URL_ENV",
     "LOCK_EXPIRY",
     "REVIEW_STATUSES",
-    "Base",
     "CompanionWrite",
     "DocumentSummary",
     "DraftInfo",

@@ -8,25 +8,27 @@ Guarantees:
 - Every database failure surfaces as a one-line StoreError naming the database with its
   password masked; a stale review save surfaces as ReviewConflictError.
 - Opening a Store brings its database to this code's schema (extractor.store.migrate).
+
+`extractor extract` opens the store, runs and saves its batches in SQLAlchemy Core; the ORM
+(and the modules built on it: queries, writes, drafts) is imported by the methods that read
+or review, on first use, so the extract path never pays for importing it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from extractor.core.document import SourceDocument
 from extractor.core.errors import ExtractorError, StoreError
 from extractor.core.schema import Record
-from extractor.store import drafts, runs, writes
-from extractor.store import queries as q
-from extractor.store.drafts import DraftInfo, LockInfo
+from extractor.store import runs
 from extractor.store.engine import (
     WRITE_OPTION,
     create_db_engine,
@@ -35,16 +37,21 @@ from extractor.store.engine import (
     parse_db_url,
     store_error,
 )
+from extractor.store.extractions import extraction_exists, save_new_extractions
 from extractor.store.migrate import upgrade_database
-from extractor.store.models import DocumentSummary, RecordVersionInfo, RunInfo, StoredDocument, StoredRecord
-from extractor.store.tables import (
-    REVIEW_STATUSES,
-    DocumentRow,
-    RecordVersionRow,
-    ReviewStatus,
-    RunRow,
-    utc_now,
+from extractor.store.models import (
+    DocumentSummary,
+    DraftInfo,
+    LockInfo,
+    RecordVersionInfo,
+    RunInfo,
+    StoredDocument,
+    StoredRecord,
 )
+from extractor.store.tables import DOCUMENTS, RECORD_VERSIONS, REVIEW_STATUSES, ReviewStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
@@ -54,7 +61,7 @@ _RACE_ATTEMPTS = 3
 
 #: Writes rows that belong with a review version (the reviewer's decisions) inside the
 #: save's own transaction: given the session and the version being saved.
-CompanionWrite = Callable[[Session, RecordVersionInfo], None]
+CompanionWrite = Callable[["Session", RecordVersionInfo], None]
 
 
 class Store:
@@ -62,18 +69,25 @@ class Store:
 
     `url` overrides `$EXTRACTOR_DB_URL`, which overrides `sqlite:///./extractor.db`.
     The database is upgraded to this code's schema on open (a new one is built). Safe to
-    share between threads; every method runs in its own session and returns detached models.
+    share between threads; every method runs in its own transaction and returns detached models.
     """
 
     def __init__(self, url: str | None = None) -> None:
         self.url = parse_db_url(url or default_db_url())
         self.engine = create_db_engine(self.url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Write transactions in Core take SQLite's write lock up front, as `_write`'s do.
+        self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
         try:
             upgrade_database(self.engine, action="cannot open database")
         except ExtractorError:
             self.engine.dispose()
             raise
+
+    @functools.cached_property
+    def _sessions(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
         """Release every pooled connection (the Store must not be used afterwards)."""
@@ -94,6 +108,9 @@ class Store:
         """Store `doc` once per content: the same text (sha256) always maps to the same row,
         whose path, format and OCR flag follow the latest upsert; its doc_id stays as first
         stored, so records and links keep working after a file is renamed."""
+        from extractor.store import queries as q
+        from extractor.store import writes
+
         return self._write(
             "cannot save document",
             lambda s: q.to_document(writes.upsert_document_row(s, doc)),
@@ -102,6 +119,7 @@ class Store:
 
     def get_document(self, doc_key: str) -> StoredDocument | None:
         """The document with this doc_id or sha256, or None."""
+        from extractor.store import queries as q
 
         def work(session: Session) -> StoredDocument | None:
             row = q.find_document(session, doc_key)
@@ -111,6 +129,8 @@ class Store:
 
     def source_document(self, doc_key: str) -> SourceDocument | None:
         """The stored document rebuilt as a SourceDocument (original text), or None."""
+        from extractor.store import queries as q
+        from extractor.store import writes
 
         def work(session: Session) -> SourceDocument | None:
             row = q.find_document(session, doc_key)
@@ -125,21 +145,9 @@ class Store:
 
         Runs left "running" by a process that was killed or crashed are marked
         "interrupted" first (see extractor.store.runs)."""
-
-        def work(session: Session) -> int:
-            runs.mark_stale_runs(session)
-            run = RunRow(
-                backend=backend,
-                model=model,
-                prompt_hash=prompt_hash,
-                status=runs.RUNNING,
-                stats=runs.owner_stats(),
-            )
-            session.add(run)
-            session.flush()
-            return run.id
-
-        return self._write("cannot start run", work)
+        return self._write_core(
+            "cannot start run", lambda c: runs.start(c, backend=backend, model=model, prompt_hash=prompt_hash)
+        )
 
     def finish_run(self, run_id: int, *, status: str, stats: dict[str, Any]) -> None:
         """Mark a run finished with `status` and its `stats` (counts, tokens, cost)."""
@@ -147,17 +155,12 @@ class Store:
             json.dumps(stats)
         except (TypeError, ValueError) as e:
             raise StoreError(f"run {run_id}: stats are not JSON-serialisable ({e})") from e
-
-        def work(session: Session) -> None:
-            run = session.get(RunRow, run_id)
-            if run is None:
-                raise StoreError(f"no run with id {run_id}")
-            run.status, run.stats, run.finished_at = status, stats, utc_now()
-
-        self._write("cannot finish run", work)
+        self._write_core("cannot finish run", lambda c: runs.finish(c, run_id, status=status, stats=stats))
 
     def get_run(self, run_id: int) -> RunInfo | None:
         """The run with this id, or None."""
+        from extractor.store import queries as q
+        from extractor.store.rows import RunRow
 
         def work(session: Session) -> RunInfo | None:
             row = session.get(RunRow, run_id)
@@ -178,6 +181,8 @@ class Store:
         come from `record.provenance`, else from the run. A document that has reviews keeps
         its reviewed record as current.
         """
+        from extractor.store import writes
+
         return self._write(
             "cannot save extraction",
             lambda s: writes.save_extraction(s, doc, record, run_id=run_id),
@@ -195,84 +200,46 @@ class Store:
         naming its file in the result (at its position). If the transaction as a whole
         fails, StoreError is raised and none of the batch is saved.
         """
+
+        def save_batch(session: Session, *, isolated: bool) -> list[RecordVersionInfo | StoreError]:
+            from extractor.store import writes
+
+            return writes.save_batch(
+                session, extractions, run_id=run_id, isolated=isolated, attempts=_RACE_ATTEMPTS, url=self.url
+            )
+
+        def new_only(connection: Connection) -> list[RecordVersionInfo] | None:
+            saved = save_new_extractions(connection, extractions, run_id=run_id)
+            if saved is not None and run_id is not None:
+                runs.beat(connection, run_id)
+            return saved
+
         try:
-            # The common case, with no savepoint per document.
-            return self._write(
-                "cannot save extractions",
-                lambda s: self._save_batch(s, extractions, run_id=run_id, isolated=False),
-            )
+            # The common case: every report new to the database, saved in Core.
+            saved = self._write_core("cannot save extractions", new_only)
+            if saved is not None:
+                return [*saved]
+            # Some content is stored already: compared with its versions, no savepoints.
+            return self._write("cannot save extractions", lambda s: save_batch(s, isolated=False))
         except StoreError:
-            return self._write(
-                "cannot save extractions",
-                lambda s: self._save_batch(s, extractions, run_id=run_id, isolated=True),
-            )
-
-    def _save_batch(
-        self,
-        session: Session,
-        extractions: Sequence[tuple[SourceDocument, Record]],
-        *,
-        run_id: int | None,
-        isolated: bool,
-    ) -> list[RecordVersionInfo | StoreError]:
-        # Held for the whole batch: the session's identity map keeps rows only while they are
-        # referenced, and each document's save looks the run up again.
-        run = None if run_id is None else session.get(RunRow, run_id)
-        saved: list[RecordVersionInfo | StoreError]
-        if isolated:
-            saved = [self._save_isolated(session, doc, record, run_id=run_id) for doc, record in extractions]
-        else:
-            saved = [*writes.save_extractions(session, extractions, run_id=run_id)]
-        if run is not None:
-            runs.beat(run)
-        return saved
-
-    def _save_isolated(
-        self, session: Session, doc: SourceDocument, record: Record, *, run_id: int | None
-    ) -> RecordVersionInfo | StoreError:
-        for attempt in range(1, _RACE_ATTEMPTS + 1):
-            try:
-                with session.begin_nested():
-                    return writes.save_extraction(session, doc, record, run_id=run_id)
-            except IntegrityError as e:
-                # Another process added this document or version first: retry, finding it.
-                if attempt == _RACE_ATTEMPTS:
-                    return self._document_error(e, doc)
-            except SQLAlchemyError as e:
-                return self._document_error(e, doc)
-            except StoreError as e:
-                return e
-        raise AssertionError("unreachable: the last attempt returns")
-
-    def _document_error(self, error: SQLAlchemyError, doc: SourceDocument) -> StoreError:
-        refused = store_error("the database refused this document", error, self.url)
-        return StoreError(f"{refused.message} ({refused.source})", source=doc.path)
+            return self._write("cannot save extractions", lambda s: save_batch(s, isolated=True))
 
     def has_extraction(
         self, sha256: str, *, backend: str, model: str | None = None, prompt_hash: str | None = None
     ) -> bool:
         """Whether the document with this content hash already has an extraction by exactly
         this backend, model and prompt hash (None matches only None), for `--resume`."""
-        rv = RecordVersionRow
-        stmt = (
-            select(rv.id)
-            .join(DocumentRow, DocumentRow.id == rv.document_id)
-            .where(
-                DocumentRow.sha256 == sha256.lower(),
-                rv.kind == "extraction",
-                rv.backend == backend,
-                rv.model.is_not_distinct_from(model),
-                rv.prompt_hash.is_not_distinct_from(prompt_hash),
-            )
-            .limit(1)
+        return self._read_core(
+            "cannot check extraction",
+            lambda c: extraction_exists(c, sha256, backend=backend, model=model, prompt_hash=prompt_hash),
         )
-        return self._read("cannot check extraction", lambda s: s.scalar(stmt) is not None)
 
     # -- current records ---------------------------------------------------------------
 
     def current_record(self, doc_key: str) -> StoredRecord | None:
         """The document's current record (newest review, else newest extraction), or None if
         the document is unknown or has no record. `doc_key` is a doc_id or a sha256."""
+        from extractor.store import queries as q
 
         def work(session: Session) -> StoredRecord | None:
             document = q.find_document(session, doc_key)
@@ -286,6 +253,7 @@ class Store:
     def current_records(self, *, approved_only: bool = False) -> list[StoredRecord]:
         """Every document's current record, ordered by doc_id (documents without a record
         are left out). `approved_only` keeps only reviews with status 'approved'."""
+        from extractor.store import queries as q
 
         def work(session: Session) -> list[StoredRecord]:
             out = []
@@ -302,24 +270,26 @@ class Store:
         is saved (versions are only ever added). One cheap query, for caching what is
         computed from the current records."""
 
-        def work(session: Session) -> tuple[int, int, int]:
-            documents = session.scalar(select(func.count(DocumentRow.id))) or 0
-            count, newest = session.execute(
-                select(func.count(RecordVersionRow.id), func.max(RecordVersionRow.id))
-            ).one()
+        def work(connection: Connection) -> tuple[int, int, int]:
+            documents = connection.scalar(select(func.count(DOCUMENTS.c.id))) or 0
+            versions = RECORD_VERSIONS.c
+            count, newest = connection.execute(select(func.count(versions.id), func.max(versions.id))).one()
             return documents, count or 0, newest or 0
 
-        return self._read("cannot read the data version", work)
+        return self._read_core("cannot read the data version", work)
 
     def records_fingerprint(self, *, approved_only: bool = False) -> str:
         """A digest that changes whenever `current_records(approved_only=...)` would return
         another record, and differs between databases; one query, no record loaded."""
+        from extractor.store import queries as q
+
         return self._read(
             "cannot read the current record versions", lambda s: q.records_fingerprint(s, approved_only)
         )
 
     def list_documents(self) -> list[DocumentSummary]:
         """One summary per stored document, ordered by doc_id (the review queue)."""
+        from extractor.store import queries as q
 
         def work(session: Session) -> list[DocumentSummary]:
             return [q.to_summary(d, r, latest) for d, r, latest in session.execute(q.current_rows_query())]
@@ -356,6 +326,8 @@ class Store:
         `with_version` writes what belongs with the version (the reviewer's decisions) in
         that same transaction: if it fails, StoreError, and the version is not saved either.
         """
+        from extractor.store import writes
+
         if status not in REVIEW_STATUSES:
             raise StoreError(
                 f"unknown review status {status!r} (expected one of {', '.join(REVIEW_STATUSES)})"
@@ -386,6 +358,8 @@ class Store:
     def record_version(self, doc_key: str, version: int) -> StoredRecord | None:
         """One version of the document's record (e.g. the one a draft or a merge starts
         from), or None if the document or version is unknown."""
+        from extractor.store import queries as q
+        from extractor.store.rows import RecordVersionRow
 
         def work(session: Session) -> StoredRecord | None:
             document = q.find_document(session, doc_key)
@@ -404,6 +378,7 @@ class Store:
 
     def versions(self, doc_key: str) -> list[RecordVersionInfo]:
         """The document's version log, oldest first ([] for an unknown document)."""
+        from extractor.store import queries as q
 
         def work(session: Session) -> list[RecordVersionInfo]:
             document = q.find_document(session, doc_key)
@@ -419,6 +394,8 @@ class Store:
         self, doc_key: str, *, owner: str, reviewer: str, base_version: int, state: dict[str, Any]
     ) -> DraftInfo:
         """Create or replace `owner`'s draft of the document (unsaved review work)."""
+        from extractor.store import drafts
+
         return self._write(
             "cannot save draft",
             lambda s: drafts.save_draft(
@@ -429,14 +406,20 @@ class Store:
 
     def load_draft(self, doc_key: str, *, owner: str) -> DraftInfo | None:
         """`owner`'s draft of the document, or None."""
+        from extractor.store import drafts
+
         return self._read("cannot read draft", lambda s: drafts.load_draft(s, doc_key, owner=owner))
 
     def discard_draft(self, doc_key: str, *, owner: str) -> bool:
         """Delete `owner`'s draft of the document; returns whether there was one."""
+        from extractor.store import drafts
+
         return self._write("cannot discard draft", lambda s: drafts.discard_draft(s, doc_key, owner=owner))
 
     def touch_lock(self, doc_key: str, *, holder: str, reviewer: str = "") -> LockInfo:
         """Take or refresh `holder`'s soft lock on the document (call it on every page run)."""
+        from extractor.store import drafts
+
         return self._write(
             "cannot update lock",
             lambda s: drafts.touch_lock(s, doc_key, holder=holder, reviewer=reviewer),
@@ -445,10 +428,14 @@ class Store:
 
     def release_lock(self, doc_key: str, *, holder: str) -> None:
         """Give up `holder`'s soft lock (leaving the report)."""
+        from extractor.store import drafts
+
         self._write("cannot release lock", lambda s: drafts.release_lock(s, doc_key, holder=holder))
 
     def active_locks(self, doc_key: str | None = None, *, now: dt.datetime | None = None) -> list[LockInfo]:
         """Unexpired soft locks (of one document, or of all), oldest first."""
+        from extractor.store import drafts
+
         return self._read("cannot read locks", lambda s: drafts.active_locks(s, doc_key=doc_key, now=now))
 
     # -- internals ---------------------------------------------------------------------
@@ -461,6 +448,21 @@ class Store:
             session.flush()
         except SQLAlchemyError as e:
             raise store_error("cannot save review", e, self.url) from e
+
+    def _read_core(self, action: str, work: Callable[[Connection], T]) -> T:
+        try:
+            with self.engine.connect() as connection:
+                return work(connection)
+        except SQLAlchemyError as e:
+            raise store_error(action, e, self.url) from e
+
+    def _write_core(self, action: str, work: Callable[[Connection], T]) -> T:
+        """`_write` in Core, without retries: `work` in one transaction, committed if it returns."""
+        try:
+            with self._writer.begin() as connection:
+                return work(connection)
+        except SQLAlchemyError as e:
+            raise store_error(action, e, self.url) from e
 
     def _read(self, action: str, work: Callable[[Session], T]) -> T:
         try:

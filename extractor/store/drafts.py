@@ -15,41 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from extractor.core.errors import StoreError
 from extractor.store import queries as q
-from extractor.store.tables import DocumentRow, ReportLockRow, ReviewDraftRow, utc_now
-
-#: A soft lock without a heartbeat for this long is expired (the page beats more often).
-LOCK_EXPIRY = dt.timedelta(minutes=2)
-
-
-class DraftInfo(BaseModel):
-    """A stored draft: whose, on which version, its state (JSON) and when it was saved."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sha256: str
-    owner: str
-    reviewer: str
-    base_version: int
-    state: dict[str, Any]
-    updated_at: dt.datetime
-
-
-class LockInfo(BaseModel):
-    """Who has a report open (`reviewer` may be empty before a name is typed) and since when."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sha256: str
-    holder: str
-    reviewer: str
-    opened_at: dt.datetime
-    heartbeat_at: dt.datetime
+from extractor.store.models import LOCK_EXPIRY, DraftInfo, LockInfo
+from extractor.store.rows import DocumentRow, ReportLockRow, ReviewDraftRow
+from extractor.store.tables import utc_now
 
 
 def _document(session: Session, doc_key: str) -> DocumentRow:

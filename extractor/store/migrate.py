@@ -21,6 +21,7 @@ import ast
 import contextlib
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,9 +121,28 @@ def _head_of(migrations_dir: Path) -> str | None:
 
 
 def _module_constants(path: Path) -> dict[str, object]:
-    """The literal values assigned to plain names at the top level of a Python file."""
+    """The literal values assigned to plain names at the top level of a Python file.
+
+    Read from the file's head, before its first function or class, where a migration
+    assigns its `revision` (a tenth of the text to parse: every start reads them all); the
+    whole file when its head does not parse or assigns no `revision`."""
+    text = path.read_text(encoding="utf-8")
+    first_definition = _FIRST_DEFINITION.search(text)
+    if first_definition is not None:
+        with contextlib.suppress(SyntaxError):
+            values = _assigned_literals(text[: first_definition.start()])
+            if "revision" in values:
+                return values
+    return _assigned_literals(text)
+
+
+#: A top-level function or class: a migration's revision identifiers come before it.
+_FIRST_DEFINITION = re.compile(r"^(?:async def|def|class) ", re.MULTILINE)
+
+
+def _assigned_literals(source: str) -> dict[str, object]:
     values: dict[str, object] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:

@@ -13,7 +13,9 @@ from extractor.store.tables import ReviewStatus, VersionKind
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Validators built on first use: `extractor extract` makes only RecordVersionInfo, and
+    # every process importing the store would otherwise build them all.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class StoredDocument(_Frozen):
@@ -96,3 +98,30 @@ class DocumentSummary(_Frozen):
     latest_version: int | None
     #: Reviewer of the current version when it is a review.
     last_reviewer: str | None
+
+
+# -- review drafts and soft locks (kept by extractor.store.drafts) --------------------------
+
+#: A soft lock without a heartbeat for this long is expired (the page beats more often).
+LOCK_EXPIRY = dt.timedelta(minutes=2)
+
+
+class DraftInfo(_Frozen):
+    """A stored draft: whose, on which version, its state (JSON) and when it was saved."""
+
+    sha256: str
+    owner: str
+    reviewer: str
+    base_version: int
+    state: dict[str, Any]
+    updated_at: dt.datetime
+
+
+class LockInfo(_Frozen):
+    """Who has a report open (`reviewer` may be empty before a name is typed) and since when."""
+
+    sha256: str
+    holder: str
+    reviewer: str
+    opened_at: dt.datetime
+    heartbeat_at: dt.datetime

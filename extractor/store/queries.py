@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, defer
 from extractor.core.schema import Record
 from extractor.store.diff import FieldChange
 from extractor.store.models import DocumentSummary, RecordVersionInfo, RunInfo, StoredDocument, StoredRecord
-from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow
+from extractor.store.rows import DocumentRow, RecordVersionRow, RunRow
 
 _SHA256_LENGTH = 64
 

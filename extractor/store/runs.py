@@ -14,10 +14,10 @@ import os
 import socket
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, RowMapping, insert, select, update
 
-from extractor.store.tables import RunRow, utc_now
+from extractor.core.errors import StoreError
+from extractor.store.tables import RUNS, utc_now
 
 RUNNING = "running"
 INTERRUPTED = "interrupted"
@@ -31,32 +31,38 @@ def owner_stats() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "heartbeat": utc_now().isoformat()}
 
 
-def beat(run: RunRow) -> None:
-    """Record that `run`'s process is alive (called inside a write transaction)."""
-    run.stats = {**(run.stats or {}), "heartbeat": utc_now().isoformat()}
+def beat(connection: Connection, run_id: int) -> None:
+    """Record that the run's process is alive (called inside a write transaction; an ORM
+    session passes `session.connection()`)."""
+    stats = connection.execute(select(RUNS.c.stats).where(RUNS.c.id == run_id)).scalar()
+    heartbeat = {**(stats or {}), "heartbeat": utc_now().isoformat()}
+    connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(stats=heartbeat))
 
 
-def mark_stale_runs(session: Session, *, now: dt.datetime | None = None) -> list[int]:
+def mark_stale_runs(connection: Connection, *, now: dt.datetime | None = None) -> list[int]:
     """Mark every running run whose process is gone as interrupted; returns their ids."""
     now = now or utc_now()
     host = socket.gethostname()
     marked = []
-    for run in session.scalars(select(RunRow).where(RunRow.status == RUNNING)):
+    for run in connection.execute(select(RUNS).where(RUNS.c.status == RUNNING)).mappings().all():
         if _is_alive(run, host=host, now=now):
             continue
-        run.status = INTERRUPTED
-        run.finished_at = now
-        run.stats = {**(run.stats or {}), "interrupted": "its process ended without finishing the run"}
-        marked.append(run.id)
+        stats = {**(run["stats"] or {}), "interrupted": "its process ended without finishing the run"}
+        connection.execute(
+            update(RUNS)
+            .where(RUNS.c.id == run["id"])
+            .values(status=INTERRUPTED, finished_at=now, stats=stats)
+        )
+        marked.append(run["id"])
     return marked
 
 
-def _is_alive(run: RunRow, *, host: str, now: dt.datetime) -> bool:
-    stats = run.stats or {}
+def _is_alive(run: RowMapping, *, host: str, now: dt.datetime) -> bool:
+    stats = run["stats"] or {}
     pid = stats.get("pid")
     if stats.get("host") == host and isinstance(pid, int):
         return pid == os.getpid() or _process_exists(pid)
-    last = _parse_time(stats.get("heartbeat")) or _as_utc(run.started_at)
+    last = _parse_time(stats.get("heartbeat")) or _as_utc(run["started_at"])
     return now - last < STALE_AFTER
 
 
@@ -82,3 +88,25 @@ def _parse_time(value: object) -> dt.datetime | None:
 def _as_utc(moment: dt.datetime) -> dt.datetime:
     # SQLite returns naive datetimes (stored as UTC).
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def start(connection: Connection, *, backend: str, model: str | None, prompt_hash: str | None) -> int:
+    """Add a running run owned by this process, after marking the stale ones; its id."""
+    mark_stale_runs(connection)
+    started = connection.execute(
+        insert(RUNS).values(
+            backend=backend, model=model, prompt_hash=prompt_hash, status=RUNNING, stats=owner_stats()
+        )
+    )
+    key = started.inserted_primary_key
+    assert key is not None, "an INSERT of one row has its primary key"
+    return int(key[0])
+
+
+def finish(connection: Connection, run_id: int, *, status: str, stats: dict[str, Any]) -> None:
+    """Mark the run finished with `status` and `stats`; StoreError if there is no such run."""
+    finished = connection.execute(
+        update(RUNS).where(RUNS.c.id == run_id).values(status=status, stats=stats, finished_at=utc_now())
+    )
+    if finished.rowcount == 0:
+        raise StoreError(f"no run with id {run_id}")

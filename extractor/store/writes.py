@@ -10,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import URL, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from extractor.core.document import LayoutHints, SourceDocument
 from extractor.core.errors import ReviewConflictError, StoreError
 from extractor.core.schema import Record
 from extractor.store import queries as q
+from extractor.store import runs
 from extractor.store.diff import FieldChange, record_diff
-from extractor.store.engine import JSONText
+from extractor.store.engine import store_error
+from extractor.store.extractions import insert_new, layout_hints_json, run_setup, setup_of, stored_hashes
 from extractor.store.grounding import recheck_record, refuse_ungrounded_approval
 from extractor.store.models import RecordVersionInfo
-from extractor.store.tables import DocumentRow, RecordVersionRow, RunRow, metadata, utc_now
+from extractor.store.rows import DocumentRow, RecordVersionRow
 
 #: Changed fields named per version in a conflict message before "and N more".
 _MAX_FIELDS_IN_MESSAGE = 6
@@ -48,11 +51,6 @@ def _document_row(session: Session, doc: SourceDocument) -> tuple[DocumentRow, b
     return row, created
 
 
-def layout_hints_json(doc: SourceDocument) -> dict[str, Any] | None:
-    """The document's layout hints as stored (None when the file gave none)."""
-    return None if doc.layout_hints is None else doc.layout_hints.model_dump(mode="json")
-
-
 def source_document_of(row: DocumentRow) -> SourceDocument:
     """The stored document as the SourceDocument it was written from (original text, hints)."""
     hints = None if row.layout_hints is None else LayoutHints.model_validate(row.layout_hints)
@@ -64,13 +62,6 @@ def source_document_of(row: DocumentRow) -> SourceDocument:
         ocr=row.ocr,
         layout_hints=hints,
     )
-
-
-#: Content hashes per SELECT when a batch looks its documents up (bound parameters are limited).
-_LOOKUP_CHUNK = 500
-#: The tables a batch of new documents is inserted into without the unit of work.
-_DOCUMENTS = metadata.tables[DocumentRow.__tablename__]
-_VERSIONS = metadata.tables[RecordVersionRow.__tablename__]
 
 
 def save_extraction(
@@ -124,19 +115,18 @@ def save_extractions(
     """
     if not extractions:
         return []
-    run = None if run_id is None else session.get(RunRow, run_id)
-    if run_id is not None and run is None:
-        raise StoreError(f"no run with id {run_id}", source=extractions[0][0].path)
+    connection = session.connection()  # nothing pending yet: Core statements see every row
+    run = run_setup(connection, run_id, source=extractions[0][0].path)
     # Each content hashed once (`doc.sha256` hashes the whole text at every reading).
     hashes = [doc.sha256 for doc, _ in extractions]
-    stored = _stored_hashes(session, hashes)
+    stored = stored_hashes(connection, hashes)
     first_seen: dict[str, int] = {}
     for position, sha256 in enumerate(hashes):
         if sha256 not in stored:
             first_seen.setdefault(sha256, position)
     new = sorted(first_seen.values())
     saved = dict(
-        zip(new, _insert_new(session, [(*extractions[p], hashes[p]) for p in new], run=run), strict=True)
+        zip(new, insert_new(connection, [(*extractions[p], hashes[p]) for p in new], run=run), strict=True)
     )
     for position, (doc, record) in enumerate(extractions):
         if position not in saved:
@@ -144,88 +134,52 @@ def save_extractions(
     return [saved[position] for position in range(len(extractions))]
 
 
-def _stored_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
-    """Which of `hashes` the documents table already holds."""
-    distinct = list(dict.fromkeys(hashes))
-    documents = _DOCUMENTS.c
-    found: set[str] = set()
-    for start in range(0, len(distinct), _LOOKUP_CHUNK):
-        chunk = distinct[start : start + _LOOKUP_CHUNK]
-        found.update(session.scalars(select(documents.sha256).where(documents.sha256.in_(chunk))))
-    return found
+def save_batch(
+    session: Session,
+    extractions: Sequence[tuple[SourceDocument, Record]],
+    *,
+    run_id: int | None,
+    isolated: bool,
+    attempts: int,
+    url: URL,
+) -> list[RecordVersionInfo | StoreError]:
+    """`Store.save_extractions` through the ORM, with the run's heartbeat: as
+    `save_extractions`, or (`isolated`) each document in a savepoint of its own, retried up
+    to `attempts` times on a lost race, a refused one given a StoreError naming its file."""
+    saved: list[RecordVersionInfo | StoreError]
+    if isolated:
+        saved = [
+            _save_isolated(session, doc, record, run_id=run_id, attempts=attempts, url=url)
+            for doc, record in extractions
+        ]
+    else:
+        saved = [*save_extractions(session, extractions, run_id=run_id)]
+    if run_id is not None:
+        runs.beat(session.connection(), run_id)
+    return saved
 
 
-def _insert_new(
-    session: Session, extractions: Sequence[tuple[SourceDocument, Record, str]], *, run: RunRow | None
-) -> list[RecordVersionInfo]:
-    """Insert documents new to the database (distinct contents) with each one's record as
-    its version 1: two multi-row inserts and one SELECT, no unit of work."""
-    if not extractions:
-        return []
-    setups = [_setup(record, run, doc) for doc, record, _ in extractions]
-    documents = _DOCUMENTS
-    session.execute(
-        insert(documents),
-        [
-            {
-                "sha256": sha256,
-                "doc_id": doc.doc_id,
-                "path": doc.path,
-                "format": doc.format,
-                "ocr": doc.ocr,
-                "char_count": len(doc.text),
-                "text": doc.text,
-                "layout_hints": layout_hints_json(doc),
-                "created_at": utc_now(),
-            }
-            for doc, _, sha256 in extractions
-        ],
-    )
-    hashes = [sha256 for _, _, sha256 in extractions]
-    ids: dict[str, int] = {}
-    for start in range(0, len(hashes), _LOOKUP_CHUNK):
-        chunk = hashes[start : start + _LOOKUP_CHUNK]
-        found = session.execute(
-            select(documents.c.sha256, documents.c.id).where(documents.c.sha256.in_(chunk))
-        )
-        ids.update((sha256, document_id) for sha256, document_id in found)
-    rows = [
-        {
-            "document_id": ids[sha256],
-            "version": 1,
-            "kind": "extraction",
-            "run_id": None if run is None else run.id,
-            "backend": backend,
-            "model": model,
-            "prompt_hash": prompt_hash,
-            "reviewer": None,
-            "status": "pending",
-            "base_version": None,
-            "record_json": JSONText(record.model_dump_json()),
-            "diff_json": None,
-            "created_at": utc_now(),
-        }
-        for (_, record, sha256), (backend, model, prompt_hash) in zip(extractions, setups, strict=True)
-    ]
-    session.execute(insert(_VERSIONS), rows)
-    return [
-        RecordVersionInfo(
-            doc_id=doc.doc_id,
-            sha256=sha256,
-            version=1,
-            kind="extraction",
-            status="pending",
-            reviewer=None,
-            backend=row["backend"],
-            model=row["model"],
-            prompt_hash=row["prompt_hash"],
-            run_id=row["run_id"],
-            base_version=None,
-            diff=None,
-            created_at=row["created_at"],
-        )
-        for (doc, _, sha256), row in zip(extractions, rows, strict=True)
-    ]
+def _save_isolated(
+    session: Session, doc: SourceDocument, record: Record, *, run_id: int | None, attempts: int, url: URL
+) -> RecordVersionInfo | StoreError:
+    for attempt in range(1, attempts + 1):
+        try:
+            with session.begin_nested():
+                return save_extraction(session, doc, record, run_id=run_id)
+        except IntegrityError as e:
+            # Another process added this document or version first: retry, finding it.
+            if attempt == attempts:
+                return _document_error(e, doc, url)
+        except SQLAlchemyError as e:
+            return _document_error(e, doc, url)
+        except StoreError as e:
+            return e
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+def _document_error(error: SQLAlchemyError, doc: SourceDocument, url: URL) -> StoreError:
+    refused = store_error("the database refused this document", error, url)
+    return StoreError(f"{refused.message} ({refused.source})", source=doc.path)
 
 
 def _new_document_row(doc: SourceDocument) -> DocumentRow:
@@ -252,10 +206,8 @@ def _extraction_version(
 ) -> RecordVersionInfo | RecordVersionRow:
     """The version `record` would add to `document` (added to the session, not flushed), or
     the existing version with the same content and setup."""
-    run = None if run_id is None else session.get(RunRow, run_id)
-    if run_id is not None and run is None:
-        raise StoreError(f"no run with id {run_id}", source=doc.path)
-    backend, model, prompt_hash = _setup(record, run, doc)
+    run = run_setup(session.connection(), run_id, source=doc.path)
+    backend, model, prompt_hash = setup_of(record, run, doc)
     record_json = record.model_dump(mode="json")
     rv = RecordVersionRow
     # A document created just now has no versions: nothing to compare with or diff against.
@@ -295,18 +247,6 @@ def _extraction_version(
     )
     session.add(row)
     return row
-
-
-def _setup(record: Record, run: RunRow | None, doc: SourceDocument) -> tuple[str, str | None, str | None]:
-    """Backend, model and prompt hash of an extraction: from the record's provenance, else
-    from its run; StoreError (naming the file) when neither names a backend."""
-    provenance = record.provenance
-    backend = provenance.backend if provenance else run.backend if run else None
-    if not backend:
-        raise StoreError("the record names no backend (no provenance and no run)", source=doc.path)
-    model = provenance.model if provenance else run.model if run else None
-    prompt_hash = provenance.prompt_hash if provenance else run.prompt_hash if run else None
-    return backend, model, prompt_hash
 
 
 def save_review(

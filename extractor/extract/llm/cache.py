@@ -16,9 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Engine, Insert, Table, insert, select
+from sqlalchemy import Engine, Insert, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +28,8 @@ from extractor.core.schema import SCHEMA_VERSION
 from extractor.extract.llm.costs import CallRecord
 from extractor.store.engine import WRITE_OPTION, create_db_engine, default_db_url, parse_db_url, store_error
 from extractor.store.migrate import upgrade_database
-from extractor.store.tables import LLMCacheRow, LLMCallRow, utc_now
+from extractor.store.rows import LLMCallRow
+from extractor.store.tables import LLM_CACHE, LLM_CALLS, utc_now
 
 
 def open_llm_engine(url: str | None = None) -> Engine:
@@ -64,8 +64,8 @@ class CachedAnswer:
 
 
 #: The tables, as Core sees them (declared with Tables: their columns are known).
-CACHE_TABLE = cast(Table, LLMCacheRow.__table__)
-CALLS_TABLE = cast(Table, LLMCallRow.__table__)
+CACHE_TABLE = LLM_CACHE
+CALLS_TABLE = LLM_CALLS
 
 
 @dataclass(frozen=True, slots=True)
