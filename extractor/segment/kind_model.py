@@ -27,13 +27,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib.resources import files
+from itertools import repeat
 
 from extractor.core.script import to_simplified
 
 WEIGHTS_FILE = "kind_model.json"
 ACHIEVEMENT, PROBLEM, PLAN, CAUSE, OTHER = "achievement", "problem", "plan", "cause", "other"
 
-_SPACES = re.compile(r"\s+")
 # Wordings that mark a kind inside a paragraph (not only in a heading): the keywords as features.
 KEYWORD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("done", re.compile(r"全年|累计|共(计)?[办审开组受查培化]|已|完成|取得|实现|办结|达到|率达|同比")),
@@ -48,7 +48,13 @@ KEYWORD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def model_text(text: str) -> str:
     """What the model reads: simplified script, no whitespace (a PDF copy breaks lines anywhere)."""
-    return _SPACES.sub("", to_simplified(text))
+    return _without_whitespace(to_simplified(text))
+
+
+def _without_whitespace(text: str) -> str:
+    # `str.split()` splits on exactly the characters `\s` matches (str.isspace), and the
+    # join runs in C: the same string as `re.sub(r"\s+", "", text)`.
+    return "".join(text.split())
 
 
 def char_ngrams(text: str, low: int, high: int) -> list[str]:
@@ -58,7 +64,10 @@ def char_ngrams(text: str, low: int, high: int) -> list[str]:
 
 def keyword_features(text: str) -> list[float]:
     """How often each kind's wording occurs, damped (a long paragraph piles up hits)."""
-    simple = to_simplified(text)
+    return _keyword_features_of_simplified(to_simplified(text))
+
+
+def _keyword_features_of_simplified(simple: str) -> list[float]:
     return [math.log1p(len(pattern.findall(simple))) for _, pattern in KEYWORD_PATTERNS]
 
 
@@ -112,35 +121,40 @@ class KindModel:
     def decision(self, text: str) -> list[float]:
         """One score per class: weights · the L2-normalised sublinear TF-IDF vector, plus the
         keyword features' weights."""
-        idf, idf_squared, weights = self.idf, self._idf_squared, self.weights
+        rows = self._rows
+        simple = to_simplified(text)  # read once for both kinds of feature
         by_count: dict[int, list[str]] = {}
         # Only the model's own n-grams are counted; filtering and counting both run in C.
-        known = filter(idf.__contains__, char_ngrams(model_text(text), *self.ngram_range))
+        known = filter(rows.__contains__, char_ngrams(_without_whitespace(simple), *self.ngram_range))
         for term, count in Counter(known).items():
             by_count.setdefault(count, []).append(term)
         sums = [0.0] * len(self.classes)
         squares = 0.0
-        # Terms seen equally often share their tf: their weights are summed column-wise in C
-        # (zip/sum) rather than term by term.
+        # Terms seen equally often share their tf: their rows are summed column-wise in C
+        # (zip/sum), in the order the terms first occur: the same floats as term by term.
         for count, terms in by_count.items():
             tf = 1.0 + math.log(count)
-            # Summed and gathered in C (map), in the same order: the same floats.
-            squares += tf * tf * sum(map(idf_squared.__getitem__, terms))
-            rows = [*filter(None, map(weights.get, terms))]  # a weighted term's row is never empty
-            if rows:
-                sums = [
-                    s + tf * column for s, column in zip(sums, map(sum, zip(*rows, strict=True)), strict=True)
-                ]
+            idf_squared, *columns = map(sum, zip(*map(rows.__getitem__, terms), strict=True))
+            squares += tf * tf * idf_squared
+            sums = [s + tf * column for s, column in zip(sums, columns, strict=True)]
         norm = math.sqrt(squares) or 1.0
-        keywords = keyword_features(text)
+        keywords = _keyword_features_of_simplified(simple)
         return [
             intercept + total / norm + sum(w * k for w, k in zip(kw, keywords, strict=True))
             for intercept, total, kw in zip(self.intercepts, sums, self.keyword_weights, strict=True)
         ]
 
     @cached_property
-    def _idf_squared(self) -> dict[str, float]:
-        return dict(zip(self.idf, map(operator.mul, self.idf.values(), self.idf.values()), strict=True))
+    def _rows(self) -> dict[str, tuple[float, ...]]:
+        """Every n-gram of the vocabulary with its idf squared (for the norm) and its weight
+        per class (zeros for one weighed by no class): one lookup per n-gram instead of two.
+        The zeros change no sum (a sum from 0.0 plus 0.0 is the same float), so the scores
+        are the same floats as summing the weighted n-grams alone."""
+        zeros = (0.0,) * len(self.classes)
+        squares = map(operator.mul, self.idf.values(), self.idf.values())
+        weights = map(self.weights.get, self.idf, repeat(zeros))
+        # Built in C (the vocabulary is some 16,000 n-grams): (idf²,) + the weights.
+        return dict(zip(self.idf, map(operator.add, zip(squares), weights), strict=True))
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Softmax of the class scores (the logistic model's own probabilities)."""
@@ -205,4 +219,5 @@ def load_kind_model() -> KindModel | None:
     resource = files("extractor.segment").joinpath(WEIGHTS_FILE)
     if not resource.is_file():
         return None
-    return KindModel.from_packed(json.loads(resource.read_text(encoding="utf-8")))
+    # Bytes: json reads UTF-8 itself, without a text layer translating line ends over 1 MB.
+    return KindModel.from_packed(json.loads(resource.read_bytes()))
