@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractor.core.script import to_simplified
-from extractor.segment import enumeration, headings, points, sections
+from extractor.segment import enumeration, headings, kind_model, points, sections
 from extractor.segment.kind_model import KindModel, char_ngrams, keyword_features, load_kind_model, model_text
 
 # Numerals, brackets, digits (an Arabic-Indic one too), every boundary, several kinds of
@@ -99,19 +99,25 @@ def test_the_colon_checks_answer_as_the_patterns_would(text: str) -> None:
 
 
 def _decision_term_by_term(model: KindModel, text: str) -> list[float]:
-    """The kind model's scores as first written: the weighted n-grams and the norm's idf
-    looked up in their own tables, the weights summed over weighted n-grams only."""
-    idf_squared = {term: value * value for term, value in model.idf.items()}
+    """The kind model's scores as first written: each n-gram's idf and row of weights looked
+    up in tables keyed by the n-gram, the weights summed over weighted n-grams only."""
+    width = len(model.classes)
+    idf = dict(zip(model.terms, model.idf, strict=True))
+    weights = {
+        term: tuple(model.weights[i * width : (i + 1) * width])
+        for i, term in enumerate(model.terms[: model.weighted_terms])
+    }
+    idf_squared = {term: value * value for term, value in idf.items()}
     view = re.sub(r"\s+", "", to_simplified(text))
     by_count: dict[int, list[str]] = {}
-    for term, count in Counter(filter(model.idf.__contains__, char_ngrams(view, *model.ngram_range))).items():
+    for term, count in Counter(filter(idf.__contains__, char_ngrams(view, *model.ngram_range))).items():
         by_count.setdefault(count, []).append(term)
-    sums = [0.0] * len(model.classes)
+    sums = [0.0] * width
     squares = 0.0
     for count, terms in by_count.items():
         tf = 1.0 + math.log(count)
         squares += tf * tf * sum(map(idf_squared.__getitem__, terms))
-        rows = [model.weights[term] for term in terms if term in model.weights]
+        rows = [weights[term] for term in terms if term in weights]
         if rows:
             sums = [
                 s + tf * column for s, column in zip(sums, map(sum, zip(*rows, strict=True)), strict=True)
@@ -127,7 +133,7 @@ def _decision_term_by_term(model: KindModel, text: str) -> list[float]:
 _KIND_MODEL = load_kind_model()
 # Characters of the model's own vocabulary (so n-grams it weighs, repeated ones too), with
 # whitespace and a traditional character or two.
-_VOCABULARY_CHARS = sorted({c for term in (_KIND_MODEL.idf if _KIND_MODEL else {}) for c in term})[:400]
+_VOCABULARY_CHARS = sorted({c for term in (_KIND_MODEL.terms if _KIND_MODEL else []) for c in term})[:400]
 
 
 @pytest.mark.skipif(_KIND_MODEL is None, reason="no kind model shipped")
@@ -149,6 +155,12 @@ def test_kind_scores_of_report_paragraphs_are_the_same_floats() -> None:
     text = "全年办理行政复议案件12件，纠正违法行为3起。下一步将持续推进执法规范化建设。存在执法力量薄弱的问题，究其原因是人员不足。"
     for cut in range(0, len(text), 7):
         assert _KIND_MODEL.decision(text[cut:]) == _decision_term_by_term(_KIND_MODEL, text[cut:])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12), st.integers(0, 4), st.integers(0, 5))
+def test_ngrams_made_in_c_are_char_ngrams(text: str, low: int, high: int) -> None:
+    assert list(kind_model._ngrams(text, low, high)) == char_ngrams(text, low, high)
 
 
 @settings(max_examples=300, deadline=None)

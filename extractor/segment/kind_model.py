@@ -23,11 +23,11 @@ import re
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib.resources import files
-from itertools import repeat
+from itertools import chain, compress
 
 from extractor.core.script import to_simplified
 
@@ -62,6 +62,19 @@ def char_ngrams(text: str, low: int, high: int) -> list[str]:
     return [text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)]
 
 
+def _ngrams(text: str, low: int, high: int) -> Iterator[str]:
+    """`char_ngrams(text, low, high)`, the same strings in the same order, made in C: each
+    n-gram is the (n-1)-gram at its place joined to the character n-1 further on."""
+    lengths: list[Iterable[str]] = [[""] * (len(text) + 1)] if low <= 0 <= high else []
+    grams: Iterable[str] = text  # the 1-grams: a string iterates over its characters
+    for n in range(1, high + 1):
+        if n > 1:
+            grams = [*map(operator.add, grams, text[n - 1 :])]
+        if n >= low:
+            lengths.append(grams)
+    return chain.from_iterable(lengths)
+
+
 def keyword_features(text: str) -> list[float]:
     """How often each kind's wording occurs, damped (a long paragraph piles up hits)."""
     return _keyword_features_of_simplified(to_simplified(text))
@@ -73,12 +86,19 @@ def _keyword_features_of_simplified(simple: str) -> list[float]:
 
 @dataclass(frozen=True)
 class KindModel:
-    """A fitted linear model: class scores = weights · features + intercepts."""
+    """A fitted linear model: class scores = weights · features + intercepts.
+
+    Held as the weights file packs it: the n-grams in one list (those some class weighs
+    first) and their numbers in flat float arrays, read by row number. Building a dict of
+    16,000 n-grams with a tuple of Python floats each cost more than the few hundred
+    n-grams a paragraph holds ever read from it."""
 
     classes: list[str]
     ngram_range: tuple[int, int]
-    idf: dict[str, float]
-    weights: dict[str, tuple[float, ...]]
+    terms: list[str]
+    weighted_terms: int  # terms[:weighted_terms] have weights; the rest count in the norm only
+    idf: array  # per term
+    weights: array  # per weighted term, one per class (row-major), already multiplied by the idf
     keyword_weights: list[list[float]]
     intercepts: list[float]
 
@@ -91,11 +111,14 @@ class KindModel:
         for index, per_term in enumerate(data["weights"]):
             for term, weight in per_term.items():
                 rows.setdefault(term, [0.0] * len(data["classes"]))[index] = weight
+        terms = [*rows, *(t for t in idf if t not in rows)]
         return cls(
             classes=list(data["classes"]),
             ngram_range=(data["settings"]["ngram_range"][0], data["settings"]["ngram_range"][1]),
-            idf=data["idf"],
-            weights={term: tuple([w * idf[term] for w in row]) for term, row in rows.items()},
+            terms=terms,
+            weighted_terms=len(rows),
+            idf=array("d", [idf[t] for t in terms]),
+            weights=array("d", [w * idf[term] for term, row in rows.items() for w in row]),
             keyword_weights=data["keyword_weights"],
             intercepts=data["intercepts"],
         )
@@ -104,35 +127,35 @@ class KindModel:
     def from_packed(cls, data: Mapping) -> KindModel:
         """The model from the weights file (`pack`'s form): the same floats, bit for bit,
         as `from_json` gives from the export it was packed from."""
-        terms: list[str] = data["terms"]
-        width = len(data["classes"])
-        weighted = terms[: data["weighted_terms"]]
-        products = _floats(data["weights"])
         return cls(
             classes=list(data["classes"]),
             ngram_range=(data["settings"]["ngram_range"][0], data["settings"]["ngram_range"][1]),
-            idf=dict(zip(terms, _floats(data["idf"]), strict=True)),
-            # Consecutive runs of `width` floats, one per weighted term (grouped in C).
-            weights=dict(zip(weighted, zip(*[iter(products)] * width, strict=True), strict=True)),
+            terms=data["terms"],
+            weighted_terms=data["weighted_terms"],
+            idf=_floats(data["idf"]),
+            weights=_floats(data["weights"]),
             keyword_weights=data["keyword_weights"],
             intercepts=data["intercepts"],
         )
+
+    @cached_property
+    def _rows(self) -> _Rows:
+        return _Rows(self)
 
     def decision(self, text: str) -> list[float]:
         """One score per class: weights · the L2-normalised sublinear TF-IDF vector, plus the
         keyword features' weights."""
         rows = self._rows
         simple = to_simplified(text)  # read once for both kinds of feature
-        by_count: dict[int, list[str]] = {}
         # Only the model's own n-grams are counted; filtering and counting both run in C.
-        known = filter(rows.__contains__, char_ngrams(_without_whitespace(simple), *self.ngram_range))
-        for term, count in Counter(known).items():
-            by_count.setdefault(count, []).append(term)
+        counts = Counter(
+            filter(rows.numbers.__contains__, _ngrams(_without_whitespace(simple), *self.ngram_range))
+        )
         sums = [0.0] * len(self.classes)
         squares = 0.0
         # Terms seen equally often share their tf: their rows are summed column-wise in C
         # (zip/sum), in the order the terms first occur: the same floats as term by term.
-        for count, terms in by_count.items():
+        for count, terms in _by_count(counts).items():
             tf = 1.0 + math.log(count)
             idf_squared, *columns = map(sum, zip(*map(rows.__getitem__, terms), strict=True))
             squares += tf * tf * idf_squared
@@ -143,18 +166,6 @@ class KindModel:
             intercept + total / norm + sum(w * k for w, k in zip(kw, keywords, strict=True))
             for intercept, total, kw in zip(self.intercepts, sums, self.keyword_weights, strict=True)
         ]
-
-    @cached_property
-    def _rows(self) -> dict[str, tuple[float, ...]]:
-        """Every n-gram of the vocabulary with its idf squared (for the norm) and its weight
-        per class (zeros for one weighed by no class): one lookup per n-gram instead of two.
-        The zeros change no sum (a sum from 0.0 plus 0.0 is the same float), so the scores
-        are the same floats as summing the weighted n-grams alone."""
-        zeros = (0.0,) * len(self.classes)
-        squares = map(operator.mul, self.idf.values(), self.idf.values())
-        weights = map(self.weights.get, self.idf, repeat(zeros))
-        # Built in C (the vocabulary is some 16,000 n-grams): (idf²,) + the weights.
-        return dict(zip(self.idf, map(operator.add, zip(squares), weights), strict=True))
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Softmax of the class scores (the logistic model's own probabilities)."""
@@ -183,19 +194,55 @@ class KindModel:
         return kind if best / weight >= min_share else None
 
 
+class _Rows(dict[str, tuple[float, ...]]):
+    """Each n-gram's idf squared (for the norm) and its weight per class (zeros for one no
+    class weighs), made from the model's arrays the first time a paragraph holds the n-gram:
+    one lookup per n-gram at scoring time, and no tuple made for n-grams never met.
+    The zeros change no sum (a sum from 0.0 plus 0.0 is the same float), so the scores are
+    the same floats as summing the weighted n-grams alone. `numbers`: each n-gram's row."""
+
+    def __init__(self, model: KindModel) -> None:
+        super().__init__()
+        self.model = model
+        self.numbers = dict(zip(model.terms, range(len(model.terms)), strict=True))  # built in C
+        self.zeros = (0.0,) * len(model.classes)
+
+    def __missing__(self, term: str) -> tuple[float, ...]:
+        model, number = self.model, self.numbers[term]
+        width = len(model.classes)
+        weights = (
+            tuple(model.weights[number * width : (number + 1) * width])
+            if number < model.weighted_terms
+            else self.zeros
+        )
+        row = self[term] = (model.idf[number] * model.idf[number], *weights)
+        return row
+
+
+def _by_count(counts: Counter[str]) -> dict[int, list[str]]:
+    """The terms grouped by count, groups in the order their counts first occur and terms in
+    their own order. Most n-grams of a paragraph occur once: those are picked out in C and
+    only the others sorted in Python."""
+    groups: dict[int, list[str]] = {count: [] for count in dict.fromkeys(counts.values())}
+    if 1 in groups:
+        groups[1] = [*compress(counts, map((1).__eq__, counts.values()))]
+    for term, count in compress(counts.items(), map((1).__ne__, counts.values())):
+        groups[count].append(term)
+    return groups
+
+
 def pack(data: Mapping) -> dict:
     """The training script's export in the weights file's form (see the module docstring):
     n-grams with a weight first, then those that only count in the norm; the weights
     multiplied by the idf exactly as `KindModel.from_json` multiplies them."""
     model = KindModel.from_json(data)
-    terms = [*model.weights, *(t for t in model.idf if t not in model.weights)]
     packed = {k: v for k, v in data.items() if k not in ("idf", "weights")}
     return {
         **packed,
-        "terms": terms,
-        "weighted_terms": len(model.weights),
-        "idf": _packed_floats([model.idf[t] for t in terms]),
-        "weights": _packed_floats([w for row in model.weights.values() for w in row]),
+        "terms": model.terms,
+        "weighted_terms": model.weighted_terms,
+        "idf": _packed_floats(model.idf),
+        "weights": _packed_floats(model.weights),
     }
 
 
