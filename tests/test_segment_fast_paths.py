@@ -84,12 +84,12 @@ def test_trailing_remark_is_the_pattern_search(text: str, a: int, b: int) -> Non
 @given(st.text(_REPORT_CHARS, max_size=80))
 def test_the_colon_checks_answer_as_the_patterns_would(text: str) -> None:
     # Each pattern skipped for a text without a colon could not match one.
-    if not sections._has_colon(text):
+    if not headings.has_colon(text):
         for pattern in (
             sections._PLANS_INTRO,
             sections._RUN_IN_LABEL,
             sections._PROBLEMS_RUN_IN,
-            sections._PLANS_RUN_IN,
+            headings._PLANS_RUN_IN,
         ):
             assert pattern.search(text) is None
     plain_end_matter = bool(
