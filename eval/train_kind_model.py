@@ -8,7 +8,7 @@ record alone: the list of the item whose evidence covers most of it
 introduction, heading line, signature). Model: TF-IDF of character 1-3-grams plus the keyword
 counts of `kind_model.KEYWORD_PATTERNS` as extra features, into a logistic regression
 (scikit-learn, a dev dependency, fixed seed). The fitted weights, pruned of tiny ones, go to
-extractor/segment/kind_model.json (packed by `kind_model.pack`: raw floats, quick to read),
+extractor/segment/kind_model.json and kind_model.bin (packed by `kind_model.pack`: raw floats, quick to read),
 which `kind_model.py` applies in plain Python.
 
 Usage: python eval/train_kind_model.py          # train and write the weights file
