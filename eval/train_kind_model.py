@@ -8,7 +8,7 @@ record alone: the list of the item whose evidence covers most of it
 introduction, heading line, signature). Model: TF-IDF of character 1-3-grams plus the keyword
 counts of `kind_model.KEYWORD_PATTERNS` as extra features, into a logistic regression
 (scikit-learn, a dev dependency, fixed seed). The fitted weights, pruned of tiny ones, go to
-extractor/segment/kind_model.json (packed by `kind_model.pack`: raw floats, quick to read),
+extractor/segment/kind_model.json and kind_model.bin (packed by `kind_model.pack`: raw floats, quick to read),
 which `kind_model.py` applies in plain Python.
 
 Usage: python eval/train_kind_model.py          # train and write the weights file
@@ -35,6 +35,7 @@ from extractor.core.normalise import matching_key
 from extractor.segment.kind_model import (
     ACHIEVEMENT,
     CAUSE,
+    NUMBERS_FILE,
     OTHER,
     PLAN,
     PROBLEM,
@@ -48,6 +49,7 @@ from extractor.segment.kind_model import (
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "extractor" / "segment" / WEIGHTS_FILE
+NUMBERS_OUTPUT = ROOT / "extractor" / "segment" / NUMBERS_FILE
 LIST_KIND = {"achievements": ACHIEVEMENT, "problems": PROBLEM, "plans": PLAN}
 SETTINGS = {
     "ngram_range": [1, 3],
@@ -213,16 +215,19 @@ def main() -> None:
         cross_validate(examples)
         return
     data = export(fit([e.text for e in examples], [e.kind for e in examples]), data_sha256(examples))
+    packed, numbers = pack(data)
     OUTPUT.write_text(
-        json.dumps(pack(data), ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
+        json.dumps(packed, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
         encoding="utf-8",
     )
+    NUMBERS_OUTPUT.write_bytes(numbers)
     kept = sum(len(w) for w in data["weights"])
     print(f"{len(examples)} paragraphs {dict(Counter(e.kind for e in examples))}")
     print(
         f"{len(data['idf'])} n-grams, {kept} weights kept; training data sha256 {data['training_data_sha256'][:12]}"
     )
-    print(f"wrote {OUTPUT.relative_to(ROOT)} ({OUTPUT.stat().st_size / 1e6:.2f} MB)")
+    for path in (OUTPUT, NUMBERS_OUTPUT):
+        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from extractor.evaluation.scoring import score_document
 from extractor.load import load_document
 from extractor.pipeline.run import extract_document
 from extractor.segment.headings import classify_heading
-from extractor.segment.kind_model import WEIGHTS_FILE, KindModel, load_kind_model, pack
+from extractor.segment.kind_model import NUMBERS_FILE, WEIGHTS_FILE, KindModel, load_kind_model, pack
 from extractor.segment.model import SectionKind
 from extractor.segment.sections import heading_section_kind, read_head
 
@@ -66,17 +66,20 @@ def test_the_packed_weights_file_gives_the_exported_model_bit_for_bit() -> None:
             {"问题": 0.7, "完成": -0.05},
         ],
     }
-    packed = json.loads(json.dumps(pack(export), ensure_ascii=False))
-    loaded, expected = KindModel.from_packed(packed), KindModel.from_json(export)
+    packed, numbers = pack(export)
+    packed = json.loads(json.dumps(packed, ensure_ascii=False))
+    loaded, expected = KindModel.from_packed(packed, numbers), KindModel.from_json(export)
     assert loaded == expected
     assert loaded.probabilities("完成了将的问题") == expected.probabilities("完成了将的问题")
 
 
 def test_the_shipped_weights_file_is_packed_and_loads() -> None:
     shipped = json.loads((ROOT / "extractor" / "segment" / WEIGHTS_FILE).read_text(encoding="utf-8"))
+    numbers = (ROOT / "extractor" / "segment" / NUMBERS_FILE).read_bytes()
     model = load_kind_model()
-    assert model is not None and model == KindModel.from_packed(shipped)
-    assert len(model.idf) == len(shipped["terms"]) and len(model.weights) == shipped["weighted_terms"]
+    assert model is not None and model == KindModel.from_packed(shipped, numbers)
+    assert len(model.idf) == len(shipped["terms"])
+    assert len(model.weights) == shipped["weighted_terms"] * len(model.classes)
 
 
 def test_shipped_weights_were_trained_on_the_current_labels() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extractor.numbers.numerals import parse_cn_integer
 from extractor.segment.paragraphs import Paragraph
@@ -31,36 +32,52 @@ _INITIAL = re.compile(
 )
 # Inline markers: after a sentence boundary (or a comma for 一是-style, checked later).
 # ① inside a paragraph is not one: the spec counts only （一）, 1., （1） and 一是.
+# A match is the boundary character and the marker after it (`_add_inline_tokens` reads
+# the marker from the second character). A pattern opening with a lookbehind is tried in
+# full at every position; one opening with a class of plain characters lets the engine skip
+# to the next boundary with one bitmap lookup a character. No marker ends on a boundary
+# character, so two markers never share one and `finditer` finds the same markers.
+#: Every character `str.isspace` (and the regex `\s`) accepts, spelled out: a `\s` in the
+#: class would be tested character by character after the bitmap.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _INLINE = re.compile(
-    r"(?<=[。；;:：！!？?，,\s])(?:"
+    f"[。；;:：！!？?，,{re.escape(WHITESPACE)}](?:"
     r"(?P<shi>[一二三四五六七八九十]{1,3}是)(?![的否])"
     r"|[(（](?P<pcn>[一二三四五六七八九十]{1,3})[)）]"
     r"|(?P<num>\d{1,2})(?:、|\.(?!\d))"
     r"|[(（](?P<pnum>\d{1,2})[)）]"
     r")"
 )
+# The characters an initial marker can open with, besides a decimal digit (the regex `\d`).
+_INITIAL_FIRST = frozenset("一二三四五六七八九十(（第" + _CIRCLED)
 _STRONG_BOUNDARY = set("。；;:：！!？?")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 LEAD_END = re.compile(r"[。；;：:！!？?]")
 
 
+@lru_cache(maxsize=256)
 def cn_ordinal(text: str) -> int:
     """The number a marker's numeral states (十一 -> 11); 0 when it is not one (十四五)."""
     return parse_cn_integer(text) or 0
 
 
 def _kind_and_ordinal(m: re.Match[str]) -> tuple[str, int]:
-    for kind in ("shi", "cn", "pcn", "num", "pnum", "circ", "di"):
-        value = m.groupdict().get(kind)
-        if value:
-            if kind in ("num", "pnum"):
-                return kind, int(value)
-            if kind == "circ":
-                return kind, _CIRCLED.index(value) + 1
-            if kind == "shi":
-                return kind, cn_ordinal(value[:-1])
-            return kind, cn_ordinal(value)
-    raise ValueError("no marker group")
+    # Each alternative of the marker patterns holds exactly one named group (the rest are
+    # non-capturing), so the one that matched is the last group closed.
+    kind = m.lastgroup
+    if kind is None:
+        raise ValueError("no marker group")
+    value = m.group(kind)
+    if kind in ("num", "pnum"):
+        return kind, int(value)
+    if kind == "circ":
+        return kind, _CIRCLED.index(value) + 1
+    if kind == "shi":
+        return kind, cn_ordinal(value[:-1])
+    return kind, cn_ordinal(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +124,37 @@ class LeafPiece:
     context: list[str]
 
 
-def marker_at_start(text: str) -> re.Match[str] | None:
-    return _INITIAL.match(text)
+def marker_at_start(text: str, pos: int = 0) -> re.Match[str] | None:
+    """`_INITIAL.match(text, pos)`: the enumeration marker `text` opens with at `pos`, if any.
+    A text whose first character opens no marker is answered without trying the pattern's
+    seven alternatives (most paragraphs and point texts)."""
+    if pos >= len(text):
+        return None
+    first = text[pos]
+    if first not in _INITIAL_FIRST and not first.isdecimal():
+        return None
+    return _INITIAL.match(text, pos)
+
+
+def inline_markers(text: str, start: int, stop: int) -> list[tuple[int, str, re.Match[str]]]:
+    """The inline markers of `text[start:stop]`, each as (where it starts, the boundary
+    character before it, its match): those after a sentence boundary (whitespace or
+    。；;:：！!？?，,), never at `start` itself."""
+    return [(m.start() + 1, m.group()[0], m) for m in _INLINE.finditer(text, start, stop)]
 
 
 def title_of(text: str) -> tuple[str, bool]:
     """(title, standalone): the run-in heading of a marked paragraph, or the whole line."""
-    end = LEAD_END.search(text)
+    return title_between(text, 0, len(text))
+
+
+def title_between(text: str, start: int, stop: int) -> tuple[str, bool]:
+    """`title_of(text[start:stop])`, without copying the rest of the paragraph first."""
+    stop = min(stop, len(text))
+    end = LEAD_END.search(text, start, stop)
     if end is None:
-        return text.strip(), len(text) <= 80
-    return text[: end.start()].strip(), False
+        return text[start:stop].strip(), max(0, stop - start) <= 80
+    return text[start : end.start()].strip(), False
 
 
 def find_tokens(slices: list[ParagraphSlice], *, causes: list[tuple[int, int]] | None = None) -> list[Token]:
@@ -128,14 +166,17 @@ def find_tokens(slices: list[ParagraphSlice], *, causes: list[tuple[int, int]] |
     """
     tokens: list[Token] = []
     last_ordinal: dict[str, int] = {}
-    cause_starts = sorted(causes or [])
+    cause_starts: dict[int, list[int]] = {}
+    for ci, pos in sorted(causes or []):
+        cause_starts.setdefault(ci, []).append(pos)
     for ci, part in enumerate(slices):
         first = _initial_token(ci, part)
         if first is not None:
             tokens.append(first)
             last_ordinal[first.kind] = first.ordinal
-        scope = _CauseScope([pos for c, pos in cause_starts if c == ci])
-        _add_inline_tokens(ci, part, scope, tokens, last_ordinal)
+        starts = cause_starts.get(ci)
+        # A slice with no cause in it has no scope: no marker of it is a cause's own.
+        _add_inline_tokens(ci, part, _CauseScope(starts) if starts else None, tokens, last_ordinal)
     _build_tree(tokens, slices)
     return tokens
 
@@ -143,7 +184,7 @@ def find_tokens(slices: list[ParagraphSlice], *, causes: list[tuple[int, int]] |
 def _initial_token(ci: int, part: ParagraphSlice) -> Token | None:
     """The marker the slice opens with, if any text follows it (never a circled number)."""
     text = part.para.text
-    m = _INITIAL.match(text, part.start)
+    m = marker_at_start(text, part.start)
     level = part.para.heading_level
     if m is None and level is not None and part.at_paragraph_start:
         # A heading the file styles (Word's Heading 2) heads the points under it like （一）.
@@ -153,7 +194,7 @@ def _initial_token(ci: int, part: ParagraphSlice) -> Token | None:
     kind, ordinal = _kind_and_ordinal(m)
     if kind == "circ":
         return None
-    title, standalone = title_of(text[m.end() : part.end])
+    title, standalone = title_between(text, m.end(), part.end)
     standalone = standalone and part.at_paragraph_start
     return Token(ci, part.start, kind, ordinal, m.group(0), standalone, title)
 
@@ -166,12 +207,11 @@ class _CauseScope:
     inside_from: int | None = None
     own_runs: set[str] = field(default_factory=set)  # marker kinds the cause enumerates itself
 
-    def swallows(self, m: re.Match[str], kind: str, ordinal: int, enclosing: Token | None) -> bool:
-        """True if the marker belongs to a cause's own text, not the section's enumeration."""
+    def swallows(self, at: int, boundary: str, kind: str, ordinal: int, enclosing: Token | None) -> bool:
+        """True if the marker at `at` (after the character `boundary`) belongs to a cause's own
+        text, not the section's enumeration."""
         started = [
-            pos
-            for pos in self.starts
-            if pos <= m.start() and (self.inside_from is None or pos > self.inside_from)
+            pos for pos in self.starts if pos <= at and (self.inside_from is None or pos > self.inside_from)
         ]
         if started:
             self.inside_from, self.own_runs = started[-1], set()
@@ -182,7 +222,7 @@ class _CauseScope:
             and enclosing.kind == kind
             and enclosing.ordinal + 1 == ordinal
             and kind not in self.own_runs
-            and m.string[m.start() - 1] in _STRONG_BOUNDARY
+            and boundary in _STRONG_BOUNDARY
         )
         if not continues:
             self.own_runs.add(kind)
@@ -201,17 +241,21 @@ def _inline_marker_counts(kind: str, ordinal: int, boundary: str, last_ordinal: 
 
 
 def _add_inline_tokens(
-    ci: int, part: ParagraphSlice, scope: _CauseScope, tokens: list[Token], last_ordinal: dict[str, int]
+    ci: int,
+    part: ParagraphSlice,
+    scope: _CauseScope | None,
+    tokens: list[Token],
+    last_ordinal: dict[str, int],
 ) -> None:
     text = part.para.text
-    for m in _INLINE.finditer(text, part.start + 1, part.end):
+    for at, boundary, m in inline_markers(text, part.start, part.end):
         kind, ordinal = _kind_and_ordinal(m)
-        if scope.swallows(m, kind, ordinal, tokens[-1] if tokens else None):
+        if scope is not None and scope.swallows(at, boundary, kind, ordinal, tokens[-1] if tokens else None):
             continue
-        if not _inline_marker_counts(kind, ordinal, text[m.start() - 1], last_ordinal) or m.end() >= part.end:
+        if not _inline_marker_counts(kind, ordinal, boundary, last_ordinal) or m.end() >= part.end:
             continue
-        title, _ = title_of(text[m.end() : part.end])
-        tokens.append(Token(ci, m.start(), kind, ordinal, m.group(0), False, title))
+        title, _ = title_between(text, m.end(), part.end)
+        tokens.append(Token(ci, at, kind, ordinal, m.group()[1:], False, title))
         last_ordinal[kind] = ordinal
 
 
@@ -354,7 +398,7 @@ def _ancestor_titles(token: Token, tokens: list[Token]) -> list[str]:
 
 
 def _lead(text: str) -> str:
-    m = _INITIAL.match(text)
+    m = marker_at_start(text)
     body = text[m.end() :] if m else text
     end = LEAD_END.search(body)
     return (body[: end.start()] if end else body).strip()[:80]

@@ -70,7 +70,7 @@ class Paragraph:
         return self.origin[a], self.origin[b - 1] + 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once per line of every report, and never changed
 class _Line:
     text: str
     origin: Sequence[int]
@@ -168,12 +168,12 @@ def split_paragraphs(text: str, *, headings: Sequence[HeadingHint] = ()) -> list
             nl = len(ntext)
         raw = ntext[pos:nl]
         stripped = raw.strip()
-        if _RELATED.match(stripped) and pos > len(ntext) // 2:
+        if pos > len(ntext) // 2 and _RELATED.match(stripped):
             break  # the page's list of other articles: the report has ended
         if stripped and not is_chrome_line(stripped):
             lead = len(raw) - len(raw.lstrip())
             origin = norm.origin[pos + lead : pos + lead + len(stripped)]
-            heading = _heading_at(headings, heading_starts, origin[0])
+            heading = _heading_at(headings, heading_starts, origin[0]) if headings else None
             lines.append(_Line(stripped, origin, blank, lead >= 2, heading))
             blank = False
         elif not stripped:

@@ -39,7 +39,8 @@ _SLOGAN_END = re.compile(
     r"(为[^。]{2,80}?((作出|做出)[^。]{0,12}贡献|贡献[^。]{0,12}力量|提供[^。]{0,12}保障|保驾护航|而[^。]{0,6}(奋斗|努力))"
     r"|谱写[^。]{0,30}篇章|开创[^。]{0,20}新局面|交出[^。]{0,20}答卷)[。！!]?[”’」]?$"
 )
-_TRAILING_REMARK = re.compile(r"(对此|为此|总之|总的来看|今后)[^。]*[。!！]?$")
+_REMARK_WORDS = ("对此", "为此", "总之", "总的来看", "今后")
+_TRAILING_REMARK = re.compile(f"({'|'.join(_REMARK_WORDS)})[^。]*[。!！]?$")
 
 
 @dataclass
@@ -166,6 +167,17 @@ def piece_text(piece: LeafPiece, slices: list[ParagraphSlice]) -> str:
     return "".join(parts)
 
 
+def trailing_remark(text: str, a: int, b: int) -> re.Match[str] | None:
+    """`_TRAILING_REMARK.search(text, a, b)`, searched from the last full stop before the end:
+    the remark runs to the end with no full stop inside (one may end it, or end it before a
+    final line break, which `$` allows), so it never starts before that one, and the engine
+    need not try every 为 and 对 of a long point."""
+    start = max(a, text.rfind("。", a, b - 2) + 1)
+    if not any(text.find(word, start, b) >= 0 for word in _REMARK_WORDS):
+        return None  # the remark opens on one of its words
+    return _TRAILING_REMARK.search(text, start, b)
+
+
 def _cause_start(piece: LeafPiece, slices: list[ParagraphSlice], a: int, b: int) -> tuple[int, int] | None:
     """(slice, position) where the point's cause begins (原因分析：, 究其原因, 原因：…), if any."""
     for ci in range(piece.slice_index, piece.end_slice + 1):
@@ -196,7 +208,7 @@ def _point(piece: LeafPiece, slices: list[ParagraphSlice], kind: SectionKind) ->
             )
             end_para, b = _problem_end_before_cause(piece, slices, cut, start_para, a)
     if start_para is end_para:
-        remark = _TRAILING_REMARK.search(start_para.text, a, b)
+        remark = trailing_remark(start_para.text, a, b)
         if remark and remark.start() > a + 10 and start_para.text[remark.start() - 1] in "。;；!！":
             b = remark.start()
     start = start_para.span_of(a, a + 1)[0]

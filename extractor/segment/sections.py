@@ -20,8 +20,16 @@ from functools import lru_cache
 
 from extractor.core.document import SourceDocument
 from extractor.core.schema import Span
-from extractor.segment.enumeration import ParagraphSlice, marker_at_start, title_of
-from extractor.segment.headings import CAUSES_HEADING, INTRODUCTION, YEAR, classify_heading, is_end_matter
+from extractor.segment.enumeration import ParagraphSlice, marker_at_start, title_between
+from extractor.segment.headings import (
+    CAUSES_HEADING,
+    INTRODUCTION,
+    YEAR,
+    classify_heading,
+    has_colon,
+    is_end_matter,
+    plans_heading_inside,
+)
 from extractor.segment.kind_model import ACHIEVEMENT, PLAN, PROBLEM, load_kind_model
 from extractor.segment.layout import HeadingRole, StyledHeadings
 from extractor.segment.model import SectionKind, SegmentedReport
@@ -36,9 +44,6 @@ _RECTIFIED = re.compile(r"整改(落实|完成)?情况")
 # A problems passage that opens inside a paragraph: "…还存在一些短板弱项…主要是：一是…"
 _PROBLEMS_RUN_IN = re.compile(
     r"(存在|面临|仍有|还有)[^。]{0,30}(不足|问题|短板|弱项|困难|差距)[^。]{0,30}[。：:]?\s*(主要(是|有|表现(在|为))|具体(表现)?(为|如下|是)|表现(在|为)|如下)?[：:]"
-)
-_PLANS_RUN_IN = re.compile(
-    r"(工作计划|工作安排|工作打算|工作思路|工作重点|计划如下|打算如下|安排如下)[：:]\s*"
 )
 _SHORTFALL_SENTENCE = re.compile(r"存在[^。]{0,60}(不足|差距)|不足之处")
 _SHORTFALL_LINE = re.compile(r"^(存在的?)?(不足之处|存在不足|存在问题|不足|问题)[：:]")
@@ -201,7 +206,8 @@ def is_signature(text: str) -> bool:
 def place_paragraph(outline: Outline, para: Paragraph) -> None:
     """Open the section the paragraph heads or begins, else add it to the one open (or to
     the preamble before any section)."""
-    if outline.current is None and _TITLE_LINE.search(para.text) and len(para.text) <= 80:
+    # The length first: the pattern is tried at every position of a long paragraph.
+    if outline.current is None and len(para.text) <= 80 and _TITLE_LINE.search(para.text):
         outline.preamble.append(_whole(para))  # the report's title, never a heading
         return
     role = outline.styled.role(para)
@@ -233,7 +239,9 @@ def read_head(text: str, *, whole: bool = False) -> ParagraphHead:
     file styles it so), whatever punctuation it holds."""
     m = marker_at_start(text)
     body_start = m.end() if m else 0
-    heading, standalone = (text[body_start:].strip(), True) if whole else title_of(text[body_start:])
+    heading, standalone = (
+        (text[body_start:].strip(), True) if whole else title_between(text, body_start, len(text))
+    )
     return ParagraphHead(m.lastgroup if m else None, body_start, heading, standalone)
 
 
@@ -347,7 +355,7 @@ def open_at_plans_heading_inside(outline: Outline, para: Paragraph, head: Paragr
 
 def open_at_plans_intro(outline: Outline, para: Paragraph, head: ParagraphHead) -> bool:
     """「2025年，我局将…重点做好以下工作：」 after work done or problems opens the plans."""
-    intro = _PLANS_INTRO.match(para.text)
+    intro = _PLANS_INTRO.match(para.text) if has_colon(para.text) else None  # it ends on one
     if intro is None or outline.current_kind not in (SectionKind.PROBLEMS, SectionKind.ACHIEVEMENTS):
         return False
     body = _slice_from(para, _skip_punct(para.text, intro.end()))
@@ -358,7 +366,7 @@ def open_at_plans_intro(outline: Outline, para: Paragraph, head: ParagraphHead) 
 def open_at_run_in_label(outline: Outline, para: Paragraph, head: ParagraphHead) -> bool:
     """A problems or plans label run into its paragraph (「下一步打算：一是…」) opens that
     section; a problems label only when points follow it."""
-    label = _RUN_IN_LABEL.match(para.text)
+    label = _RUN_IN_LABEL.match(para.text) if has_colon(para.text) else None
     kind = classify_heading(label.group(1)) if label else None
     if label is None or kind is None or kind not in (SectionKind.PROBLEMS, SectionKind.PLANS):
         return False
@@ -374,7 +382,9 @@ def open_at_run_in_label(outline: Outline, para: Paragraph, head: ParagraphHead)
 def open_at_problems_passage(outline: Outline, para: Paragraph, head: ParagraphHead) -> bool:
     """A paragraph that opens on the problems without a heading (「…还存在一些短板弱项…主要是：」)
     starts an unheaded problems section, unless problems or plans are already open."""
-    if outline.current_kind not in (None, SectionKind.ACHIEVEMENTS) or not _PROBLEMS_RUN_IN.search(para.text):
+    if outline.current_kind not in (None, SectionKind.ACHIEVEMENTS) or not has_colon(para.text):
+        return False  # the passage's opening ends on a colon
+    if not _PROBLEMS_RUN_IN.search(para.text):
         return False
     outline.open(SectionKind.PROBLEMS, "", None, _whole(para))
     return True
@@ -452,22 +462,6 @@ def without_profiles(sections: list[DraftSection]) -> list[DraftSection]:
     if not named_work:
         return sections
     return [s for s in sections if not (s.kind is SectionKind.ACHIEVEMENTS and _PROFILE.match(s.heading))]
-
-
-def plans_heading_inside(text: str) -> tuple[int, int, int] | None:
-    """(heading start, heading end, body start) of a plans heading run into a paragraph."""
-    for m in _PLANS_RUN_IN.finditer(text):
-        # The heading is its own clause: it starts the paragraph or follows a sentence end.
-        start = max(text.rfind(ch, 0, m.start()) for ch in "。！!？?；;") + 1
-        while start < m.start() and text[start] == " ":
-            start += 1
-        if m.end(1) - start > 40:
-            continue
-        clause = text[start : m.end(1)]
-        if classify_heading(clause) is not SectionKind.PLANS:
-            continue
-        return start, m.end(1) + 1, m.end()
-    return None
 
 
 def is_bare_heading(text: str) -> bool:
