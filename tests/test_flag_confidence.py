@@ -90,3 +90,19 @@ def test_leave_one_report_out_judges_each_report_by_a_calibration_without_it(cal
     line = calibrate_flags.leave_one_report_out(judged, min_precision=0.5, max_rate=None)
     # The intention flag is seen only in report c: held out, it is unknown and not flagged.
     assert line.startswith("7 items, 2 flagged, 3 wrong, 2 flagged & wrong")
+
+
+def test_a_calibration_changed_by_replace_rates_afresh() -> None:
+    # Ratings are memoised per calibration; a replaced one must not reuse the old verdicts.
+    from dataclasses import replace
+
+    strict = COMBINED
+    item = _item(FlagCode.AREA_DISAGREES)
+    rate_item(item, strict)
+    assert (item.confidence, item.needs_review) == (0.75, False)
+    lenient = replace(strict, threshold=0.8)
+    again = _item(FlagCode.AREA_DISAGREES)
+    rate_item(again, lenient)
+    assert (again.confidence, again.needs_review) == (0.75, True)
+    rate_item(item, strict)  # the first calibration's verdict is unchanged
+    assert item.needs_review is False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import cached_property
 
 from rapidfuzz import fuzz
 
@@ -39,7 +40,12 @@ class SourceIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.norm: NormalisedText = normalised_view(text, drop_whitespace=True)
+
+    @cached_property
+    def norm(self) -> NormalisedText:
+        """The normalised view, made on the first alignment: a record whose spans all still
+        hold (a rules record) is checked without it, and making it costs more than the check."""
+        return normalised_view(self.text, drop_whitespace=True)
 
     def align(
         self, quote: str, *, near: int = 0, allow_fuzzy: bool = True, within: Span | None = None
@@ -78,7 +84,11 @@ class SourceIndex:
         if span is None or span.end > len(self.text):
             return False
         window = self.text[span.start : span.end]
-        return window.strip() == quote.strip() or matching_key(window) == matching_key(quote)
+        # Equal as written first: the common case (the rules backend quotes the source), and
+        # cheaper than the two tests after it, which equality implies.
+        return (
+            window == quote or window.strip() == quote.strip() or matching_key(window) == matching_key(quote)
+        )
 
     def _normalised_bounds(self, within: Span) -> tuple[int, int]:
         return (

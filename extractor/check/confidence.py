@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from extractor.core.schema import FlagCode, Item, ListName, Record
+from extractor.core.schema import FlagCode, Item, Record
 
 CALIBRATION_FILE = Path(__file__).with_name("flag_calibration.json")
 #: Findings a reviewer must always see: the evidence or a value is not where it should be,
@@ -51,6 +51,12 @@ class Calibration:
     base: float = 0.05
     threshold: float = 0.5
     prior: float | None = None
+    #: Ratings already worked out, by flag codes: a batch's items share a few combinations
+    #: of codes, and a rating depends on the codes and this calibration alone (not changed
+    #: once made). Not an init field: `dataclasses.replace` gives a new calibration a new memo.
+    ratings: dict[frozenset[FlagCode], tuple[float, bool]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
 
 @lru_cache(maxsize=1)
@@ -104,15 +110,17 @@ def _rating(codes: frozenset[FlagCode], calibration: Calibration) -> tuple[float
     return confidence, not ALWAYS_REVIEW.isdisjoint(codes) or confidence < calibration.threshold
 
 
-def rate_item(item: Item, calibration: Calibration, rated: dict | None = None) -> None:
-    """Set `item`'s confidence and needs_review. `rated`: ratings already worked out, by
-    flag codes (a record's items share a few combinations; both depend on the codes alone)."""
-    codes = frozenset(flag.code for flag in item.flags)
-    rating = None if rated is None else rated.get(codes)
+_NO_CODES: frozenset[FlagCode] = frozenset()
+
+
+def rate_item(item: Item, calibration: Calibration) -> None:
+    """Set `item`'s confidence and needs_review."""
+    flags = item.flags
+    codes = frozenset([flag.code for flag in flags]) if flags else _NO_CODES
+    ratings = calibration.ratings
+    rating = ratings.get(codes)
     if rating is None:
-        rating = _rating(codes, calibration)
-        if rated is not None:
-            rated[codes] = rating
+        rating = ratings[codes] = _rating(codes, calibration)
     item.confidence, needs_review = rating
     if item.needs_review is not needs_review:  # assigning a pydantic field costs more than asking
         item.needs_review = needs_review
@@ -121,10 +129,9 @@ def rate_item(item: Item, calibration: Calibration, rated: dict | None = None) -
 def rate_record(record: Record, backend: str) -> Record:
     """Set every item's confidence and needs_review (left-out items always need review)."""
     calibration = calibration_for(backend)
-    rated: dict[frozenset[FlagCode], tuple[float, bool]] = {}
-    for name in ListName:
-        for item in record.items(name):
-            rate_item(item, calibration, rated)
+    for items in (record.achievements, record.problems, record.plans):
+        for item in items:
+            rate_item(item, calibration)
     for left in record.left_out:
-        rate_item(left.item, calibration, rated)
+        rate_item(left.item, calibration)
     return record

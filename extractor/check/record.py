@@ -134,13 +134,23 @@ def locate(
     return found.span, found.status
 
 
-def _set_location(located: Item | Metric, span: Span | None, alignment: AlignmentStatus) -> None:
-    """Set what `locate` found, skipping what is already so (a rules record's spans hold):
-    assigning to a pydantic model's field costs more than the check."""
-    if span is not located.span:
-        located.span = span
-    if alignment is not located.alignment:
-        located.alignment = alignment
+def _locate_in_place(
+    located: Item | Metric, index: SourceIndex, near: int, within: Span | None
+) -> AlignmentStatus:
+    """`locate` `located`'s evidence and set its span and alignment, skipping what is already
+    so (a rules record's spans hold): assigning to a pydantic model's field costs more than
+    the check. Returns the alignment."""
+    span = located.span
+    if index.holds(span, located.evidence):
+        status = AlignmentStatus.EXACT
+    else:
+        found = index.align(located.evidence, near=near, within=within)
+        status = found.status
+        if found.span is not span:
+            located.span = found.span
+    if status is not located.alignment:
+        located.alignment = status
+    return status
 
 
 def check_metric(
@@ -154,18 +164,32 @@ def check_metric(
 ) -> list[Finding]:
     """Locate `metric` (sets its span and alignment) and judge it. `item_evidence` None: the
     item is not known (a metric edited on its own); containment is then not judged."""
-    _set_location(metric, *locate(index, metric.evidence, metric.span, near=near, within=within))
     findings: list[Finding] = []
-    if metric.alignment is AlignmentStatus.NONE:
+    judged = item_evidence if item_evidence is not None and item_evidence.strip() else None
+    _judge_metric(metric, index, judged, near, within, position, findings)
+    return findings
+
+
+def _judge_metric(
+    metric: Metric,
+    index: SourceIndex,
+    item_evidence: str | None,
+    near: int,
+    within: Span | None,
+    position: int,
+    findings: list[Finding],
+) -> None:
+    """`check_metric`, adding to `findings`; `item_evidence` None: containment not judged
+    (no item, or one whose evidence is blank)."""
+    alignment = _locate_in_place(metric, index, near, within)
+    if alignment is AlignmentStatus.NONE:
         findings.append(Finding(FindingKind.METRIC_UNALIGNED, position))
-    elif metric.alignment is AlignmentStatus.FUZZY:
+    elif alignment is AlignmentStatus.FUZZY:
         findings.append(Finding(FindingKind.METRIC_FUZZY, position))
-    judged = item_evidence is not None and item_evidence.strip()
-    if judged and not is_verbatim(metric.evidence, item_evidence or ""):
+    if item_evidence is not None and not is_verbatim(metric.evidence, item_evidence):
         findings.append(Finding(FindingKind.METRIC_OUTSIDE_ITEM, position))
     if not value_in_text(metric.value, metric.evidence):
         findings.append(Finding(FindingKind.VALUE_NOT_STATED, position))
-    return findings
 
 
 def check_item(item: Item, index: SourceIndex, *, within: Span | None = None) -> ItemCheck:
@@ -174,19 +198,27 @@ def check_item(item: Item, index: SourceIndex, *, within: Span | None = None) ->
     Sets spans and alignments in place; flags are left to the caller (`ItemCheck.flags`).
     `within` limits the search to a part of the source (the section a model was shown).
     """
-    near = item.span.start if item.span else (within.start if within else 0)
-    _set_location(item, *locate(index, item.evidence, item.span, near=near, within=within))
+    return ItemCheck(item, tuple(_item_findings(item, index, within)))
+
+
+def _item_findings(item: Item, index: SourceIndex, within: Span | None) -> list[Finding]:
+    span = item.span
+    near = span.start if span else (within.start if within else 0)
+    alignment = _locate_in_place(item, index, near, within)
     findings: list[Finding] = []
-    if item.alignment is AlignmentStatus.NONE:
+    if alignment is AlignmentStatus.NONE:
         findings.append(Finding(FindingKind.EVIDENCE_UNALIGNED))
-    elif item.alignment is AlignmentStatus.FUZZY:
+    elif alignment is AlignmentStatus.FUZZY:
         findings.append(Finding(FindingKind.EVIDENCE_FUZZY))
-    near = item.span.start if item.span else near
-    for position, metric in enumerate(item.metrics if isinstance(item, Achievement) else []):
-        findings += check_metric(
-            metric, index=index, item_evidence=item.evidence, near=near, within=within, position=position
-        )
-    return ItemCheck(item, tuple(findings))
+    metrics = item.metrics if isinstance(item, Achievement) else None
+    if metrics:
+        span = item.span
+        near = span.start if span else near
+        evidence = item.evidence
+        judged = evidence if evidence.strip() else None  # one decision for all its metrics
+        for position, metric in enumerate(metrics):
+            _judge_metric(metric, index, judged, near, within, position, findings)
+    return findings
 
 
 def check_record(record: Record, source: str | SourceIndex) -> Record:
@@ -197,7 +229,9 @@ def check_record(record: Record, source: str | SourceIndex) -> Record:
     index = source if isinstance(source, SourceIndex) else SourceIndex(source)
     for items in (record.achievements, record.problems, record.plans):
         for item in items:
-            item.flags.extend(check_item(item, index).flags())
+            findings = _item_findings(item, index, None)
+            if findings:  # most items of a rules record are grounded: no flags to work out
+                item.flags.extend(ItemCheck(item, tuple(findings)).flags())
     return record
 
 

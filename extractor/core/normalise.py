@@ -208,6 +208,7 @@ def clear_caches() -> None:
     _memoised_key.cache_clear()
     _bigrams.cache_clear()
     _memoised_dice.cache_clear()
+    _keyed_per_character.cache_clear()
 
 
 def is_verbatim(passage: str, source: str) -> bool:
@@ -221,6 +222,9 @@ def is_verbatim(passage: str, source: str) -> bool:
     return bool(key) and key in matching_key(source)
 
 
+# Memoised: the metrics of one item ask it of the item's evidence in turn, and the scan costs
+# more than the lookup (the string's hash is computed once and kept by the string).
+@lru_cache(maxsize=256)
 def _keyed_per_character(text: str) -> bool:
     """Whether `matching_key` maps `text` character by character: every character is one
     NFKC composes with nothing (`_PLAIN`: ASCII graphics, CJK ideographs and punctuation,

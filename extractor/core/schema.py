@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import CoreSchema, core_schema
 
 if TYPE_CHECKING:
     from pydantic.main import IncEx
@@ -99,6 +100,24 @@ class FlagCode(StrEnum):
     UNMARKED_POINT = "unmarked_point"
 
 
+class _WrittenAsText:
+    """Marks a StrEnum field to be written by pydantic's string serializer.
+
+    Validation is the enum's own (only its values pass, giving its members). A member is a
+    str whose text is its value, so the string serializer writes the same JSON as the enum
+    serializer, and `model_dump(mode="json")` gives the same plain strings; only JSON output
+    is cheaper: the enum serializer asks each member for `.value`, a Python-level property,
+    some 130 times a record and twice per record (store and JSON file). `model_dump()`
+    still gives the members themselves.
+    """
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return {**handler(source), "serialization": core_schema.simple_ser_schema("str")}
+
+
+_AS_TEXT: Final = _WrittenAsText()
+
+
 class Span(BaseModel):
     """Half-open character interval [start, end) into the original document text."""
 
@@ -117,7 +136,7 @@ class Span(BaseModel):
 class Flag(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: FlagCode
+    code: Annotated[FlagCode, _AS_TEXT]
     detail: str = ""
 
 
@@ -131,15 +150,15 @@ class Metric(_Strict):
     unit: str
     evidence: str
     span: Span | None = None
-    alignment: AlignmentStatus | None = None
+    alignment: Annotated[AlignmentStatus, _AS_TEXT] | None = None
 
 
 class _Item(_Strict):
-    area: Area
+    area: Annotated[Area, _AS_TEXT]
     text: str
     evidence: str
     span: Span | None = None
-    alignment: AlignmentStatus | None = None
+    alignment: Annotated[AlignmentStatus, _AS_TEXT] | None = None
     flags: list[Flag] = Field(default_factory=list)
     #: How likely the item is right, from its flags weighted by how often each flag has
     #: marked a wrong item on the eval documents (`extractor.check.confidence`); None: not rated.
@@ -173,7 +192,7 @@ class Meta(_Strict):
     issuer: str | None = None
     region: str | None = None
     report_year: int | None = None
-    period: Period | None = None
+    period: Annotated[Period, _AS_TEXT] | None = None
     plan_year: int | None = None
     publish_date: dt.date | None = None
 
@@ -195,7 +214,7 @@ class Provenance(_Strict):
 class LeftOutItem(_Strict):
     """An item one backend found and the final record does not contain."""
 
-    list_name: ListName
+    list_name: Annotated[ListName, _AS_TEXT]
     item: Achievement | Problem | Plan
 
 

@@ -26,14 +26,13 @@ _WRITE_COUNT = itertools.count()
 
 
 def write_record_json(record: Record, out_dir: Path) -> Path:
-    """Write `record` to `out_dir/<doc_id>.json` atomically; returns the path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write `record` to `out_dir/<doc_id>.json` atomically (making `out_dir` if need be);
+    returns the path."""
     target = out_dir / f"{record.doc_id}.json"
     data = record.to_json_bytes() + b"\n"
     descriptor, tmp = _create_temporary(out_dir, record.doc_id)
     try:
-        with open(descriptor, "wb") as stream:
-            stream.write(data)
+        _write_all(descriptor, data)
         os.replace(tmp, target)  # atomic: a reader sees the old record or the new, never half
     except BaseException:
         with contextlib.suppress(OSError):
@@ -42,15 +41,33 @@ def write_record_json(record: Record, out_dir: Path) -> Path:
     return target
 
 
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write `data` to the open file `descriptor` (a write may take only part) and close it."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
+
+
 def _create_temporary(out_dir: Path, doc_id: str) -> tuple[int, str]:
     """A new file beside the target, under a name no other writer uses, open for writing.
-    Created with the permissions of any other output (0o644 less the umask)."""
+    Created with the permissions of any other output (0o644 less the umask). The folder is
+    made only when it is missing (once per batch, not once per record)."""
+    made = False
     while True:
         name = os.path.join(out_dir, f".{doc_id}.{os.getpid()}-{_WRITER_TOKEN}-{next(_WRITE_COUNT)}.json.tmp")
         try:
             return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), name
         except FileExistsError:
             continue  # left by a writer that died, or another machine's: take the next number
+        except (FileNotFoundError, NotADirectoryError):
+            if made:
+                raise
+            # The folder is missing (make it), or a file stands in its way (this raises).
+            out_dir.mkdir(parents=True, exist_ok=True)
+            made = True
 
 
 def distinct_doc_ids(paths: Sequence[Path]) -> dict[Path, str]:
