@@ -12,9 +12,10 @@ ordinary word (see `FORBIDDEN_AFTER_UNIT`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from extractor.numbers.numerals import CN_DIGIT_CHARS, CN_NUMERAL_CHARS, MULTIPLIER_ALTERNATION
+from extractor.numbers.pattern_ends import last_characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +27,19 @@ class Ending:
 
     regex: re.Pattern[str]
     reach: int
+    #: The characters a match can end with (`pattern_ends.last_characters`), None: any.
+    last: frozenset[str] | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "last", last_characters(self.regex))
 
     def search(self, text: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
         end = len(text) if end is None else min(end, len(text))
+        # A match ends at `end` (`$`), so its last character is the text's there: where no
+        # match can end with that one (most calls), there is none. Not before a final line
+        # break, where `$` also matches.
+        if self.last is not None and end > start and text[end - 1] not in self.last and text[end - 1] != "\n":
+            return None
         # One more: `$` also matches before a final line break.
         return self.regex.search(text, max(start, end - self.reach - 1), end)
 
@@ -132,7 +143,11 @@ METRIC_RE = re.compile(
 
 # Clause boundaries (normalised forms of ，。；：！？ and 、). A comma between digits before a
 # group of three (1,002) is a thousands separator and a "." before a digit a decimal point.
-BOUNDARY_RE = re.compile(r"[。;:!?、]|(?<!\d),|,(?!\d{3}(?!\d))|\.(?!\d)")
+# Every alternative opens with its literal character (the comma's lookbehind looks back past
+# it: `,(?<!\d,)` is `(?<!\d),`), so that `re` tests the first character alone at each
+# position, and skips the alternatives that cannot start there, instead of running the
+# lookbehind at every position; all match one character, so their order changes nothing.
+BOUNDARY_RE = re.compile(r"。|;|:|!|\?|、|,(?<!\d,)|,(?!\d{3}(?!\d))|\.(?!\d)")
 # The last boundary of a window: the greedy prefix makes the engine backtrack from the end.
 LAST_BOUNDARY_RE = re.compile(rf"(?s:.*)(?:{BOUNDARY_RE.pattern})")
 BOUNDARY_CHARS = frozenset(",。;:!?、.")
