@@ -11,8 +11,8 @@ something this reading does not follow, the answer is None and the caller runs t
 from __future__ import annotations
 
 import re
-import re._constants as sre
-import re._parser as sre_parse
+import re._constants as sre  # type: ignore[import-not-found]  # typeshed has no stubs for re's private modules
+import re._parser as sre_parse  # type: ignore[import-not-found]  # (the parser re.compile itself uses)
 from typing import Any
 
 #: Zero-width items: they add no character and can always be passed over at the end.
