@@ -25,7 +25,7 @@ from extractor.core.schema import (
     Span,
 )
 from extractor.extract.meta import extract_meta
-from extractor.extract.rules.areas import area_call_strength, classify_area, learned_model_enabled
+from extractor.extract.rules.areas import area_call, learned_model_enabled
 from extractor.load.chrome import is_chrome_line
 from extractor.numbers.metrics import MetricMatch, find_metrics
 from extractor.segment import LEAD_END, Point, SectionKind, SegmentedReport, marker_at_start
@@ -191,14 +191,12 @@ DENSE_METRICS = 2
 DENSE_PASSAGE_CHARS = 150
 
 
-def _weak_spots(
-    evidence: str, lead: str, point: Point, section_heading: str | None, learned: bool | None
-) -> list[dict[str, FlagCode]]:
-    """What the rules decided on weak evidence: an area with no keyword or a close call, a
-    section found without a heading, a point with no marker of its own. As the fields of
-    each Flag, which the item's model validates with the item (see `_metric_fields`)."""
+def _weak_spots(strength: str, point: Point, section_heading: str | None) -> list[dict[str, FlagCode]]:
+    """What the rules decided on weak evidence: an area with no keyword or a close call
+    (`strength`, as `area_call` gives it), a section found without a heading, a point with
+    no marker of its own. As the fields of each Flag, which the item's model validates with
+    the item (see `_metric_fields`)."""
     codes = []
-    strength = area_call_strength(evidence, lead=lead, context=point.context, learned=learned)
     if strength == "default":
         codes.append(FlagCode.AREA_DEFAULT)
     elif strength == "close":
@@ -228,14 +226,14 @@ def _item(
     if lead:
         lead = _as_written(lead, source, evidence_start, evidence_start + len(evidence))
     text = summary_text(evidence, lead)
-    area = classify_area(evidence, lead=text, context=point.context, learned=learned)
+    area, strength = area_call(evidence, lead=text, context=point.context, learned=learned)
     common = {
         "area": area,
         "text": text,
         "evidence": evidence,
         "span": span,
         "alignment": AlignmentStatus.EXACT,
-        "flags": _weak_spots(evidence, text, point, section_heading, learned),
+        "flags": _weak_spots(strength, point, section_heading),
     }
     if kind is SectionKind.ACHIEVEMENTS:
         # A figure repeated later for the same thing counts once, at its first statement.
