@@ -20,11 +20,13 @@ _METRIC_TEXT = st.text(
 
 
 def _plain_metric_re() -> re.Pattern[str]:
-    """METRIC_RE with every unit a plain alternative, as it was written before the fast path."""
+    """METRIC_RE as it was written before the fast paths: every unit a plain alternative,
+    every run of digits or numerals a plain (backtracking) repeat."""
     plain = "|".join(re.escape(unit) for unit in vocabulary.UNITS)
     fast = vocabulary.unit_alternation(vocabulary.UNITS)
     assert vocabulary.METRIC_RE.pattern.count(fast) == 4
-    return re.compile(vocabulary.METRIC_RE.pattern.replace(fast, plain))
+    assert vocabulary.METRIC_RE.pattern.count("]++") == 2 and vocabulary.METRIC_RE.pattern.count("d++") == 2
+    return re.compile(vocabulary.METRIC_RE.pattern.replace(fast, plain).replace("++", "+"))
 
 
 _PLAIN_METRIC_RE = _plain_metric_re()

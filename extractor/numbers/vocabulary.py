@@ -130,14 +130,18 @@ _UNIT_ALTERNATION = unit_alternation(UNITS)
 
 
 # Thousands separators only where they are unambiguous: groups of exactly three digits.
-_ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
+# Runs of digits (and of Chinese numerals, below) are possessive (`++`): nothing that may follow
+# a number's digits (a point, 余/多, a multiplier, a unit) starts with a digit, nor with a
+# Chinese numeral, so giving one back can never lead to a match, and `re` need not try it at
+# each shorter length (a year, 2024年, would be tried at four).
+_ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d++)(?:\.\d++)?"
 
 # The lookahead lets the engine skip the many positions that cannot start a number.
 METRIC_RE = re.compile(
     rf"(?=[\d{CN_NUMERAL_CHARS}])(?:(?P<pct_cn>百分之(?P<pct_num>[{CN_NUMERAL_CHARS}点]+))"
     rf"|(?P<ar>{_ARABIC})(?P<ar_approx1>[余多])?(?P<ar_mult>{MULTIPLIER_ALTERNATION})?"
     rf"(?P<ar_approx2>[余多])?(?P<ar_unit>{_UNIT_ALTERNATION})(?P<ar_alt>\((?:{_UNIT_ALTERNATION})\))?"
-    rf"|(?P<cn>[{CN_NUMERAL_CHARS}]+(?:点[{CN_DIGIT_CHARS}]+[万亿]?)?)(?P<cn_approx>[余多])?(?P<cn_unit>{_UNIT_ALTERNATION})"
+    rf"|(?P<cn>[{CN_NUMERAL_CHARS}]++(?:点[{CN_DIGIT_CHARS}]++[万亿]?)?)(?P<cn_approx>[余多])?(?P<cn_unit>{_UNIT_ALTERNATION})"
     rf"(?P<cn_alt>\((?:{_UNIT_ALTERNATION})\))?)"
 )
 
