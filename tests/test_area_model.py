@@ -91,3 +91,22 @@ def test_row_sums_add_each_column_exactly() -> None:
     for terms in (["甲"], ["乙", "丁"], ["甲", "乙", "丙", "丁"], []):
         expected = [math.fsum(column.get(term, 0.0) for term in terms) for column in columns]
         assert rows.sums(terms) == pytest.approx(expected, rel=1e-15, abs=1e-18)
+
+
+@pytest.mark.parametrize("learned", [False, True])
+def test_area_call_is_the_area_and_the_strength_asked_for_separately(learned: bool) -> None:
+    from extractor.extract.rules.areas import area_call, area_call_strength
+
+    cases = [
+        ("三是扎实开展社区矫正工作。全年新接收社区矫正对象12人，无一脱管漏管。", None, ()),
+        ("加强普法宣传，开展行政执法案卷评查。", "普法与执法", ("一、主要成效",)),
+        ("耕地保护工作有序推进。", None, ("（三）社区矫正",)),  # no keyword: the heading decides
+        ("耕地保护工作有序推进。", None, ("推进法治政府建设",)),  # nor a clear heading: other
+        ("开展行政复议和人民调解。", "复议调解", ()),  # a close call
+    ]
+    for body, lead, context in cases:
+        expected = (
+            classify_area(body, lead=lead, context=context, learned=learned),
+            area_call_strength(body, lead=lead, context=context, learned=learned),
+        )
+        assert area_call(body, lead=lead, context=context, learned=learned) == expected

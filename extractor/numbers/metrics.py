@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -50,9 +51,10 @@ _LINE_ENDS = frozenset("。；;！!？?：:，,、）)》”」…")
 _ENUMERATION_START_RE = re.compile(r"[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．是]")
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    """An accepted number + unit in normalised coordinates."""
+class _Candidate(NamedTuple):
+    """An accepted number + unit in normalised coordinates. (A named tuple: made for every
+    number a report states, and a tuple is built in a fraction of a frozen dataclass's
+    instructions, which sets each field through `object.__setattr__`.)"""
 
     start: int
     end: int

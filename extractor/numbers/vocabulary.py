@@ -12,9 +12,10 @@ ordinary word (see `FORBIDDEN_AFTER_UNIT`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from extractor.numbers.numerals import CN_DIGIT_CHARS, CN_NUMERAL_CHARS, MULTIPLIER_ALTERNATION
+from extractor.numbers.pattern_ends import last_characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +27,19 @@ class Ending:
 
     regex: re.Pattern[str]
     reach: int
+    #: The characters a match can end with (`pattern_ends.last_characters`), None: any.
+    last: frozenset[str] | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "last", last_characters(self.regex))
 
     def search(self, text: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
         end = len(text) if end is None else min(end, len(text))
+        # A match ends at `end` (`$`), so its last character is the text's there: where no
+        # match can end with that one (most calls), there is none. Not before a final line
+        # break, where `$` also matches.
+        if self.last is not None and end > start and text[end - 1] not in self.last and text[end - 1] != "\n":
+            return None
         # One more: `$` also matches before a final line break.
         return self.regex.search(text, max(start, end - self.reach - 1), end)
 
@@ -94,24 +105,53 @@ UNITS: tuple[str, ...] = (
     "成",
     "对",
 )
-_UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in UNITS)
+
+
+def unit_alternation(units: tuple[str, ...]) -> str:
+    """A regex alternation matching what `"|".join(units)` matches, and the same unit where
+    several fit: the first of `units` (longest first) that matches there.
+
+    The multi-character units stay alternatives in their order; the single characters, which
+    all come after them, become one character class. At most one of them can match at a
+    position, so the class picks the same one; and where a number is followed by no unit
+    (2024年, 一是: most numbers in a report), one class test fails where the engine would try
+    ~45 one-character alternatives one by one, at every length the number backtracks to."""
+    singles = [unit for unit in units if len(unit) == 1]
+    longer = [unit for unit in units if len(unit) > 1]
+    if units[len(longer) :] != tuple(singles):
+        raise ValueError("single-character units must come after all longer ones")
+    parts = [re.escape(unit) for unit in longer]
+    if singles:
+        parts.append("[" + "".join(re.escape(unit) for unit in singles) + "]")
+    return "|".join(parts)
+
+
+_UNIT_ALTERNATION = unit_alternation(UNITS)
 
 
 # Thousands separators only where they are unambiguous: groups of exactly three digits.
-_ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
+# Runs of digits (and of Chinese numerals, below) are possessive (`++`): nothing that may follow
+# a number's digits (a point, 余/多, a multiplier, a unit) starts with a digit, nor with a
+# Chinese numeral, so giving one back can never lead to a match, and `re` need not try it at
+# each shorter length (a year, 2024年, would be tried at four).
+_ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d++)(?:\.\d++)?"
 
 # The lookahead lets the engine skip the many positions that cannot start a number.
 METRIC_RE = re.compile(
     rf"(?=[\d{CN_NUMERAL_CHARS}])(?:(?P<pct_cn>百分之(?P<pct_num>[{CN_NUMERAL_CHARS}点]+))"
     rf"|(?P<ar>{_ARABIC})(?P<ar_approx1>[余多])?(?P<ar_mult>{MULTIPLIER_ALTERNATION})?"
     rf"(?P<ar_approx2>[余多])?(?P<ar_unit>{_UNIT_ALTERNATION})(?P<ar_alt>\((?:{_UNIT_ALTERNATION})\))?"
-    rf"|(?P<cn>[{CN_NUMERAL_CHARS}]+(?:点[{CN_DIGIT_CHARS}]+[万亿]?)?)(?P<cn_approx>[余多])?(?P<cn_unit>{_UNIT_ALTERNATION})"
+    rf"|(?P<cn>[{CN_NUMERAL_CHARS}]++(?:点[{CN_DIGIT_CHARS}]++[万亿]?)?)(?P<cn_approx>[余多])?(?P<cn_unit>{_UNIT_ALTERNATION})"
     rf"(?P<cn_alt>\((?:{_UNIT_ALTERNATION})\))?)"
 )
 
 # Clause boundaries (normalised forms of ，。；：！？ and 、). A comma between digits before a
 # group of three (1,002) is a thousands separator and a "." before a digit a decimal point.
-BOUNDARY_RE = re.compile(r"[。;:!?、]|(?<!\d),|,(?!\d{3}(?!\d))|\.(?!\d)")
+# Every alternative opens with its literal character (the comma's lookbehind looks back past
+# it: `,(?<!\d,)` is `(?<!\d),`), so that `re` tests the first character alone at each
+# position, and skips the alternatives that cannot start there, instead of running the
+# lookbehind at every position; all match one character, so their order changes nothing.
+BOUNDARY_RE = re.compile(r"。|;|:|!|\?|、|,(?<!\d,)|,(?!\d{3}(?!\d))|\.(?!\d)")
 # The last boundary of a window: the greedy prefix makes the engine backtrack from the end.
 LAST_BOUNDARY_RE = re.compile(rf"(?s:.*)(?:{BOUNDARY_RE.pattern})")
 BOUNDARY_CHARS = frozenset(",。;:!?、.")

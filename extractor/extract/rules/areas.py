@@ -379,15 +379,32 @@ def area_call_strength(
     (a clear call by the model or by the keywords). `learned` as for `classify_area`."""
     scores, _context = _item_scores(body, lead, context)
     call = _model_call(body, learned)
-    if call is not None:
-        area, ratio = call
-        if not scores and area is Area.OTHER:
-            return "default"
-        return "close" if ratio >= MODEL_CLOSE_CALL else "model"
+    return _keyword_strength(scores) if call is None else _model_strength(scores, *call)
+
+
+def _model_strength(scores: dict[Area, float], area: Area, ratio: float) -> str:
+    if not scores and area is Area.OTHER:
+        return "default"
+    return "close" if ratio >= MODEL_CLOSE_CALL else "model"
+
+
+def _keyword_strength(scores: dict[Area, float]) -> str:
     if not scores:
         return "default"
     best, *rest = sorted(scores.values(), reverse=True)
     return "close" if rest and rest[0] >= CLOSE_CALL * best else "keywords"
+
+
+def area_call(
+    body: str, *, lead: str | None = None, context: Sequence[str] = (), learned: bool | None = None
+) -> tuple[Area, str]:
+    """(`classify_area(...)`, `area_call_strength(...)`) for the same arguments, from one
+    reading of the scores: the rules backend wants both for every item."""
+    scores, context_scores = _item_scores(body, lead, context)
+    call = _model_call(body, learned)
+    if call is not None:
+        return call[0], _model_strength(scores, *call)
+    return _keyword_choice(scores, context_scores), _keyword_strength(scores)
 
 
 def classify_area(
@@ -407,7 +424,10 @@ def classify_area(
 def keyword_area(body: str, *, lead: str | None = None, context: Sequence[str] = ()) -> Area:
     """The area by keywords alone: body content, lead phrase weighted extra, enclosing
     headings as tie-break."""
-    scores, context_scores = _item_scores(body, lead, context)
+    return _keyword_choice(*_item_scores(body, lead, context))
+
+
+def _keyword_choice(scores: dict[Area, float], context_scores: dict[Area, float]) -> Area:
     if not scores:
         # Nothing in the item itself: its heading decides only when it names an area clearly
         # (a generic 「推进法治政府建设」 heading says nothing about 耕地保护).
