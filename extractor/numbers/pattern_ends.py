@@ -11,20 +11,24 @@ something this reading does not follow, the answer is None and the caller runs t
 from __future__ import annotations
 
 import re
-import re._constants as sre  # type: ignore[import-not-found]  # typeshed has no stubs for re's private modules
-import re._parser as sre_parse  # type: ignore[import-not-found]  # (the parser re.compile itself uses)
 from typing import Any
 
-#: Zero-width items: they add no character and can always be passed over at the end.
-_ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
-_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT}
+try:  # private modules (Python 3.11+): a Python without them only loses the shortcut
+    import re._constants as sre  # type: ignore[import-not-found]  # typeshed has no stubs for re's private modules
+    import re._parser as sre_parse  # type: ignore[import-not-found]  # (the parser re.compile itself uses)
+
+    #: Zero-width items: they add no character and can always be passed over at the end.
+    _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
+    _REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT}
+except (ImportError, AttributeError):  # pragma: no cover - depends on the Python
+    sre_parse = None
 
 
 def last_characters(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Every character a non-empty match of `pattern` can end with; None when the pattern
     can match the empty string or uses anything besides literals, literal sets, groups,
     alternations, repeats, anchors and lookarounds (then any character may end a match)."""
-    if pattern.flags & re.IGNORECASE:
+    if sre_parse is None or pattern.flags & re.IGNORECASE:
         return None
     found = _sequence_ends(list(sre_parse.parse(pattern.pattern, pattern.flags)))
     if found is None:
