@@ -76,12 +76,18 @@ def write_text_pdf(path: Path, paragraphs: Sequence[str], *, encrypt: str | None
 
 
 def render_text_pages(
-    text: str, font_path: Path, *, max_pages: int | None = None, font_px: int = 32
+    text: str,
+    font_path: Path,
+    *,
+    max_pages: int | None = None,
+    font_px: int = 32,
+    line_spacing: float = 1.5,
 ) -> list[Image.Image]:
-    """Typeset `text` onto white A4 pages at 150 dpi, like a clean office scan."""
+    """Typeset `text` onto white A4 pages at 150 dpi, like a clean office scan, lines
+    `line_spacing` type sizes apart."""
     font = ImageFont.truetype(str(font_path), font_px, index=NOTO_CJK_SC_INDEX)
     page_w, page_h, margin = 1240, 1754, 100
-    line_step = int(font_px * 1.5)
+    line_step = int(font_px * line_spacing)
     lines = [
         line
         for paragraph in seed_paragraphs(text)

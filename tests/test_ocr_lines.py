@@ -12,7 +12,13 @@ from PIL import Image, ImageDraw, ImageFont
 from rapidfuzz.distance import Levenshtein
 
 from extractor.core.normalise import matching_key
-from extractor.load.ocr import REC_TEXT_HEIGHT_AS_WIDTH_PX, _ink_height, ocr_engine, recognise_image
+from extractor.load.ocr import (
+    REC_INPUT_HEIGHT_PX,
+    REC_TEXT_HEIGHT_AS_WIDTH_PX,
+    _ink_height,
+    ocr_engine,
+    recognise_image,
+)
 
 CJK_FONT = find_cjk_font()
 pytestmark = pytest.mark.skipif(
@@ -47,11 +53,11 @@ def test_lines_are_narrowed_by_their_type_size_not_by_the_detectors_margin() -> 
     recogniser = ocr_engine().text_rec
     tight, loose = line_crop(LINE, font_px=32, margin=2), line_crop(LINE, font_px=32, margin=6)
     tight_input, loose_input = (recogniser.resize_norm_img(line, 0.0) for line in (tight, loose))
-    assert tight_input.shape[:2] == loose_input.shape[:2] == (3, 48)
+    assert tight_input.shape[:2] == loose_input.shape[:2] == (3, REC_INPUT_HEIGHT_PX)
     # The same printed line reaches the model at (about) the same width whatever its margin...
     assert abs(tight_input.shape[2] - loose_input.shape[2]) <= 0.02 * tight_input.shape[2]
     # ...narrower than its crop's own aspect ratio: one character height spans the set width.
-    assert tight_input.shape[2] < 0.8 * math.ceil(48 * tight.shape[1] / tight.shape[0])
+    assert tight_input.shape[2] < math.ceil(REC_INPUT_HEIGHT_PX * tight.shape[1] / tight.shape[0])
     per_character_height = tight_input.shape[2] * _ink_height(tight) / tight.shape[1]
     assert abs(per_character_height - REC_TEXT_HEIGHT_AS_WIDTH_PX) <= 1
     # A crop with wide margins (a detector run at low resolution) is cut to its print: the
@@ -60,17 +66,23 @@ def test_lines_are_narrowed_by_their_type_size_not_by_the_detectors_margin() -> 
     roomy_input = recogniser.resize_norm_img(roomy, 0.0)
     assert abs(roomy_input.shape[2] - tight_input.shape[2]) <= 0.02 * tight_input.shape[2]
     printed_rows = (roomy_input.min(axis=(0, 2)) < 0).nonzero()[0]
-    assert printed_rows[-1] - printed_rows[0] + 1 >= 0.6 * 48
+    assert printed_rows[-1] - printed_rows[0] + 1 >= 0.7 * REC_INPUT_HEIGHT_PX
 
 
+@pytest.mark.parametrize("line_spacing", [1.5, 1.2])
 @pytest.mark.parametrize("font_px", [24, 32, 40])
-def test_number_dense_page_keeps_every_digit(font_px: int) -> None:
+def test_number_dense_page_keeps_every_digit(font_px: int, line_spacing: float) -> None:
     assert CJK_FONT is not None
-    page = render_text_pages(number_dense_text(paragraphs=12, seed=font_px), CJK_FONT, font_px=font_px)[0]
+    page = render_text_pages(
+        number_dense_text(paragraphs=12, seed=font_px), CJK_FONT, font_px=font_px, line_spacing=line_spacing
+    )[0]
     # The top of the page: enough lines of figures (runs like "3333", decimals, dates) for a
     # merged or dropped digit to show, without reading a whole page.
     lines = page.info["source_text"].splitlines()[:14]
-    top = page.crop((0, 0, page.width, 100 + len(lines) * int(font_px * 1.5) + font_px))
+    # Cut where the 15th line starts (none of it shows), on white paper below as on the page.
+    cut = page.crop((0, 0, page.width, 100 + len(lines) * int(font_px * line_spacing)))
+    top = Image.new(page.mode, (page.width, cut.height + 2 * font_px), 255)
+    top.paste(cut)
     text = recognise_image(top)
     assert digits(text) == digits("\n".join(lines))
     source = matching_key("\n".join(lines))

@@ -38,15 +38,31 @@ _SAME_LINE_OVERLAP = 0.5
 DETECTOR_MAX_SIDE_PX = 960
 #: Pages are shrunk to at most this long side before anything else (RapidOCR's own default).
 PAGE_MAX_SIDE_PX = 2000
-#: A text line reaches the recogniser (48 px high) narrowed so that one height of its
-#: printed characters spans this many pixels of the input's width. Recognition is ~94 % of
-#: OCR time and its cost grows linearly with that width (the convolutions dominate, not the
-#: attention). The model emits one frame per 8 px: ~3.5 frames a Chinese character, ~2 a
+#: A text line reaches the recogniser (`REC_INPUT_HEIGHT_PX` high) narrowed so that one
+#: height of its printed characters spans this many pixels of the input's width. Recognition
+#: is ~94 % of OCR time and its cost grows linearly with that width (the convolutions
+#: dominate, not the attention). The model emits one frame per 8 px: ~3.5 frames a Chinese character, ~2 a
 #: digit, enough for CTC to keep runs such as "3333" apart. Measured on rendered number-dense
 #: pages at 24, 32 and 40 px type: every digit kept, as at full width (at 26 px one of 2,207
 #: merged on 24 px type; a fixed 0.7 shrink of every crop lost four). A 150-dpi page of
 #: 32 px type is read at ~0.7 of its width: 0.71x the CPU a page (eval/bench_ocr.py).
+#: Lines now reach the recogniser `REC_INPUT_HEIGHT_PX` high, cut to `REC_LINE_HEIGHT_AS_INK`
+#: times their print: at their own aspect ratio that is already ~27.7 px per print height, so
+#: this cap binds only if either is changed (fewer pixels per character lost digits: 21 px
+#: merged 23 of 5,571 on the pages measured below).
 REC_TEXT_HEIGHT_AS_WIDTH_PX = 28.0
+#: Lines reach the recogniser this many pixels high, not the 48 px PP-OCRv4 was trained at.
+#: Its backbone halves the height four times (rounding up) before pooling 3 rows into 1, so
+#: from 33 to 48 px it pools features 3 rows high alike; the convolutions' cost, most of
+#: recognition, grows with the height, while the frames per character (set by the width)
+#: stay about the same. Measured on 59 rendered pages (seed text and number-dense text, 20,
+#: 24, 32 and 40 px type, lines 1.2 and 1.5 type sizes apart; 11,205 digits), in two halves:
+#: at 36 px with the line cut to 1.3 times its print, seed-page character accuracy 0.9995 and
+#: 0.9989 as at 48 px, and 2 digits wrong as at 48 px (36 px: "555" read "55" on 24 px type;
+#: 48 px: "3333" read "333" and a 2-character line end misread, which 36 px also misreads),
+#: for ~0.78x the CPU of recognition. At 36 px cut to 1.4 times the print: 5 digits wrong;
+#: at 34 and 33 px: 10 and 13 on the first half alone.
+REC_INPUT_HEIGHT_PX = 36
 
 # PP-OCRv4 mobile models and the recogniser's character list, as shipped in the rapidocr
 # 3.4 wheel (rapidocr/models/). Named explicitly so the engine never looks for a download.
@@ -157,12 +173,19 @@ ocr_engine.cache_clear = _build_engine.cache_clear  # type: ignore[attr-defined]
 ocr_engine.cache_info = _build_engine.cache_info  # type: ignore[attr-defined]  # mypy: no attrs on functions
 
 
-def narrow_recogniser_input(engine: RapidOCR, text_height_as_width_px: float | None) -> None:
-    """Make `engine` resize each text line, in one step and unpadded, to the model's height and
+def narrow_recogniser_input(
+    engine: RapidOCR,
+    text_height_as_width_px: float | None,
+    *,
+    input_height_px: int = REC_INPUT_HEIGHT_PX,
+    line_height_as_ink: float | None = None,
+) -> None:
+    """Make `engine` resize each text line, in one step and unpadded, to `input_height_px` and
     a width at which one height of its printed characters spans `text_height_as_width_px`
     pixels (never wider than its own aspect ratio); None: its own aspect ratio (full width).
 
-    The line is first cut to `REC_LINE_HEIGHT_AS_INK` times its print's height.
+    The line is first cut to `line_height_as_ink` (default `REC_LINE_HEIGHT_AS_INK`) times its
+    print's height.
     The characters' height is measured on the line (`_ink_rows`), not taken from the crop:
     the detector's margin around a line varies with the type size, and a fixed shrink
     starved small type of frames. rapidocr itself pads every line to at least 320 px: with
@@ -176,13 +199,18 @@ def narrow_recogniser_input(engine: RapidOCR, text_height_as_width_px: float | N
         raise ValueError("narrow_recogniser_input needs one line per recognition batch")
     # A plain list instead of the omegaconf ListConfig from rapidocr's settings, which the
     # recogniser indexes once per line at ~0.3 ms a time.
-    recogniser.rec_image_shape = list(recogniser.rec_image_shape)
-    height = recogniser.rec_image_shape[1]
+    recogniser.rec_image_shape = [
+        *recogniser.rec_image_shape[:1],
+        input_height_px,
+        *recogniser.rec_image_shape[2:],
+    ]
+    height = input_height_px
+    ink_share = REC_LINE_HEIGHT_AS_INK if line_height_as_ink is None else line_height_as_ink
 
     def resize_norm_img(line: np.ndarray, _max_wh_ratio: float) -> np.ndarray:
         rows = _ink_rows(line)
         if rows is not None:
-            line = _reframe_rows(line, rows)
+            line = _reframe_rows(line, rows, ink_share)
         line_height, line_width = line.shape[:2]
         scale = height / max(line_height, 1)
         width_scale = 1.0
@@ -237,16 +265,17 @@ def _ink_rows(line: np.ndarray) -> tuple[int, int] | None:
 
 #: A line reaches the recogniser cut (or padded) to this many times its print's height,
 #: centred on the print, whatever margin the detector left around it: a detector run at lower
-#: resolution leaves wider margins, and the characters then filled less of the model's 48 px
+#: resolution leaves wider margins, and the characters then filled less of the model's input
 #: (24 px type: one "5555" read as "555"). The detector's own crops at its cap: 1.2-1.4.
-REC_LINE_HEIGHT_AS_INK = 1.4
+#: At the 36 px input, 1.4 left the print 25.7 px and merged a "4444"; 1.3 (27.7 px) did not.
+REC_LINE_HEIGHT_AS_INK = 1.3
 
 
-def _reframe_rows(line: np.ndarray, rows: tuple[int, int]) -> np.ndarray:
+def _reframe_rows(line: np.ndarray, rows: tuple[int, int], line_height_as_ink: float) -> np.ndarray:
     import cv2
 
     top, bottom = rows
-    wanted = max(round((bottom - top) * REC_LINE_HEIGHT_AS_INK), bottom - top)
+    wanted = max(round((bottom - top) * line_height_as_ink), bottom - top)
     new_top = (top + bottom - wanted) // 2
     new_bottom = new_top + wanted
     cut = line[max(new_top, 0) : min(new_bottom, line.shape[0])]
