@@ -106,3 +106,15 @@ def test_db_url_from_environment(workdir: Path, monkeypatch: pytest.MonkeyPatch)
     run_extract(str(DOCS / "hubin-2024.txt"), "--out", "out")
     assert target.exists() and not (workdir / "extractor.db").exists()
     assert os.environ["EXTRACTOR_DB_URL"].endswith("elsewhere.db")
+
+
+def test_file_names_are_shown_as_written(workdir: Path) -> None:
+    """Brackets and :emoji: codes in a file name are neither markup nor emoji."""
+    folder = workdir / "in"
+    folder.mkdir()
+    name = "hubin[2024]:thumbs_up:.txt"
+    shutil.copy(DOCS / "hubin-2024.txt", folder / name)
+    result = run_extract(str(folder), "--out", "out")
+    assert result.exit_code == 0, result.output
+    assert "👍" not in result.output
+    assert result.output.count(name) >= 2  # the progress row and the summary table

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import chain, pairwise
 
 from extractor.core.document import HeadingHint, normalised_view
@@ -22,14 +23,21 @@ _CLOSERS = "”’」』）)】"
 
 # A web page's list of other articles ends the report: everything after it is the site's.
 _RELATED = re.compile(r"^(相关文章|相关链接|相关阅读|推荐阅读|相关新闻|相关信息|热点新闻)")
+
+
 # A line opening with a short sentence and going on (「公共法律服务触手可及。全乡…」) or with
 # a verb-led one (「深化信用监管。」): a lead phrase. Not one that starts with a word that
 # continues a sentence (的, 和, 并 …).
-_LEAD_PHRASE = re.compile(
-    r"^(?![的了和与及或等并而但也都就是在为对向从将把被让使以于之其])[\u4e00-\u9fff“”]{4,18}。\S"
-    r"|^(强化|深化|加强|推进|推动|健全|完善|创新|优化|落实|提升|严格|规范|坚持|聚焦|夯实|筑牢|打造|构建|"
-    r"抓好|做好|做实|持续|全面|扎实|狠抓|拓展|统筹|突出|注重|加快|着力|压实|建立|开展)[^，。；,;]{1,10}。"
-)
+@cache
+def _lead_phrase() -> re.Pattern[str]:
+    # Compiled on first use (1.4 ms): only text without indents, wrapped on a full stop, asks.
+    return re.compile(
+        r"^(?![的了和与及或等并而但也都就是在为对向从将把被让使以于之其])[\u4e00-\u9fff“”]{4,18}。\S"
+        r"|^(强化|深化|加强|推进|推动|健全|完善|创新|优化|落实|提升|严格|规范|坚持|聚焦|夯实|筑牢|打造|构建|"
+        r"抓好|做好|做实|持续|全面|扎实|狠抓|拓展|统筹|突出|注重|加快|着力|压实|建立|开展)[^，。；,;]{1,10}。"
+    )
+
+
 # The 版记 of an official document (抄送/主送 lines, the 印发 line) is never part of the text before.
 _IMPRINT = re.compile(r"^(抄送|主送|抄报)[:：]|印发$")
 _SHI_START = re.compile(r"^[一二三四五六七八九十]{1,3}是")
@@ -119,7 +127,7 @@ def _should_join(prev: _Line, nxt: _Line, width: int | None, *, indents: bool = 
         pure_heading = _is_heading_like(prev.text) and not any(c in TERMINAL for c in prev.text[:-1])
         # Without indents to mark paragraphs, a line opening with a short lead phrase
         # (「深化信用监管。」) starts one.
-        return full_width and not pure_heading and (indents or not _LEAD_PHRASE.match(nxt.text))
+        return full_width and not pure_heading and (indents or not _lead_phrase().match(nxt.text))
     if full_width:
         return True
     return not _is_heading_like(prev.text) and not _is_heading_like(nxt.text)
